@@ -1,0 +1,99 @@
+//! Engine configuration.
+
+use crate::error::EngineError;
+
+/// A STUN or TURN server, as the W3C `RTCIceServer` dictionary (W3C WebRTC §4.2.2).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct IceServer {
+    /// One or more URLs, e.g. `stun:127.0.0.1:3478` or `turn:127.0.0.1:3478?transport=udp`.
+    pub urls: Vec<String>,
+    /// TURN username (RFC 8656 long-term credentials); `None` for STUN.
+    pub username: Option<String>,
+    /// TURN password; `None` for STUN.
+    pub credential: Option<String>,
+}
+
+/// Everything an [`Engine`](crate::Engine) needs to start.
+///
+/// peerchat never adds a STUN or TURN server of its own: with `ice_servers` empty, only host
+/// candidates are gathered, which is what loopback tests and the demo use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineConfig {
+    /// WebSocket URL of the signaling server's `/ws` endpoint, e.g. `ws://127.0.0.1:7777/ws`.
+    pub signaling_url: String,
+    /// Name shown to other peers (1..=32 chars, see [`crate::protocol::MAX_NAME_CHARS`]).
+    pub display_name: String,
+    /// STUN/TURN servers handed to every peer connection.
+    pub ice_servers: Vec<IceServer>,
+    /// Local `ip:port` addresses the ICE agent binds its UDP sockets to (the `webrtc` crate's
+    /// `PeerConnectionBuilder::with_udp_addrs`). Port `0` picks a free port. Empty means
+    /// `0.0.0.0:0` (every IPv4 interface). Tests and the demo pass `127.0.0.1:0`.
+    pub ice_udp_addrs: Vec<String>,
+    /// How long (ms) to wait for the signaling WebSocket to connect and for each server reply.
+    pub signaling_timeout_ms: u64,
+    /// How long (ms) a peer may take from the first SDP offer to an open data channel before
+    /// it is reported [`PeerState::Failed`](crate::PeerState::Failed).
+    pub peer_connect_timeout_ms: u64,
+}
+
+impl EngineConfig {
+    /// A configuration with the given server and name, no STUN/TURN servers, ICE on every
+    /// IPv4 interface, a 10 s signaling timeout and a 30 s peer connection timeout.
+    pub fn new(signaling_url: impl Into<String>, display_name: impl Into<String>) -> Self {
+        Self {
+            signaling_url: signaling_url.into(),
+            display_name: display_name.into(),
+            ice_servers: Vec::new(),
+            ice_udp_addrs: Vec::new(),
+            signaling_timeout_ms: 10_000,
+            peer_connect_timeout_ms: 30_000,
+        }
+    }
+
+    /// Restricts ICE to loopback (`127.0.0.1:0`): what tests, benchmarks and the demo use.
+    pub fn loopback_only(mut self) -> Self {
+        self.ice_udp_addrs = vec!["127.0.0.1:0".to_string()];
+        self
+    }
+
+    /// Checks the configuration. Errors with [`EngineError::InvalidConfig`] when the URL is not
+    /// `ws://` or `wss://`, an ICE address does not parse as `ip:port`, an ICE server has no URL
+    /// or a URL that is not `stun:`, `stuns:`, `turn:` or `turns:`, or a timeout is zero; and
+    /// with [`EngineError::InvalidName`] for a bad display name.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let invalid = |reason: String| Err(EngineError::InvalidConfig { reason });
+        if !(self.signaling_url.starts_with("ws://") || self.signaling_url.starts_with("wss://")) {
+            return invalid(format!(
+                "signaling_url must start with ws:// or wss://, got {:?}",
+                self.signaling_url
+            ));
+        }
+        crate::protocol::validate_name(&self.display_name).map_err(|e| {
+            EngineError::InvalidName {
+                reason: e.to_string(),
+            }
+        })?;
+        for addr in &self.ice_udp_addrs {
+            if addr.parse::<std::net::SocketAddr>().is_err() {
+                return invalid(format!("ice_udp_addrs entry {addr:?} is not ip:port"));
+            }
+        }
+        for server in &self.ice_servers {
+            if server.urls.is_empty() {
+                return invalid("an ICE server has no URL".to_string());
+            }
+            for url in &server.urls {
+                let scheme_ok = ["stun:", "stuns:", "turn:", "turns:"]
+                    .iter()
+                    .any(|s| url.starts_with(s));
+                if !scheme_ok {
+                    return invalid(format!("ICE server URL {url:?} is not stun:/turn:"));
+                }
+            }
+        }
+        if self.signaling_timeout_ms == 0 || self.peer_connect_timeout_ms == 0 {
+            return invalid("timeouts must be greater than zero".to_string());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,91 @@
+//! The engine's one error type.
+
+use crate::protocol::ErrorCode;
+
+/// Every error the engine returns or reports to [`EngineListener::on_error`](crate::EngineListener::on_error).
+///
+/// Variants carry owned strings and plain numbers only, so the type crosses an FFI boundary
+/// unchanged (the uniffi bindings map it one to one).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    /// The [`EngineConfig`](crate::EngineConfig) was refused by `validate`.
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A display name that is empty, too long or has control characters.
+    #[error("invalid name: {reason}")]
+    InvalidName {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A room code that cannot be valid (wrong length or character); checked before any network
+    /// traffic.
+    #[error("invalid room code: {reason}")]
+    InvalidRoomCode {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The signaling WebSocket could not connect, or closed.
+    #[error("signaling: {reason}")]
+    Signaling {
+        /// What happened.
+        reason: String,
+    },
+    /// The signaling server refused a request (room full, unknown code, …).
+    #[error("server refused: {message} ({code})")]
+    Server {
+        /// The server's machine-readable code.
+        code: ErrorCode,
+        /// The server's explanation.
+        message: String,
+    },
+    /// `create_room` or `join_room` while already in a room.
+    #[error("already in a room")]
+    AlreadyInRoom,
+    /// `leave_room` or `send_message` while in no room.
+    #[error("not in a room")]
+    NotInRoom,
+    /// `send_message` while no peer has an open data channel.
+    #[error("no peer is connected")]
+    NoConnectedPeer,
+    /// `send_message` with text of zero bytes.
+    #[error("message is empty")]
+    EmptyMessage,
+    /// `send_message` with text larger than [`MAX_MESSAGE_BYTES`](crate::chat::MAX_MESSAGE_BYTES).
+    #[error("message is {size} bytes, the limit is {max} bytes")]
+    MessageTooLarge {
+        /// UTF-8 bytes of the text.
+        size: u64,
+        /// The limit in bytes.
+        max: u64,
+    },
+    /// The WebRTC stack (the `webrtc` crate) failed for one peer.
+    #[error("WebRTC with peer {peer_id}: {reason}")]
+    WebRtc {
+        /// The peer concerned.
+        peer_id: String,
+        /// The `webrtc` crate's error text.
+        reason: String,
+    },
+    /// A peer sent something on the data channel that is not a valid chat frame.
+    #[error("protocol error from peer {peer_id}: {reason}")]
+    PeerProtocol {
+        /// The peer concerned.
+        peer_id: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// An operation did not complete in time.
+    #[error("{operation} timed out after {after_ms} ms")]
+    Timeout {
+        /// Which operation.
+        operation: String,
+        /// Elapsed ms.
+        after_ms: u64,
+    },
+    /// The engine was shut down; no more calls are possible.
+    #[error("the engine is shut down")]
+    Shutdown,
+}
