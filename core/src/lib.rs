@@ -24,18 +24,34 @@
 //! # Ok(()) }
 //! ```
 
-pub mod chat;
-mod config;
-mod engine;
-mod error;
-mod listener;
-mod peer;
+//!
+//! With `default-features = false` (no `engine` feature) the crate is only [`protocol`]: the
+//! signaling message types the server shares.
+
 pub mod protocol;
+
+#[cfg(feature = "engine")]
+pub mod chat;
+#[cfg(feature = "engine")]
+mod config;
+#[cfg(feature = "engine")]
+mod engine;
+#[cfg(feature = "engine")]
+mod error;
+#[cfg(feature = "engine")]
+mod listener;
+#[cfg(feature = "engine")]
+mod peer;
+#[cfg(feature = "engine")]
 mod signaling;
 
+#[cfg(feature = "engine")]
 pub use config::{EngineConfig, IceServer};
+#[cfg(feature = "engine")]
 pub use engine::Engine;
+#[cfg(feature = "engine")]
 pub use error::EngineError;
+#[cfg(feature = "engine")]
 pub use listener::{
     ChatMessage, EngineListener, LeaveReason, MessageStatus, Peer, PeerState, RoomInfo,
     SignalingState,
