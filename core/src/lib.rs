@@ -31,9 +31,13 @@
 pub mod protocol;
 
 #[cfg(feature = "engine")]
+mod actor;
+#[cfg(feature = "engine")]
 pub mod chat;
 #[cfg(feature = "engine")]
 mod config;
+#[cfg(feature = "engine")]
+mod dispatch;
 #[cfg(feature = "engine")]
 mod engine;
 #[cfg(feature = "engine")]
@@ -48,7 +52,7 @@ mod signaling;
 #[cfg(feature = "engine")]
 pub use config::{EngineConfig, IceServer};
 #[cfg(feature = "engine")]
-pub use engine::Engine;
+pub use engine::{Engine, SHUTDOWN_GRACE_MS};
 #[cfg(feature = "engine")]
 pub use error::EngineError;
 #[cfg(feature = "engine")]
