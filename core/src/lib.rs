@@ -43,6 +43,8 @@ mod engine;
 #[cfg(feature = "engine")]
 mod error;
 #[cfg(feature = "engine")]
+mod events;
+#[cfg(feature = "engine")]
 mod listener;
 #[cfg(feature = "engine")]
 mod peer;
@@ -55,6 +57,8 @@ pub use config::{EngineConfig, IceServer};
 pub use engine::{Engine, SHUTDOWN_GRACE_MS};
 #[cfg(feature = "engine")]
 pub use error::EngineError;
+#[cfg(feature = "engine")]
+pub use events::{ChannelListener, EngineEvent};
 #[cfg(feature = "engine")]
 pub use listener::{
     ChatMessage, EngineListener, LeaveReason, MessageStatus, Peer, PeerState, RoomInfo,
