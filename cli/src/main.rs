@@ -11,6 +11,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Log filter unless `PEERCHAT_LOG` sets one (tracing-subscriber's `EnvFilter` syntax). The
+/// WebRTC stack's warnings about normal ICE/DTLS start-up are hidden.
+const DEFAULT_LOG_FILTER: &str = "warn,rtc=error,rtc_ice=error,rtc_dtls=error,webrtc=error";
+
 /// Default signaling URL of the client commands.
 const DEFAULT_SERVER_URL: &str = "ws://127.0.0.1:7777/ws";
 
@@ -53,7 +57,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PEERCHAT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER)),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -145,6 +145,7 @@ impl Actor {
     pub(crate) async fn run(mut self, mut inputs: mpsc::UnboundedReceiver<Input>) {
         self.events
             .emit(|l| l.on_signaling_state(SignalingState::Connecting));
+        self.events.flush();
         let tx = self.inputs.clone();
         let (client, task) = SignalingClient::spawn(
             self.config.signaling_url.clone(),
@@ -159,6 +160,7 @@ impl Actor {
             match input {
                 Input::Command(Command::Shutdown(done)) => {
                     self.shutdown().await;
+                    self.events.flush();
                     let _ = done.send(());
                     return;
                 }
@@ -176,6 +178,7 @@ impl Actor {
                 } => self.on_peer_timeout(peer_id, generation).await,
             }
             self.publish();
+            self.events.flush();
         }
     }
 

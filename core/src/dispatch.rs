@@ -1,18 +1,20 @@
 //! Delivers listener callbacks in order on one dedicated thread, so that a slow listener never
 //! stalls the engine's runtime and callbacks never run on the caller's thread.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::sync::mpsc;
 
 use crate::listener::EngineListener;
 
 type Callback = Box<dyn FnOnce(&dyn EngineListener) + Send>;
 
-/// Sending half: queue a callback. Cloneable; the thread ends when every clone is dropped,
-/// after delivering what was queued.
-#[derive(Clone)]
+/// Sending half. Callbacks are held back until [`Dispatcher::flush`], which the engine calls
+/// after publishing its state, so that a listener reading the engine (say `send_message` on
+/// `PeerState::Connected`) sees the state the event reports. The thread ends when the
+/// dispatcher is dropped, after delivering what was flushed.
 pub(crate) struct Dispatcher {
     tx: mpsc::Sender<Callback>,
+    held: Mutex<Vec<Callback>>,
 }
 
 impl Dispatcher {
@@ -30,11 +32,22 @@ impl Dispatcher {
                     }
                 }
             })?;
-        Ok(Self { tx })
+        Ok(Self {
+            tx,
+            held: Mutex::new(Vec::new()),
+        })
     }
 
-    /// Queues one callback. Silently nothing once the thread is gone (the engine shut down).
+    /// Holds one callback until the next [`Dispatcher::flush`].
     pub(crate) fn emit(&self, callback: impl FnOnce(&dyn EngineListener) + Send + 'static) {
-        let _ = self.tx.send(Box::new(callback));
+        self.held.lock().expect("held lock").push(Box::new(callback));
+    }
+
+    /// Hands every held callback, in order, to the listener thread. Nothing happens once the
+    /// thread is gone (the engine shut down).
+    pub(crate) fn flush(&self) {
+        for callback in self.held.lock().expect("held lock").drain(..) {
+            let _ = self.tx.send(callback);
+        }
     }
 }
