@@ -16,9 +16,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use peerchat_core::{
-    ChannelListener, Engine, EngineConfig, EngineEvent, MessageStatus, PeerState,
-};
+use peerchat_core::{ChannelListener, Engine, EngineConfig, EngineEvent, MessageStatus, PeerState};
 use peerchat_server::{Server, ServerConfig};
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -125,7 +123,10 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         rate_limit_burst: 100_000,
         ..ServerConfig::default()
     };
-    let server = Server::bind(config).await.map_err(|e| e.to_string())?.spawn();
+    let server = Server::bind(config)
+        .await
+        .map_err(|e| e.to_string())?
+        .spawn();
     let url = server.ws_url();
     let mut a = side("bench-a", &url)?;
     let mut b = side("bench-b", &url)?;

@@ -133,7 +133,9 @@ fn print_event(event: EngineEvent, names: &mut HashMap<String, String>) {
         }
         EngineEvent::PeerState { peer_id, state } => match state {
             PeerState::Connected => println!("* chat ready with {}", name_of(names, &peer_id)),
-            PeerState::Failed => println!("! error: connection to {} failed", name_of(names, &peer_id)),
+            PeerState::Failed => {
+                println!("! error: connection to {} failed", name_of(names, &peer_id))
+            }
             PeerState::Disconnected => {
                 println!("* connection to {} lost", name_of(names, &peer_id))
             }
@@ -165,6 +167,8 @@ fn print_event(event: EngineEvent, names: &mut HashMap<String, String>) {
             ),
         },
         EngineEvent::Error(err) => println!("! error: {err}"),
-        EngineEvent::SignalingState(_) | EngineEvent::RoomCreated(_) | EngineEvent::RoomJoined(_) => {}
+        EngineEvent::SignalingState(_)
+        | EngineEvent::RoomCreated(_)
+        | EngineEvent::RoomJoined(_) => {}
     }
 }

@@ -5,9 +5,7 @@
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use peerchat_core::{
-    ChannelListener, Engine, EngineConfig, EngineEvent, MessageStatus, PeerState,
-};
+use peerchat_core::{ChannelListener, Engine, EngineConfig, EngineEvent, MessageStatus, PeerState};
 use peerchat_server::{Server, ServerConfig};
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -19,8 +17,14 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(20);
 const CONVERSATION: &[(bool, &str)] = &[
     (true, "Hi Bob! This message never touches the server."),
     (false, "Hi Alice, it came straight over our data channel."),
-    (true, "The server only introduced us: SDP offer/answer and ICE candidates."),
-    (false, "And every message is acknowledged, so you see it delivered."),
+    (
+        true,
+        "The server only introduced us: SDP offer/answer and ICE candidates.",
+    ),
+    (
+        false,
+        "And every message is acknowledged, so you see it delivered.",
+    ),
 ];
 
 struct Step {
@@ -59,16 +63,21 @@ fn person(name: &'static str, url: &str) -> Result<Person, String> {
 }
 
 async fn chat_ready(p: &mut Person) -> Result<(), String> {
-    wait::until(&mut p.events, STEP_TIMEOUT, "the data channel to open", |e| {
-        matches!(
-            e,
-            EngineEvent::PeerState {
-                state: PeerState::Connected,
-                ..
-            }
-        )
-        .then_some(())
-    })
+    wait::until(
+        &mut p.events,
+        STEP_TIMEOUT,
+        "the data channel to open",
+        |e| {
+            matches!(
+                e,
+                EngineEvent::PeerState {
+                    state: PeerState::Connected,
+                    ..
+                }
+            )
+            .then_some(())
+        },
+    )
     .await
 }
 
@@ -80,7 +89,10 @@ pub async fn run() -> Result<(), String> {
         bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
         ..ServerConfig::default()
     };
-    let server = Server::bind(config).await.map_err(|e| e.to_string())?.spawn();
+    let server = Server::bind(config)
+        .await
+        .map_err(|e| e.to_string())?
+        .spawn();
     let url = server.ws_url();
     step.done(&format!("signaling server listening on {url}"));
 
@@ -88,7 +100,11 @@ pub async fn run() -> Result<(), String> {
     let mut bob = person("Bob", &url)?;
 
     let step = Step::start();
-    let room = alice.engine.create_room().await.map_err(|e| e.to_string())?;
+    let room = alice
+        .engine
+        .create_room()
+        .await
+        .map_err(|e| e.to_string())?;
     step.done(&format!("Alice created room {}", room.code));
 
     let step = Step::start();
@@ -96,7 +112,10 @@ pub async fn run() -> Result<(), String> {
         .join_room(&room.code.to_lowercase())
         .await
         .map_err(|e| e.to_string())?;
-    step.done(&format!("Bob joined room {} (typed in lower case)", room.code));
+    step.done(&format!(
+        "Bob joined room {} (typed in lower case)",
+        room.code
+    ));
 
     let step = Step::start();
     chat_ready(&mut bob).await?;
@@ -110,14 +129,25 @@ pub async fn run() -> Result<(), String> {
             (&mut bob, &mut alice)
         };
         let step = Step::start();
-        let id = sender.engine.send_message(text).map_err(|e| e.to_string())?;
-        let got = wait::until(&mut receiver.events, STEP_TIMEOUT, "the message", |e| match e {
-            EngineEvent::Message(m) if m.id == id => Some(m.text.clone()),
-            _ => None,
-        })
+        let id = sender
+            .engine
+            .send_message(text)
+            .map_err(|e| e.to_string())?;
+        let got = wait::until(
+            &mut receiver.events,
+            STEP_TIMEOUT,
+            "the message",
+            |e| match e {
+                EngineEvent::Message(m) if m.id == id => Some(m.text.clone()),
+                _ => None,
+            },
+        )
         .await?;
         if got != *text {
-            return Err(format!("{} received {got:?} instead of {text:?}", receiver.name));
+            return Err(format!(
+                "{} received {got:?} instead of {text:?}",
+                receiver.name
+            ));
         }
         step.done(&format!("{} -> {}: {got}", sender.name, receiver.name));
         wait::until(&mut sender.events, STEP_TIMEOUT, "the delivery receipt", |e| {

@@ -19,7 +19,11 @@ const DEFAULT_LOG_FILTER: &str = "warn,rtc=error,rtc_ice=error,rtc_dtls=error,we
 const DEFAULT_SERVER_URL: &str = "ws://127.0.0.1:7777/ws";
 
 #[derive(Parser)]
-#[command(name = "peerchat", version, about = "Peer-to-peer chat over WebRTC data channels")]
+#[command(
+    name = "peerchat",
+    version,
+    about = "Peer-to-peer chat over WebRTC data channels"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,9 +80,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Create { name, net } => chat::run(chat::Role::Create, name, net).await,
-            Command::Join { code, name, net } => {
-                chat::run(chat::Role::Join(code), name, net).await
-            }
+            Command::Join { code, name, net } => chat::run(chat::Role::Join(code), name, net).await,
             Command::Demo => demo::run().await,
             Command::Bench(args) => bench::run(args).await,
         }

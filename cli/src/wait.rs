@@ -24,7 +24,10 @@ pub async fn until<T>(
         }
         Err(format!("engine stopped while waiting for {what}"))
     };
-    tokio::time::timeout(timeout, wait)
-        .await
-        .map_err(|_| format!("timed out after {} ms waiting for {what}", timeout.as_millis()))?
+    tokio::time::timeout(timeout, wait).await.map_err(|_| {
+        format!(
+            "timed out after {} ms waiting for {what}",
+            timeout.as_millis()
+        )
+    })?
 }

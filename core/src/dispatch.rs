@@ -1,8 +1,8 @@
 //! Delivers listener callbacks in order on one dedicated thread, so that a slow listener never
 //! stalls the engine's runtime and callbacks never run on the caller's thread.
 
-use std::sync::{Arc, Mutex};
 use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
 
 use crate::listener::EngineListener;
 
@@ -40,7 +40,10 @@ impl Dispatcher {
 
     /// Holds one callback until the next [`Dispatcher::flush`].
     pub(crate) fn emit(&self, callback: impl FnOnce(&dyn EngineListener) + Send + 'static) {
-        self.held.lock().expect("held lock").push(Box::new(callback));
+        self.held
+            .lock()
+            .expect("held lock")
+            .push(Box::new(callback));
     }
 
     /// Hands every held callback, in order, to the listener thread. Nothing happens once the

@@ -58,7 +58,10 @@ async fn build() -> Result<
     Ok((Arc::new(pc), gathered_rx, channel_rx))
 }
 
-async fn within<T>(what: &str, f: impl std::future::Future<Output = Option<T>>) -> Result<T, String> {
+async fn within<T>(
+    what: &str,
+    f: impl std::future::Future<Output = Option<T>>,
+) -> Result<T, String> {
     tokio::time::timeout(Duration::from_secs(30), f)
         .await
         .map_err(|_| format!("bare webrtc: timed out waiting for {what}"))?
@@ -74,7 +77,10 @@ pub async fn transfer(count: usize, chunk: usize) -> Result<f64, String> {
         .create_data_channel("bare", None)
         .await
         .map_err(|e| e.to_string())?;
-    let offer = offerer.create_offer(None).await.map_err(|e| e.to_string())?;
+    let offer = offerer
+        .create_offer(None)
+        .await
+        .map_err(|e| e.to_string())?;
     offerer
         .set_local_description(offer)
         .await
@@ -85,7 +91,10 @@ pub async fn transfer(count: usize, chunk: usize) -> Result<f64, String> {
         .set_remote_description(offer)
         .await
         .map_err(|e| e.to_string())?;
-    let answer = answerer.create_answer(None).await.map_err(|e| e.to_string())?;
+    let answer = answerer
+        .create_answer(None)
+        .await
+        .map_err(|e| e.to_string())?;
     answerer
         .set_local_description(answer)
         .await
