@@ -419,6 +419,7 @@ impl Actor {
                     capacity: capacity as u32,
                     members: Vec::new(),
                 };
+                self.publish();
                 let event = room.clone();
                 self.events.emit(move |l| l.on_room_created(event));
                 let _ = tx.send(Ok(room));
@@ -448,12 +449,16 @@ impl Actor {
                     capacity: capacity as u32,
                     members: members.clone(),
                 };
+                for member in &members {
+                    self.add_peer(member.clone());
+                }
+                // The caller's getters must reflect the room once `join_room` returns.
+                self.publish();
                 let event = room.clone();
                 self.events.emit(move |l| l.on_room_joined(event));
                 let _ = tx.send(Ok(room));
                 // The newcomer sends the offers (docs/protocol.md), so there is no glare.
                 for member in members {
-                    self.add_peer(member.clone());
                     self.start_offer(&member.peer_id).await;
                 }
             }

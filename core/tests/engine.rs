@@ -250,6 +250,9 @@ async fn mesh_room_of_three_connects_everyone() {
     bob.wait_connected().await;
     let joined = carol.engine.join_room(&room.code).await.unwrap();
     assert_eq!(joined.members.len(), 2);
+    // Getters reflect the room as soon as join_room returns.
+    assert_eq!(carol.engine.peers().len(), 2);
+    assert_eq!(carol.engine.room_code(), Some(room.code.clone()));
     let mut connected = HashSet::new();
     carol
         .wait_for("two data channels", |e| {
