@@ -55,7 +55,10 @@ async fn missing_or_mistyped_fields_are_invalid_message() {
         (json!({"type":"login"}), "login"),
         (json!({"type":"offer","to":b.peer_id}), "offer"),
         (json!({"type":"answer","to":7,"sdp":"v=0"}), "answer"),
-        (json!({"type":"ice_candidate","to":b.peer_id}), "ice_candidate"),
+        (
+            json!({"type":"ice_candidate","to":b.peer_id}),
+            "ice_candidate",
+        ),
         (
             json!({"type":"ice_candidate","to":b.peer_id,"candidate":"candidate:1"}),
             "ice_candidate",
@@ -81,8 +84,7 @@ async fn missing_or_mistyped_fields_are_invalid_message() {
 async fn binary_frames_are_refused() {
     let server = start_default().await;
     let (mut a, mut b, _) = pair(&server).await;
-    a.ws
-        .send(Message::binary(br#"{"type":"ping"}"#.to_vec()))
+    a.ws.send(Message::binary(br#"{"type":"ping"}"#.to_vec()))
         .await
         .unwrap();
     a.expect_error("binary_not_supported", None).await;
@@ -130,8 +132,7 @@ async fn oversize_frame_closes_with_1009() {
 async fn oversize_binary_frame_closes_with_1009() {
     let server = start_default().await;
     let mut a = Client::connect(&server).await;
-    a.ws
-        .send(Message::binary(vec![0u8; MAX_FRAME_BYTES + 1]))
+    a.ws.send(Message::binary(vec![0u8; MAX_FRAME_BYTES + 1]))
         .await
         .unwrap();
     let frame = a.expect_close().await.expect("close frame with a code");
@@ -173,7 +174,9 @@ async fn default_rate_limit_allows_the_burst_then_refuses() {
     let total = RATE_LIMIT_BURST as usize + 60;
     let started = Instant::now();
     for _ in 0..total {
-        a.ws.feed(Message::text(r#"{"type":"ping"}"#)).await.unwrap();
+        a.ws.feed(Message::text(r#"{"type":"ping"}"#))
+            .await
+            .unwrap();
     }
     a.ws.flush().await.unwrap();
     let (mut pongs, mut limited) = (0usize, 0usize);

@@ -13,12 +13,14 @@ async fn relay_within_a_room_is_stamped_with_the_sender() {
     let server = start_default().await;
     let (mut a, mut b, _code) = pair(&server).await;
     // The joiner offers to each existing member.
-    b.send(json!({"type":"offer","to":a.peer_id,"sdp":SDP})).await;
+    b.send(json!({"type":"offer","to":a.peer_id,"sdp":SDP}))
+        .await;
     assert_eq!(
         a.expect("offer").await,
         json!({"type":"offer","from":b.peer_id,"from_name":"Bob","sdp":SDP})
     );
-    a.send(json!({"type":"answer","to":b.peer_id,"sdp":SDP})).await;
+    a.send(json!({"type":"answer","to":b.peer_id,"sdp":SDP}))
+        .await;
     assert_eq!(
         b.expect("answer").await,
         json!({"type":"answer","from":a.peer_id,"from_name":"Ada","sdp":SDP})
@@ -45,9 +47,11 @@ async fn relay_outside_the_room_is_refused() {
     let server = start_default().await;
     let (mut a, mut b, _) = pair(&server).await;
     let mut c = Client::connect(&server).await;
-    c.send(json!({"type":"offer","to":a.peer_id,"sdp":SDP})).await;
+    c.send(json!({"type":"offer","to":a.peer_id,"sdp":SDP}))
+        .await;
     c.expect_error("relay_not_allowed", Some("offer")).await;
-    a.send(json!({"type":"answer","to":c.peer_id,"sdp":SDP})).await;
+    a.send(json!({"type":"answer","to":c.peer_id,"sdp":SDP}))
+        .await;
     a.expect_error("relay_not_allowed", Some("answer")).await;
     // Nothing was delivered: the next message each gets is its own pong.
     a.assert_alive().await;
@@ -72,7 +76,8 @@ async fn targets_must_be_exactly_one_other_connected_peer() {
     a.send(json!({"type":"offer","to":b.peer_id,"to_login":"bob","sdp":SDP}))
         .await;
     a.expect_error("invalid_target", Some("offer")).await;
-    a.send(json!({"type":"offer","to":a.peer_id,"sdp":SDP})).await;
+    a.send(json!({"type":"offer","to":a.peer_id,"sdp":SDP}))
+        .await;
     a.expect_error("invalid_target", Some("offer")).await;
     a.send(json!({"type":"offer","to":"0123456789abcdef0123456789abcdef","sdp":SDP}))
         .await;
@@ -204,12 +209,16 @@ async fn sdp_and_candidate_limits_are_enforced() {
     let server = start_default().await;
     let (mut a, mut b, _) = pair(&server).await;
     let big = "v".repeat(MAX_SDP_BYTES + 1);
-    a.send(json!({"type":"offer","to":b.peer_id,"sdp":big})).await;
+    a.send(json!({"type":"offer","to":b.peer_id,"sdp":big}))
+        .await;
     a.expect_error("invalid_message", Some("offer")).await;
     let exact = "v".repeat(MAX_SDP_BYTES);
     a.send(json!({"type":"offer","to":b.peer_id,"sdp":exact}))
         .await;
-    assert_eq!(b.expect("offer").await["sdp"].as_str().unwrap().len(), MAX_SDP_BYTES);
+    assert_eq!(
+        b.expect("offer").await["sdp"].as_str().unwrap().len(),
+        MAX_SDP_BYTES
+    );
     let big = "c".repeat(MAX_CANDIDATE_BYTES + 1);
     a.send(json!({"type":"ice_candidate","to":b.peer_id,"candidate":{"candidate":big}}))
         .await;

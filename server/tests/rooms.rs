@@ -105,7 +105,10 @@ async fn capacity_limits_are_enforced_at_bind() {
     let err = peerchat_server::Server::bind(config().with_room_capacity(MAX_ROOM_CAPACITY + 1))
         .await
         .unwrap_err();
-    assert!(matches!(err, peerchat_server::ServerError::InvalidConfig(_)));
+    assert!(matches!(
+        err,
+        peerchat_server::ServerError::InvalidConfig(_)
+    ));
     let ok = start(config().with_room_capacity(MAX_ROOM_CAPACITY)).await;
     let c = Client::connect(&ok).await;
     assert_eq!(c.welcome["limits"]["room_capacity"], MAX_ROOM_CAPACITY);
@@ -125,7 +128,14 @@ async fn unknown_code_is_room_not_found() {
 async fn invalid_codes_are_refused() {
     let server = start_default().await;
     let mut c = Client::connect(&server).await;
-    for bad in ["ABC-DEF-GH", "ABC-DEF-GHJK", "ABC-DEF-GH0", "OIL-ABC-DEF", "", "ÄBC-DEF-GHJ"] {
+    for bad in [
+        "ABC-DEF-GH",
+        "ABC-DEF-GHJK",
+        "ABC-DEF-GH0",
+        "OIL-ABC-DEF",
+        "",
+        "ÄBC-DEF-GHJ",
+    ] {
         c.send(json!({"type":"join_room","code":bad,"name":"Cy"}))
             .await;
         c.expect_error("invalid_room_code", Some("join_room")).await;

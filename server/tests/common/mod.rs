@@ -158,7 +158,10 @@ impl Client {
     pub async fn close(mut self) {
         let _ = self.ws.close(None).await;
         // Read until the server's close reply so the close is complete.
-        let _ = timeout(WAIT, async { while let Some(Ok(_)) = self.ws.next().await {} }).await;
+        let _ = timeout(WAIT, async {
+            while let Some(Ok(_)) = self.ws.next().await {}
+        })
+        .await;
     }
 }
 
