@@ -138,11 +138,13 @@ fn two_terminal_clients_chat_through_a_server_process() {
         bob.say(&format!("reply {i}"));
     }
     for i in 0..5 {
-        alice
-            .expect("replies in order", |l| l.starts_with("< Bob: "))
-            .eq(&format!("< Bob: reply {i}"))
-            .then_some(())
-            .unwrap_or_else(|| panic!("reply {i} out of order: {:#?}", alice.seen));
+        let line = alice.expect("replies in order", |l| l.starts_with("< Bob: "));
+        assert_eq!(
+            line,
+            format!("< Bob: reply {i}"),
+            "out of order: {:#?}",
+            alice.seen
+        );
     }
 
     // End of input leaves the room; the other side is told.
