@@ -31,13 +31,19 @@
 pub mod protocol;
 
 #[cfg(feature = "engine")]
+mod actor;
+#[cfg(feature = "engine")]
 pub mod chat;
 #[cfg(feature = "engine")]
 mod config;
 #[cfg(feature = "engine")]
+mod dispatch;
+#[cfg(feature = "engine")]
 mod engine;
 #[cfg(feature = "engine")]
 mod error;
+#[cfg(feature = "engine")]
+mod events;
 #[cfg(feature = "engine")]
 mod listener;
 #[cfg(feature = "engine")]
@@ -48,9 +54,11 @@ mod signaling;
 #[cfg(feature = "engine")]
 pub use config::{EngineConfig, IceServer};
 #[cfg(feature = "engine")]
-pub use engine::Engine;
+pub use engine::{Engine, SHUTDOWN_GRACE_MS};
 #[cfg(feature = "engine")]
 pub use error::EngineError;
+#[cfg(feature = "engine")]
+pub use events::{ChannelListener, EngineEvent};
 #[cfg(feature = "engine")]
 pub use listener::{
     ChatMessage, EngineListener, LeaveReason, MessageStatus, Peer, PeerState, RoomInfo,

@@ -240,7 +240,8 @@ fn too_big_reason() -> String {
 /// Whether a read error is tungstenite refusing a frame or message over its size limit.
 fn is_too_big(e: axum::Error) -> bool {
     matches!(
-        e.into_inner().downcast_ref::<tokio_tungstenite::tungstenite::Error>(),
+        e.into_inner()
+            .downcast_ref::<tokio_tungstenite::tungstenite::Error>(),
         Some(tokio_tungstenite::tungstenite::Error::Capacity(_))
     )
 }

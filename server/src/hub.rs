@@ -284,9 +284,15 @@ impl Hub {
         to: Option<&str>,
         to_login: Option<&str>,
     ) -> Result<Route, RelayError> {
-        resolve(peer, to, to_login, &self.rooms, &self.logins, &self.links, |p| {
-            self.peers.contains_key(p)
-        })
+        resolve(
+            peer,
+            to,
+            to_login,
+            &self.rooms,
+            &self.logins,
+            &self.links,
+            |p| self.peers.contains_key(p),
+        )
     }
 
     /// Relays one message built by `build(from, from_name)` after checking the relay rules;

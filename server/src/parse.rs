@@ -72,13 +72,8 @@ pub fn peek_type(text: &str) -> Option<String> {
 /// missing or mistyped, or an SDP is over [`MAX_SDP_BYTES`] or a candidate over
 /// [`MAX_CANDIDATE_BYTES`]. Names are checked later (they need trimming), by the hub.
 pub fn parse(text: &str) -> Result<ClientMessage, Refusal> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-        Refusal::new(
-            ErrorCode::InvalidJson,
-            format!("not valid JSON: {e}"),
-            None,
-        )
-    })?;
+    let value: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| Refusal::new(ErrorCode::InvalidJson, format!("not valid JSON: {e}"), None))?;
     let kind = match value.get("type") {
         None => {
             return Err(Refusal::new(
@@ -224,9 +219,8 @@ mod tests {
 
     #[test]
     fn sdp_and_candidate_limits() {
-        let offer = |n: usize| {
-            serde_json::json!({"type":"offer","to":"p","sdp":"v".repeat(n)}).to_string()
-        };
+        let offer =
+            |n: usize| serde_json::json!({"type":"offer","to":"p","sdp":"v".repeat(n)}).to_string();
         assert!(parse(&offer(MAX_SDP_BYTES)).is_ok());
         assert_eq!(
             parse(&offer(MAX_SDP_BYTES + 1)).unwrap_err().code,
@@ -246,7 +240,10 @@ mod tests {
 
     #[test]
     fn peek_type_reads_the_tag_only() {
-        assert_eq!(peek_type(r#"{"type":"ping","x":1}"#).as_deref(), Some("ping"));
+        assert_eq!(
+            peek_type(r#"{"type":"ping","x":1}"#).as_deref(),
+            Some("ping")
+        );
         assert_eq!(peek_type("nope"), None);
     }
 }

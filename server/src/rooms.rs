@@ -44,7 +44,13 @@ pub struct Rooms {
 /// [`ROOM_CODE_ALPHABET`] with `rng`, formatted `ABC-DEF-GHJ`.
 pub fn generate_code<R: Rng + ?Sized>(rng: &mut R) -> String {
     let symbols: Vec<char> = (0..ROOM_CODE_LEN)
-        .map(|_| char::from(*ROOM_CODE_ALPHABET.choose(rng).expect("alphabet is not empty")))
+        .map(|_| {
+            char::from(
+                *ROOM_CODE_ALPHABET
+                    .choose(rng)
+                    .expect("alphabet is not empty"),
+            )
+        })
         .collect();
     format_room_code(&symbols)
 }
@@ -173,7 +179,10 @@ mod tests {
         assert_eq!(before.len(), 1);
         assert_eq!(before[0].peer_id, "a");
         assert_eq!(rooms.join(&code, "c", "Cy"), Err(RoomError::Full));
-        assert_eq!(rooms.join("ZZZ-ZZZ-ZZZ", "c", "Cy"), Err(RoomError::NotFound));
+        assert_eq!(
+            rooms.join("ZZZ-ZZZ-ZZZ", "c", "Cy"),
+            Err(RoomError::NotFound)
+        );
         assert!(rooms.share_room("a", "b"));
         assert!(!rooms.share_room("a", "c"));
         assert_eq!(rooms.name_of("b"), Some("Bob"));
