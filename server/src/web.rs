@@ -72,7 +72,10 @@ where
 fn respond(asset: &'static Asset) -> Response {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type)),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
             (
                 header::X_CONTENT_TYPE_OPTIONS,
@@ -150,7 +153,11 @@ mod tests {
 
         let module = get_raw(addr, "/chat-frames.js").await;
         assert!(module.starts_with("HTTP/1.1 200"));
-        assert!(module.to_ascii_lowercase().contains("content-type: text/javascript"));
+        assert!(
+            module
+                .to_ascii_lowercase()
+                .contains("content-type: text/javascript")
+        );
         assert!(module.contains("export const MAX_MESSAGE_BYTES = 16 * 1024;"));
 
         let missing = get_raw(addr, "/nope.js").await;
@@ -161,7 +168,11 @@ mod tests {
     #[test]
     fn client_protocol_constants_match_the_contract() {
         use peerchat_core::protocol as p;
-        let js = ASSETS.iter().find(|a| a.path == "/protocol.js").unwrap().body;
+        let js = ASSETS
+            .iter()
+            .find(|a| a.path == "/protocol.js")
+            .unwrap()
+            .body;
         for expected in [
             format!("PROTOCOL_VERSION = {};", p::PROTOCOL_VERSION),
             format!("MAX_NAME_CHARS = {};", p::MAX_NAME_CHARS),

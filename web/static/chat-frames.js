@@ -8,6 +8,13 @@
 /** Largest chat message text, in UTF-8 bytes (the engine's `MAX_MESSAGE_BYTES`). */
 export const MAX_MESSAGE_BYTES = 16 * 1024;
 
+/**
+ * Largest data-channel frame (bytes) a peer accepts (the engine's `chat::MAX_FRAME_BYTES`). A
+ * text within MAX_MESSAGE_BYTES can exceed it only when JSON escaping blows it up (control
+ * characters become `\u0000`), which validateMessageText refuses too.
+ */
+export const MAX_FRAME_BYTES = 64 * 1024;
+
 /** Version carried in `hello` frames. */
 export const CHAT_VERSION = 1;
 
@@ -33,6 +40,13 @@ export function validateMessageText(text) {
     return {
       ok: false,
       error: `Message too long: ${bytes} bytes; the limit is ${MAX_MESSAGE_BYTES} bytes. It was not sent.`,
+    };
+  }
+  const frameBytes = utf8Bytes(encodeMessage({ id: newMessageId(), seq: Number.MAX_SAFE_INTEGER, sentAtMs: Date.now(), text }));
+  if (frameBytes > MAX_FRAME_BYTES) {
+    return {
+      ok: false,
+      error: `Message too long once encoded: ${frameBytes} bytes; the limit is ${MAX_FRAME_BYTES} bytes. It was not sent.`,
     };
   }
   return { ok: true };

@@ -31,7 +31,13 @@ export class ChatPage {
    * candidates (`--allow-loopback-in-peer-connection` + camera/microphone permission);
    * without it Chromium keeps its default mDNS `.local` host candidates.
    */
-  static async open(baseUrl, label, { loopback = LOOPBACK } = {}) {
+  /**
+   * With `hideRemoteCandidates`, the test sits between the page and `/ws` and drops every ICE
+   * candidate the other peer sends (trickled `ice_candidate` messages and `a=candidate` lines
+   * in relayed SDP): Chromium then never sends a connectivity check itself, and a connection
+   * can only form if the other peer reaches Chromium's own (mDNS) candidates first.
+   */
+  static async open(baseUrl, label, { loopback = LOOPBACK, hideRemoteCandidates = false } = {}) {
     const profile = await mkdtemp(join(tmpdir(), `peerchat-${label}-`));
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -46,6 +52,7 @@ export class ChatPage {
     context.setDefaultTimeout(WAIT_MS);
     const page = context.pages()[0] ?? (await context.newPage());
     const chat = new ChatPage(label, context, page, profile);
+    if (hideRemoteCandidates) await hideCandidatesFrom(page, chat);
     await page.goto(baseUrl);
     await page.locator('[data-testid="server-state"][data-state="open"]').waitFor();
     return chat;
@@ -181,6 +188,27 @@ export class ChatPage {
       .locator(`[data-testid="message"][data-mine="${mine}"]`)
       .filter({ has: this.page.locator('[data-testid="text"]', { hasText: new RegExp(`^${escapeRe(text)}$`) }) });
   }
+}
+
+async function hideCandidatesFrom(page, chat) {
+  chat.hiddenCandidates = 0;
+  await page.routeWebSocket(/\/ws$/, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((data) => {
+      const msg = JSON.parse(data);
+      if (msg.type === 'ice_candidate') {
+        chat.hiddenCandidates++;
+        return;
+      }
+      if ((msg.type === 'offer' || msg.type === 'answer') && msg.sdp.includes('a=candidate')) {
+        const lines = msg.sdp.split('\r\n');
+        const kept = lines.filter((l) => !l.startsWith('a=candidate'));
+        chat.hiddenCandidates += lines.length - kept.length;
+        msg.sdp = kept.join('\r\n');
+      }
+      ws.send(JSON.stringify(msg));
+    });
+  });
 }
 
 function escapeRe(s) {

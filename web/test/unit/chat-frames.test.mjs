@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  MAX_MESSAGE_BYTES, decodeFrame, encodeAck, encodeHello, encodeMessage, newMessageId,
+  MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, decodeFrame, encodeAck, encodeHello, encodeMessage, newMessageId,
   utf8Bytes, validateMessageText,
 } from '../../static/chat-frames.js';
 
@@ -41,6 +41,14 @@ test('message text limit is MAX_MESSAGE_BYTES UTF-8 bytes, on send and on receiv
   assert.equal(validateMessageText('   ').ok, false);
   const big = encodeMessage({ id: 'a', seq: 1, sentAtMs: 1, text: 'a'.repeat(MAX_MESSAGE_BYTES + 1) });
   assert.equal(decodeFrame(big).kind, 'invalid');
+});
+
+test('a text within the byte limit that JSON escaping blows past MAX_FRAME_BYTES is refused', () => {
+  assert.equal(MAX_FRAME_BYTES, 65536);
+  const controls = '\u0001'.repeat(MAX_MESSAGE_BYTES); // 16384 bytes, 6 × that once escaped
+  const check = validateMessageText(controls);
+  assert.equal(check.ok, false);
+  assert.match(check.error, /once encoded: \d+ bytes; the limit is 65536 bytes/);
 });
 
 test('message ids are UUID v7 carrying the time', () => {
