@@ -201,8 +201,10 @@ mod tests {
                 .validate()
                 .is_err()
         );
-        let mut c = ServerConfig::default();
-        c.outgoing_queue = 0;
+        let c = ServerConfig {
+            outgoing_queue: 0,
+            ..ServerConfig::default()
+        };
         assert!(c.validate().is_err());
     }
 }

@@ -22,15 +22,51 @@ pub fn new_peer_id() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
 
-/// Why a connection ended (for the log).
+/// Why a connection ended.
 #[derive(Debug, Clone, Copy)]
 enum End {
+    /// The client sent a close frame (tungstenite queued the reply).
     ClientClosed,
+    /// Nothing received for the idle timeout.
     Idle,
+    /// The outgoing queue overflowed.
     SlowReader,
+    /// A message over `MAX_FRAME_BYTES`.
     TooBig,
+    /// The server is shutting down.
     Shutdown,
-    SocketError,
+    /// The TCP connection failed or ended (no close handshake left to do).
+    Gone,
+}
+
+/// Closes the socket as `end` requires: completes the client's close handshake, or sends our
+/// close frame with its code and reason, waiting at most [`CLOSE_TIMEOUT_MS`] either way.
+async fn finish(socket: &mut WebSocket, end: End) {
+    let (code, reason) = match end {
+        End::Gone => return,
+        End::ClientClosed => {
+            // Reading flushes tungstenite's queued close reply and ends the handshake.
+            let _ = timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), async {
+                while let Some(Ok(_)) = socket.recv().await {}
+            })
+            .await;
+            return;
+        }
+        End::Idle => (
+            close_code::AWAY,
+            "idle timeout: no frame or pong received".to_string(),
+        ),
+        End::SlowReader => (
+            close_code::POLICY,
+            "outgoing queue full: client reads too slowly".to_string(),
+        ),
+        End::TooBig => (
+            close_code::SIZE,
+            format!("message larger than {MAX_FRAME_BYTES} bytes"),
+        ),
+        End::Shutdown => (close_code::AWAY, "server shutting down".to_string()),
+    };
+    close(socket, code, &reason).await;
 }
 
 /// Decrements the count of running connection tasks when dropped.
@@ -92,15 +128,17 @@ pub async fn run(mut socket: WebSocket, shared: Arc<Shared>, remote: SocketAddr)
     info!(peer = %peer_id, %remote, "client connected");
 
     let end = serve(&mut socket, &shared, &peer_id, &mut rx, &kill).await;
+    // Tell the others first, then spend up to CLOSE_TIMEOUT_MS closing this socket.
     shared.unregister(&peer_id);
     info!(peer = %peer_id, %remote, reason = ?end, "client disconnected");
+    finish(&mut socket, end).await;
 }
 
 fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// The read/write loop. Returns why it ended; the socket is closed (or abandoned) by then.
+/// The read/write loop. Returns why it ended; [`finish`] then closes the socket.
 async fn serve(
     socket: &mut WebSocket,
     shared: &Shared,
@@ -122,43 +160,37 @@ async fn serve(
         let outgoing: Option<Message> = tokio::select! {
             biased;
             _ = kill.notified() => {
-                close(socket, close_code::POLICY, "outgoing queue full: client reads too slowly").await;
                 return End::SlowReader;
             }
             _ = shutting_down(&mut shutdown) => {
-                close(socket, close_code::AWAY, "server shutting down").await;
                 return End::Shutdown;
             }
             _ = &mut idle => {
                 debug!(peer = peer_id, "idle timeout");
-                close(socket, close_code::AWAY, "idle timeout: no frame or pong received").await;
                 return End::Idle;
             }
             Some(text) = rx.recv() => Some(Message::Text(Utf8Bytes::from(text))),
             _ = ping.tick() => Some(Message::Ping(Default::default())),
             frame = socket.recv() => {
                 match frame {
-                    None => return End::ClientClosed,
+                    None => return End::Gone,
                     Some(Err(e)) => {
                         if is_too_big(e) {
-                            close(socket, close_code::SIZE, &too_big_reason()).await;
                             return End::TooBig;
                         }
-                        return End::SocketError;
+                        return End::Gone;
                     }
                     Some(Ok(msg)) => {
                         idle.as_mut().reset(Instant::now() + config.idle_timeout);
                         match msg {
                             Message::Text(text) => {
                                 if text.len() > MAX_FRAME_BYTES {
-                                    close(socket, close_code::SIZE, &too_big_reason()).await;
                                     return End::TooBig;
                                 }
                                 on_text(shared, peer_id, &mut bucket, text.as_str());
                             }
                             Message::Binary(data) => {
                                 if data.len() > MAX_FRAME_BYTES {
-                                    close(socket, close_code::SIZE, &too_big_reason()).await;
                                     return End::TooBig;
                                 }
                                 let r = if bucket.try_take() {
@@ -172,14 +204,7 @@ async fn serve(
                                 };
                                 shared.refuse(peer_id, r);
                             }
-                            Message::Close(_) => {
-                                // tungstenite queued the reply; let it flush and finish.
-                                let _ = timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), async {
-                                    while let Some(Ok(_)) = socket.recv().await {}
-                                })
-                                .await;
-                                return End::ClientClosed;
-                            }
+                            Message::Close(_) => return End::ClientClosed,
                             Message::Ping(_) | Message::Pong(_) => {}
                         }
                         None
@@ -191,18 +216,16 @@ async fn serve(
             let written = tokio::select! {
                 biased;
                 _ = kill.notified() => {
-                    close(socket, close_code::POLICY, "outgoing queue full: client reads too slowly").await;
                     return End::SlowReader;
                 }
                 _ = &mut idle => {
                     debug!(peer = peer_id, "idle timeout while writing");
-                    close(socket, close_code::AWAY, "idle timeout: no frame or pong received").await;
                     return End::Idle;
                 }
                 r = socket.send(msg) => r,
             };
             if written.is_err() {
-                return End::SocketError;
+                return End::Gone;
             }
         }
     }
@@ -231,10 +254,6 @@ fn rate_limited(request: Option<String>) -> Refusal {
         message: "too many messages; this one was dropped".into(),
         request,
     }
-}
-
-fn too_big_reason() -> String {
-    format!("message larger than {MAX_FRAME_BYTES} bytes")
 }
 
 /// Whether a read error is tungstenite refusing a frame or message over its size limit.

@@ -42,6 +42,8 @@ pub struct Health {
     pub logins: usize,
 }
 
+const _: () = assert!(FRAME_HARD_LIMIT_BYTES > MAX_FRAME_BYTES);
+
 /// Builds the router of one server.
 pub fn router(shared: Arc<Shared>) -> Router {
     let router = Router::new()
@@ -80,7 +82,6 @@ async fn ws_upgrade(
     // Messages between MAX_FRAME_BYTES and the hard limit are read whole and refused by the
     // connection with close code 1009 after a clean close handshake; above the hard limit
     // tungstenite stops reading the frame and the connection gets 1009 on a best-effort basis.
-    debug_assert!(FRAME_HARD_LIMIT_BYTES > MAX_FRAME_BYTES);
     ws.read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_frame_size(FRAME_HARD_LIMIT_BYTES)
