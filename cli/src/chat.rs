@@ -73,18 +73,20 @@ fn config(name: String, net: NetArgs) -> EngineConfig {
 pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
     let (listener, mut events) = ChannelListener::new();
     let engine = Engine::new(config(name, net), listener).map_err(|e| e.to_string())?;
-    match role {
+    let room = match role {
         Role::Create => {
             let room = engine.create_room().await.map_err(|e| e.to_string())?;
             println!("* room code: {}", room.code);
+            room
         }
         Role::Join(code) => {
             let room = engine.join_room(&code).await.map_err(|e| e.to_string())?;
             println!("* joined room {}", room.code);
+            room
         }
-    }
-    let mut names: HashMap<String, String> = engine
-        .peers()
+    };
+    let mut names: HashMap<String, String> = room
+        .members
         .into_iter()
         .map(|p| (p.peer_id, p.name))
         .collect();

@@ -20,9 +20,9 @@ pub struct ServeArgs {
 
 /// Binds, prints `listening on ws://ADDR/ws` (the line scripts wait for), serves until Ctrl-C.
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let mut config = ServerConfig::default();
-    config.bind = SocketAddr::new(args.bind, args.port);
-    config.room_capacity = args.room_capacity;
+    let config = ServerConfig::default()
+        .with_bind(SocketAddr::new(args.bind, args.port))
+        .with_room_capacity(args.room_capacity);
     let server = Server::bind(config).await.map_err(|e| e.to_string())?;
     let addr = server.local_addr();
     println!("listening on ws://{addr}/ws");

@@ -27,6 +27,23 @@ pub const SHUTDOWN_GRACE_MS: u64 = 2_000;
 /// without a runtime of the caller's. The `async` methods return runtime-agnostic futures (they
 /// wait on the engine's own tasks). Listener callbacks run, in order, on one engine thread
 /// named `peerchat-events`. Dropping the engine shuts it down.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use peerchat_core::{Engine, EngineConfig, EngineListener, ChatMessage};
+///
+/// struct Printer;
+/// impl EngineListener for Printer {
+///     fn on_message(&self, m: ChatMessage) { println!("{}: {}", m.sender_name, m.text); }
+/// }
+///
+/// # async fn run() -> Result<(), peerchat_core::EngineError> {
+/// let config = EngineConfig::new("ws://127.0.0.1:7777/ws", "Ada").loopback_only();
+/// let engine = Engine::new(config, Arc::new(Printer))?;
+/// let room = engine.create_room().await?;
+/// println!("share this code: {}", room.code);
+/// # Ok(()) }
+/// ```
 pub struct Engine {
     inputs: mpsc::UnboundedSender<Input>,
     shared: Shared,

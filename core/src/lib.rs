@@ -7,23 +7,7 @@
 //! and trickle ICE, using the `webrtc` crate), and runs the chat protocol of [`chat`] over a
 //! reliable, ordered data channel. Events reach the app through an [`EngineListener`].
 //!
-//! ```no_run
-//! use std::sync::Arc;
-//! use peerchat_core::{Engine, EngineConfig, EngineListener, ChatMessage};
-//!
-//! struct Printer;
-//! impl EngineListener for Printer {
-//!     fn on_message(&self, m: ChatMessage) { println!("{}: {}", m.sender_name, m.text); }
-//! }
-//!
-//! # async fn run() -> Result<(), peerchat_core::EngineError> {
-//! let config = EngineConfig::new("ws://127.0.0.1:7777/ws", "Ada").loopback_only();
-//! let engine = Engine::new(config, Arc::new(Printer))?;
-//! let room = engine.create_room().await?;
-//! println!("share this code: {}", room.code);
-//! # Ok(()) }
-//! ```
-
+//! See [`Engine`] for an example.
 //!
 //! With `default-features = false` (no `engine` feature) the crate is only [`protocol`]: the
 //! signaling message types the server shares.

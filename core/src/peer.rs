@@ -23,6 +23,14 @@ use crate::protocol::IceCandidate;
 /// `with_data_channel_send_buffer_limit`).
 pub(crate) const SEND_BUFFER_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 
+/// Pacing (ms) of ICE connectivity checks: RFC 8445 §14.2's default Ta of 50 ms, as browsers
+/// use, instead of the `webrtc` crate's 200 ms. Four times faster connection setup on a LAN.
+pub(crate) const ICE_CHECK_INTERVAL_MS: u64 = 50;
+
+/// Binding requests per candidate pair before it is given up: 28 × 50 ms keeps the crate's
+/// default budget of about 1.4 s per pair.
+pub(crate) const ICE_MAX_BINDING_REQUESTS: u16 = 28;
+
 /// What a peer's connection reports to the engine.
 #[derive(Debug)]
 pub(crate) enum PeerEvent {
@@ -113,6 +121,10 @@ impl PeerConnectionLink {
             } else {
                 MulticastDnsMode::Disabled
             })
+            .with_ice_connection_attempts(
+                Some(std::time::Duration::from_millis(ICE_CHECK_INTERVAL_MS)),
+                Some(ICE_MAX_BINDING_REQUESTS),
+            )
             .build();
         let configuration = RTCConfigurationBuilder::new()
             .with_ice_servers(ice_servers(config))
