@@ -100,9 +100,7 @@ impl PeerConnectionEventHandler for Handler {
 fn mdns_usable() -> bool {
     use std::net::{Ipv4Addr, UdpSocket};
     UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
-        .and_then(|s| {
-            s.join_multicast_v4(&Ipv4Addr::new(224, 0, 0, 251), &Ipv4Addr::UNSPECIFIED)
-        })
+        .and_then(|s| s.join_multicast_v4(&Ipv4Addr::new(224, 0, 0, 251), &Ipv4Addr::UNSPECIFIED))
         .is_ok()
 }
 
