@@ -1,4 +1,325 @@
-//! Chat protocol
+//! The chat protocol carried on the data channel: frame format, acknowledgements and dedup.
+//!
+//! Every data-channel message is one JSON text frame with a `type`:
+//!
+//! | frame | fields | meaning |
+//! |---|---|---|
+//! | `hello` | `name`, `version` | sent once by each side when the channel opens |
+//! | `message` | `id`, `seq`, `sent_at_ms`, `text` | a chat message |
+//! | `ack` | `id` | the receiver got message `id` (status `delivered`) |
+//!
+//! The data channel is reliable and ordered (SCTP, RFC 8831), so messages from one peer arrive
+//! in the order they were sent; [`Inbox`] drops a message whose `id` it has already seen (a
+//! resend after reconnection) but still acknowledges it, so the sender's status converges.
+//! Frames of an unknown `type` are ignored, for forward compatibility.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+/// Label of the chat data channel, created by the peer that sends the SDP offer.
+pub const DATA_CHANNEL_LABEL: &str = "peerchat";
+
+/// Version of this chat protocol, sent in `hello`.
+pub const CHAT_PROTOCOL_VERSION: u32 = 1;
 
 /// Largest chat message text, in UTF-8 bytes.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// Largest data-channel frame (bytes) accepted from a peer. A `message` frame with the largest
+/// text, JSON-escaped, stays under this unless the text is mostly control characters, which
+/// [`encode_message`] refuses with the size it would have.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// Message ids remembered per peer for dedup. Older ids are forgotten first.
+pub const DEDUP_WINDOW: usize = 65_536;
+
+/// One data-channel frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Frame {
+    /// Sent once per side when the channel opens.
+    Hello {
+        /// Sender's display name.
+        name: String,
+        /// [`CHAT_PROTOCOL_VERSION`].
+        version: u32,
+    },
+    /// A chat message.
+    Message {
+        /// Unique id (UUID v7 text).
+        id: String,
+        /// 1 for the sender's first message on this connection, then +1 each.
+        seq: u64,
+        /// Sender's clock at sending, ms since the Unix epoch.
+        sent_at_ms: u64,
+        /// The text, at most [`MAX_MESSAGE_BYTES`] UTF-8 bytes.
+        text: String,
+    },
+    /// Acknowledges a `message`.
+    Ack {
+        /// The acknowledged message's id.
+        id: String,
+    },
+}
+
+/// Why a received frame was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// Larger than [`MAX_FRAME_BYTES`].
+    #[error("frame of {size} bytes exceeds {max} bytes")]
+    TooLarge {
+        /// Frame size in bytes.
+        size: usize,
+        /// [`MAX_FRAME_BYTES`].
+        max: usize,
+    },
+    /// Not UTF-8, not JSON, or a known `type` with wrong fields.
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    /// A `message` whose text exceeds [`MAX_MESSAGE_BYTES`].
+    #[error("message text of {size} bytes exceeds {max} bytes")]
+    TextTooLarge {
+        /// Text size in bytes.
+        size: usize,
+        /// [`MAX_MESSAGE_BYTES`].
+        max: usize,
+    },
+}
+
+/// Result of decoding a frame: a known frame, or one of an unknown `type` to ignore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    /// A frame of this protocol version.
+    Frame(Frame),
+    /// A JSON object with a `type` this version does not know.
+    Unknown(String),
+}
+
+/// Decodes one data-channel frame. Errors: [`FrameError::TooLarge`], [`FrameError::Malformed`],
+/// [`FrameError::TextTooLarge`].
+pub fn decode(bytes: &[u8]) -> Result<Decoded, FrameError> {
+    if bytes.len() > MAX_FRAME_BYTES {
+        return Err(FrameError::TooLarge {
+            size: bytes.len(),
+            max: MAX_FRAME_BYTES,
+        });
+    }
+    match serde_json::from_slice::<Frame>(bytes) {
+        Ok(Frame::Message { text, .. }) if text.len() > MAX_MESSAGE_BYTES => {
+            Err(FrameError::TextTooLarge {
+                size: text.len(),
+                max: MAX_MESSAGE_BYTES,
+            })
+        }
+        Ok(frame) => Ok(Decoded::Frame(frame)),
+        Err(err) => {
+            #[derive(Deserialize)]
+            struct Tagged {
+                #[serde(rename = "type")]
+                kind: String,
+            }
+            match serde_json::from_slice::<Tagged>(bytes) {
+                Ok(Tagged { kind }) if !matches!(kind.as_str(), "hello" | "message" | "ack") => {
+                    Ok(Decoded::Unknown(kind))
+                }
+                _ => Err(FrameError::Malformed(err.to_string())),
+            }
+        }
+    }
+}
+
+/// Encodes a frame as JSON text.
+pub fn encode(frame: &Frame) -> String {
+    serde_json::to_string(frame).expect("frames always serialize")
+}
+
+/// Encodes a `message` frame, refusing one whose encoding exceeds [`MAX_FRAME_BYTES`]
+/// (returns the encoded size as the error).
+pub fn encode_message(id: &str, seq: u64, sent_at_ms: u64, text: &str) -> Result<String, usize> {
+    let json = encode(&Frame::Message {
+        id: id.to_string(),
+        seq,
+        sent_at_ms,
+        text: text.to_string(),
+    });
+    if json.len() > MAX_FRAME_BYTES {
+        Err(json.len())
+    } else {
+        Ok(json)
+    }
+}
+
+/// Receiving side of one peer: remembers the last [`DEDUP_WINDOW`] message ids.
+#[derive(Debug, Default)]
+pub struct Inbox {
+    seen: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl Inbox {
+    /// Records `id`; returns `true` the first time, `false` for a duplicate.
+    pub fn accept(&mut self, id: &str) -> bool {
+        if self.seen.contains(id) {
+            return false;
+        }
+        if self.order.len() == DEDUP_WINDOW
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.seen.remove(&oldest);
+        }
+        self.seen.insert(id.to_string());
+        self.order.push_back(id.to_string());
+        true
+    }
+}
+
+/// Delivery progress of one sent message towards one peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Progress {
+    Queued,
+    Sent,
+}
+
+/// What an [`Outbox`] transition means for the app.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Report `sent`.
+    Sent,
+    /// Report `sent` then `delivered` (the ack overtook the send confirmation).
+    SentAndDelivered,
+    /// Report `delivered`.
+    Delivered,
+    /// Nothing to report (duplicate or unknown id).
+    None,
+}
+
+/// Sending side of one peer: the next `seq` and the messages not yet acknowledged.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    last_seq: u64,
+    pending: HashMap<String, Progress>,
+}
+
+impl Outbox {
+    /// Registers a new message and returns its `seq` (1, 2, …).
+    pub fn queue(&mut self, id: &str) -> u64 {
+        self.last_seq += 1;
+        self.pending.insert(id.to_string(), Progress::Queued);
+        self.last_seq
+    }
+
+    /// The data channel accepted message `id`.
+    pub fn sent(&mut self, id: &str) -> StatusChange {
+        match self.pending.get_mut(id) {
+            Some(p @ Progress::Queued) => {
+                *p = Progress::Sent;
+                StatusChange::Sent
+            }
+            _ => StatusChange::None,
+        }
+    }
+
+    /// The peer acknowledged message `id`.
+    pub fn acked(&mut self, id: &str) -> StatusChange {
+        match self.pending.remove(id) {
+            Some(Progress::Queued) => StatusChange::SentAndDelivered,
+            Some(Progress::Sent) => StatusChange::Delivered,
+            None => StatusChange::None,
+        }
+    }
+
+    /// Takes the ids still unacknowledged (the peer went away), in no particular order.
+    pub fn drain_unacked(&mut self) -> Vec<String> {
+        self.pending.drain().map(|(id, _)| id).collect()
+    }
+
+    /// Messages queued or sent but not yet acknowledged.
+    pub fn unacked(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_with_documented_field_names() {
+        let json = encode_message("m1", 1, 1_700_000_000_000, "hi").unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"message","id":"m1","seq":1,"sent_at_ms":1700000000000,"text":"hi"}"#
+        );
+        assert_eq!(
+            decode(json.as_bytes()).unwrap(),
+            Decoded::Frame(Frame::Message {
+                id: "m1".into(),
+                seq: 1,
+                sent_at_ms: 1_700_000_000_000,
+                text: "hi".into()
+            })
+        );
+        assert_eq!(
+            encode(&Frame::Ack { id: "m1".into() }),
+            r#"{"type":"ack","id":"m1"}"#
+        );
+    }
+
+    #[test]
+    fn unknown_types_are_ignored_and_bad_frames_refused() {
+        assert_eq!(
+            decode(br#"{"type":"typing","active":true}"#).unwrap(),
+            Decoded::Unknown("typing".into())
+        );
+        assert!(matches!(decode(b"not json"), Err(FrameError::Malformed(_))));
+        assert!(matches!(
+            decode(br#"{"type":"message","id":"x"}"#),
+            Err(FrameError::Malformed(_))
+        ));
+        let big = vec![b' '; MAX_FRAME_BYTES + 1];
+        assert!(matches!(decode(&big), Err(FrameError::TooLarge { .. })));
+        let long = "x".repeat(MAX_MESSAGE_BYTES + 1);
+        let frame =
+            format!(r#"{{"type":"message","id":"a","seq":1,"sent_at_ms":1,"text":"{long}"}}"#);
+        assert!(matches!(
+            decode(frame.as_bytes()),
+            Err(FrameError::TextTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn largest_text_of_control_characters_is_refused_by_frame_size() {
+        let text = "\u{1}".repeat(MAX_MESSAGE_BYTES);
+        assert!(encode_message("id", 1, 1, &text).is_err());
+        let text = "é".repeat(MAX_MESSAGE_BYTES / 2);
+        assert!(encode_message("id", 1, 1, &text).is_ok());
+    }
+
+    #[test]
+    fn inbox_drops_duplicates_within_window() {
+        let mut inbox = Inbox::default();
+        assert!(inbox.accept("a"));
+        assert!(!inbox.accept("a"));
+        for i in 0..DEDUP_WINDOW {
+            inbox.accept(&i.to_string());
+        }
+        assert!(inbox.accept("a"), "forgotten once outside the window");
+    }
+
+    #[test]
+    fn outbox_status_transitions() {
+        let mut out = Outbox::default();
+        assert_eq!(out.queue("a"), 1);
+        assert_eq!(out.queue("b"), 2);
+        assert_eq!(out.sent("a"), StatusChange::Sent);
+        assert_eq!(out.sent("a"), StatusChange::None);
+        assert_eq!(out.acked("a"), StatusChange::Delivered);
+        assert_eq!(out.acked("a"), StatusChange::None);
+        assert_eq!(out.acked("b"), StatusChange::SentAndDelivered);
+        assert_eq!(out.sent("b"), StatusChange::None);
+        out.queue("c");
+        assert_eq!(out.drain_unacked(), vec!["c".to_string()]);
+        assert_eq!(out.unacked(), 0);
+    }
+}

@@ -29,6 +29,11 @@ pub struct EngineConfig {
     /// `PeerConnectionBuilder::with_udp_addrs`). Port `0` picks a free port. Empty means
     /// `0.0.0.0:0` (every IPv4 interface). Tests and the demo pass `127.0.0.1:0`.
     pub ice_udp_addrs: Vec<String>,
+    /// Resolve remote `<uuid>.local` ICE candidates with mDNS queries, which is how browsers
+    /// hide their host addresses (the `webrtc` crate's `MulticastDnsMode::QueryOnly`). This
+    /// binds a multicast socket on port 5353; `false` (`MulticastDnsMode::Disabled`) keeps every
+    /// packet on the ICE addresses, as loopback tests need.
+    pub resolve_mdns_candidates: bool,
     /// How long (ms) to wait for the signaling WebSocket to connect and for each server reply.
     pub signaling_timeout_ms: u64,
     /// How long (ms) a peer may take from the first SDP offer to an open data channel before
@@ -38,21 +43,24 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     /// A configuration with the given server and name, no STUN/TURN servers, ICE on every
-    /// IPv4 interface, a 10 s signaling timeout and a 30 s peer connection timeout.
+    /// IPv4 interface, mDNS resolution of browser candidates on, a 10 s signaling timeout and a 30 s peer connection timeout.
     pub fn new(signaling_url: impl Into<String>, display_name: impl Into<String>) -> Self {
         Self {
             signaling_url: signaling_url.into(),
             display_name: display_name.into(),
             ice_servers: Vec::new(),
             ice_udp_addrs: Vec::new(),
+            resolve_mdns_candidates: true,
             signaling_timeout_ms: 10_000,
             peer_connect_timeout_ms: 30_000,
         }
     }
 
-    /// Restricts ICE to loopback (`127.0.0.1:0`): what tests, benchmarks and the demo use.
+    /// Restricts ICE to loopback (`127.0.0.1:0`) with no mDNS: what tests, benchmarks and the
+    /// demo use, so that no packet leaves the machine.
     pub fn loopback_only(mut self) -> Self {
         self.ice_udp_addrs = vec!["127.0.0.1:0".to_string()];
+        self.resolve_mdns_candidates = false;
         self
     }
 

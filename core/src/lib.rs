@@ -7,23 +7,7 @@
 //! and trickle ICE, using the `webrtc` crate), and runs the chat protocol of [`chat`] over a
 //! reliable, ordered data channel. Events reach the app through an [`EngineListener`].
 //!
-//! ```no_run
-//! use std::sync::Arc;
-//! use peerchat_core::{Engine, EngineConfig, EngineListener, ChatMessage};
-//!
-//! struct Printer;
-//! impl EngineListener for Printer {
-//!     fn on_message(&self, m: ChatMessage) { println!("{}: {}", m.sender_name, m.text); }
-//! }
-//!
-//! # async fn run() -> Result<(), peerchat_core::EngineError> {
-//! let config = EngineConfig::new("ws://127.0.0.1:7777/ws", "Ada").loopback_only();
-//! let engine = Engine::new(config, Arc::new(Printer))?;
-//! let room = engine.create_room().await?;
-//! println!("share this code: {}", room.code);
-//! # Ok(()) }
-//! ```
-
+//! See [`Engine`] for an example.
 //!
 //! With `default-features = false` (no `engine` feature) the crate is only [`protocol`]: the
 //! signaling message types the server shares.
@@ -31,13 +15,19 @@
 pub mod protocol;
 
 #[cfg(feature = "engine")]
+mod actor;
+#[cfg(feature = "engine")]
 pub mod chat;
 #[cfg(feature = "engine")]
 mod config;
 #[cfg(feature = "engine")]
+mod dispatch;
+#[cfg(feature = "engine")]
 mod engine;
 #[cfg(feature = "engine")]
 mod error;
+#[cfg(feature = "engine")]
+mod events;
 #[cfg(feature = "engine")]
 mod listener;
 #[cfg(feature = "engine")]
@@ -48,9 +38,11 @@ mod signaling;
 #[cfg(feature = "engine")]
 pub use config::{EngineConfig, IceServer};
 #[cfg(feature = "engine")]
-pub use engine::Engine;
+pub use engine::{Engine, SHUTDOWN_GRACE_MS};
 #[cfg(feature = "engine")]
 pub use error::EngineError;
+#[cfg(feature = "engine")]
+pub use events::{ChannelListener, EngineEvent};
 #[cfg(feature = "engine")]
 pub use listener::{
     ChatMessage, EngineListener, LeaveReason, MessageStatus, Peer, PeerState, RoomInfo,

@@ -1,0 +1,248 @@
+//! `peerchat bench`: loopback figures for the engine, and the same transfer over a bare
+//! `webrtc` data channel pair in the same run, so the engine's overhead shows as a ratio.
+//!
+//! Measured:
+//! - setup: time from `join_room` to the joiner's data channel open (`PeerState::Connected`);
+//! - rtt: time from `send_message` to the sender's `Delivered` status (message + ack), one
+//!   small message every `--rtt-interval-ms`;
+//! - throughput: a `--transfer-mb` MB transfer in `--chunk-bytes` messages, from the first send
+//!   to the last delivery receipt, in MB/s (10^6 bytes of message text per second);
+//! - bare throughput: the same bytes over two `webrtc` peer connections with no signaling
+//!   server, chat protocol or acks, until the receiver has every byte.
+
+mod bare;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use peerchat_core::{ChannelListener, Engine, EngineConfig, EngineEvent, MessageStatus, PeerState};
+use peerchat_server::{Server, ServerConfig};
+use serde::Serialize;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::wait;
+
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Connections to set up for the setup-time figures.
+    #[arg(long, default_value_t = 30)]
+    connections: usize,
+    /// Small messages for the round-trip figures.
+    #[arg(long, default_value_t = 300)]
+    messages: usize,
+    /// Interval between round-trip messages, ms.
+    #[arg(long, default_value_t = 100)]
+    rtt_interval_ms: u64,
+    /// Size of the throughput transfer, MB (10^6 bytes).
+    #[arg(long, default_value_t = 50)]
+    transfer_mb: usize,
+    /// Message size for the throughput transfer, bytes (at most 16384).
+    #[arg(long, default_value_t = 16 * 1024)]
+    chunk_bytes: usize,
+    /// Print the figures as one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Figures {
+    setup_ms_p50: f64,
+    setup_ms_p99: f64,
+    setup_samples: usize,
+    rtt_ms_p50: f64,
+    rtt_ms_p99: f64,
+    rtt_samples: usize,
+    transfer_bytes: usize,
+    chunk_bytes: usize,
+    engine_mb_per_s: f64,
+    bare_webrtc_mb_per_s: f64,
+    engine_to_bare_ratio: f64,
+}
+
+struct Side {
+    engine: Engine,
+    events: UnboundedReceiver<EngineEvent>,
+}
+
+fn side(name: &str, url: &str) -> Result<Side, String> {
+    let (listener, events) = ChannelListener::new();
+    let engine = Engine::new(EngineConfig::new(url, name).loopback_only(), listener)
+        .map_err(|e| e.to_string())?;
+    Ok(Side { engine, events })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+async fn connected(side: &mut Side) -> Result<(), String> {
+    wait::until(&mut side.events, STEP_TIMEOUT, "data channel open", |e| {
+        matches!(
+            e,
+            EngineEvent::PeerState {
+                state: PeerState::Connected,
+                ..
+            }
+        )
+        .then_some(())
+    })
+    .await
+}
+
+async fn delivered(side: &mut Side, id: &str) -> Result<(), String> {
+    wait::until(&mut side.events, STEP_TIMEOUT, "delivery receipt", |e| {
+        matches!(e, EngineEvent::MessageStatus { message_id, status: MessageStatus::Delivered, .. } if message_id == id)
+            .then_some(())
+    })
+    .await
+}
+
+/// Runs every measurement and prints the figures.
+pub async fn run(args: BenchArgs) -> Result<(), String> {
+    if args.chunk_bytes == 0 || args.chunk_bytes > peerchat_core::chat::MAX_MESSAGE_BYTES {
+        return Err(format!(
+            "--chunk-bytes must be 1..={}",
+            peerchat_core::chat::MAX_MESSAGE_BYTES
+        ));
+    }
+    let config = ServerConfig {
+        bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        // The benchmark sends far faster than a person types; the limit is not what it measures.
+        rate_limit_per_sec: 100_000,
+        rate_limit_burst: 100_000,
+        ..ServerConfig::default()
+    };
+    let server = Server::bind(config)
+        .await
+        .map_err(|e| e.to_string())?
+        .spawn();
+    let url = server.ws_url();
+    let mut a = side("bench-a", &url)?;
+    let mut b = side("bench-b", &url)?;
+
+    // Setup time: join_room → joiner's data channel open.
+    let mut setup = Vec::with_capacity(args.connections);
+    for i in 0..args.connections {
+        let room = a.engine.create_room().await.map_err(|e| e.to_string())?;
+        let start = Instant::now();
+        b.engine
+            .join_room(&room.code)
+            .await
+            .map_err(|e| e.to_string())?;
+        connected(&mut b).await?;
+        setup.push(ms(start.elapsed()));
+        connected(&mut a).await?;
+        let last = i + 1 == args.connections;
+        if !last {
+            b.engine.leave_room().await.map_err(|e| e.to_string())?;
+            a.engine.leave_room().await.map_err(|e| e.to_string())?;
+        }
+    }
+
+    // Round trip: message → ack, one every interval.
+    let mut rtt = Vec::with_capacity(args.messages);
+    let mut ticker = tokio::time::interval(Duration::from_millis(args.rtt_interval_ms));
+    for i in 0..args.messages {
+        ticker.tick().await;
+        let start = Instant::now();
+        let id = a
+            .engine
+            .send_message(&format!("ping {i}"))
+            .map_err(|e| e.to_string())?;
+        delivered(&mut a, &id).await?;
+        rtt.push(ms(start.elapsed()));
+    }
+
+    // Throughput through the engine: every message must be delivered.
+    let chunk = "x".repeat(args.chunk_bytes);
+    let total_bytes = args.transfer_mb * 1_000_000;
+    let count = total_bytes.div_ceil(args.chunk_bytes);
+    let start = Instant::now();
+    let mut last_id = String::new();
+    for _ in 0..count {
+        last_id = a.engine.send_message(&chunk).map_err(|e| e.to_string())?;
+    }
+    let mut delivered_count = 0usize;
+    wait::until(
+        &mut a.events,
+        Duration::from_secs(300),
+        "every delivery receipt",
+        |e| {
+            if matches!(
+                e,
+                EngineEvent::MessageStatus {
+                    status: MessageStatus::Delivered,
+                    ..
+                }
+            ) {
+                delivered_count += 1;
+            }
+            (delivered_count == count).then_some(())
+        },
+    )
+    .await?;
+    let engine_secs = start.elapsed().as_secs_f64();
+    let sent_bytes = count * args.chunk_bytes;
+    let engine_mbps = sent_bytes as f64 / 1e6 / engine_secs;
+    let _ = last_id;
+    // Drain what B received so its queue does not hold 50 MB while the bare pair runs.
+    while b.events.try_recv().is_ok() {}
+
+    a.engine.shutdown();
+    b.engine.shutdown();
+    server.shutdown().await.map_err(|e| e.to_string())?;
+
+    let bare_secs = bare::transfer(count, args.chunk_bytes).await?;
+    let bare_mbps = sent_bytes as f64 / 1e6 / bare_secs;
+
+    setup.sort_by(f64::total_cmp);
+    rtt.sort_by(f64::total_cmp);
+    let figures = Figures {
+        setup_ms_p50: percentile(&setup, 50.0),
+        setup_ms_p99: percentile(&setup, 99.0),
+        setup_samples: setup.len(),
+        rtt_ms_p50: percentile(&rtt, 50.0),
+        rtt_ms_p99: percentile(&rtt, 99.0),
+        rtt_samples: rtt.len(),
+        transfer_bytes: sent_bytes,
+        chunk_bytes: args.chunk_bytes,
+        engine_mb_per_s: engine_mbps,
+        bare_webrtc_mb_per_s: bare_mbps,
+        engine_to_bare_ratio: engine_mbps / bare_mbps,
+    };
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&figures).map_err(|e| e.to_string())?
+        );
+    } else {
+        println!(
+            "setup (join → data channel open): p50 {:.1} ms, p99 {:.1} ms over {} connections",
+            figures.setup_ms_p50, figures.setup_ms_p99, figures.setup_samples
+        );
+        println!(
+            "round trip (message → ack), every {} ms: p50 {:.2} ms, p99 {:.2} ms over {} messages",
+            args.rtt_interval_ms, figures.rtt_ms_p50, figures.rtt_ms_p99, figures.rtt_samples
+        );
+        println!(
+            "throughput, {} bytes in {}-byte messages: engine {:.1} MB/s (all delivered), bare webrtc {:.1} MB/s, ratio {:.2}",
+            figures.transfer_bytes,
+            figures.chunk_bytes,
+            figures.engine_mb_per_s,
+            figures.bare_webrtc_mb_per_s,
+            figures.engine_to_bare_ratio
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,36 @@
+//! `peerchat serve`: the signaling server from `peerchat-server`.
+
+use std::net::{IpAddr, SocketAddr};
+
+use clap::Args;
+use peerchat_server::{Server, ServerConfig};
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Port to listen on (0 picks a free one); the PORT environment variable also sets it.
+    #[arg(long, env = "PORT", default_value_t = peerchat_server::config::DEFAULT_PORT)]
+    port: u16,
+    /// Peers one room holds (2 = one-to-one chat; more = mesh rooms).
+    #[arg(long, default_value_t = peerchat_core::protocol::DEFAULT_ROOM_CAPACITY)]
+    room_capacity: usize,
+}
+
+/// Binds, prints `listening on ws://ADDR/ws` (the line scripts wait for), serves until Ctrl-C.
+pub async fn run(args: ServeArgs) -> Result<(), String> {
+    let config = ServerConfig::default()
+        .with_bind(SocketAddr::new(args.bind, args.port))
+        .with_room_capacity(args.room_capacity);
+    let server = Server::bind(config).await.map_err(|e| e.to_string())?;
+    let addr = server.local_addr();
+    println!("listening on ws://{addr}/ws");
+    println!("health at http://{addr}/health");
+    server
+        .run_until(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,33 @@
+//! Waiting for engine events with a deadline: how the demo and the benchmark synchronise.
+
+use std::time::Duration;
+
+use peerchat_core::EngineEvent;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// Receives events until `pick` returns `Some`, for at most `timeout`. Other events are
+/// dropped. Errors with a description of what was awaited.
+pub async fn until<T>(
+    rx: &mut UnboundedReceiver<EngineEvent>,
+    timeout: Duration,
+    what: &str,
+    mut pick: impl FnMut(&EngineEvent) -> Option<T>,
+) -> Result<T, String> {
+    let wait = async {
+        while let Some(event) = rx.recv().await {
+            if let EngineEvent::Error(err) = &event {
+                tracing::debug!(%err, "engine error while waiting for {what}");
+            }
+            if let Some(found) = pick(&event) {
+                return Ok(found);
+            }
+        }
+        Err(format!("engine stopped while waiting for {what}"))
+    };
+    tokio::time::timeout(timeout, wait).await.map_err(|_| {
+        format!(
+            "timed out after {} ms waiting for {what}",
+            timeout.as_millis()
+        )
+    })?
+}

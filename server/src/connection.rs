@@ -1,0 +1,281 @@
+//! One task per WebSocket: welcome, read loop, outgoing queue, pings, idle timeout, close.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
+use peerchat_core::protocol::{
+    ErrorCode, Limits, MAX_FRAME_BYTES, MAX_NAME_CHARS, PROTOCOL_VERSION, ServerMessage,
+};
+use tokio::sync::{Notify, mpsc};
+use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
+use tracing::{debug, info, warn};
+
+use crate::config::CLOSE_TIMEOUT_MS;
+use crate::hub::{PeerSlot, Shared};
+use crate::parse::{Refusal, parse, peek_type};
+use crate::ratelimit::TokenBucket;
+
+/// A fresh peer id: 128 random bits (UUID v4 from the OS's CSPRNG), as 32 hex digits.
+pub fn new_peer_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Why a connection ended.
+#[derive(Debug, Clone, Copy)]
+enum End {
+    /// The client sent a close frame (tungstenite queued the reply).
+    ClientClosed,
+    /// Nothing received for the idle timeout.
+    Idle,
+    /// The outgoing queue overflowed.
+    SlowReader,
+    /// A message over `MAX_FRAME_BYTES`.
+    TooBig,
+    /// The server is shutting down.
+    Shutdown,
+    /// The TCP connection failed or ended (no close handshake left to do).
+    Gone,
+}
+
+/// Closes the socket as `end` requires: completes the client's close handshake, or sends our
+/// close frame with its code and reason, waiting at most [`CLOSE_TIMEOUT_MS`] either way.
+async fn finish(socket: &mut WebSocket, end: End) {
+    let (code, reason) = match end {
+        End::Gone => return,
+        End::ClientClosed => {
+            // Reading flushes tungstenite's queued close reply and ends the handshake.
+            let _ = timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), async {
+                while let Some(Ok(_)) = socket.recv().await {}
+            })
+            .await;
+            return;
+        }
+        End::Idle => (
+            close_code::AWAY,
+            "idle timeout: no frame or pong received".to_string(),
+        ),
+        End::SlowReader => (
+            close_code::POLICY,
+            "outgoing queue full: client reads too slowly".to_string(),
+        ),
+        End::TooBig => (
+            close_code::SIZE,
+            format!("message larger than {MAX_FRAME_BYTES} bytes"),
+        ),
+        End::Shutdown => (close_code::AWAY, "server shutting down".to_string()),
+    };
+    close(socket, code, &reason).await;
+}
+
+/// Decrements the count of running connection tasks when dropped.
+struct ActiveGuard(Arc<Shared>);
+
+impl ActiveGuard {
+    fn new(shared: Arc<Shared>) -> Self {
+        shared.active.send_modify(|n| *n += 1);
+        Self(shared)
+    }
+}
+
+impl Drop for ActiveGuard {
+    fn drop(&mut self) {
+        self.0.active.send_modify(|n| *n -= 1);
+    }
+}
+
+/// Serves one upgraded WebSocket until it closes, then removes the peer from every room,
+/// login and link (room members and login partners get `peer_left` `disconnected`).
+pub async fn run(mut socket: WebSocket, shared: Arc<Shared>, remote: SocketAddr) {
+    let _active = ActiveGuard::new(shared.clone());
+    let config = shared.config.clone();
+    let peer_id = new_peer_id();
+    let (tx, mut rx) = mpsc::channel::<String>(config.outgoing_queue);
+    let kill = Arc::new(Notify::new());
+    let welcome = ServerMessage::Welcome {
+        peer_id: peer_id.clone(),
+        protocol_version: PROTOCOL_VERSION,
+        server_version: env!("CARGO_PKG_VERSION").to_string(),
+        limits: Limits {
+            max_frame_bytes: MAX_FRAME_BYTES,
+            max_name_chars: MAX_NAME_CHARS,
+            room_capacity: config.room_capacity,
+            rate_limit_per_sec: config.rate_limit_per_sec,
+            ping_interval_ms: millis(config.ping_interval),
+            idle_timeout_ms: millis(config.idle_timeout),
+        },
+    };
+    // The welcome goes first: nobody can address this peer before knowing its id.
+    match serde_json::to_string(&welcome) {
+        Ok(text) => {
+            if tx.try_send(text).is_err() {
+                return;
+            }
+        }
+        Err(e) => {
+            warn!(error = %e, "cannot serialize welcome");
+            return;
+        }
+    }
+    shared.hub().register(
+        peer_id.clone(),
+        PeerSlot {
+            tx,
+            kill: kill.clone(),
+        },
+    );
+    info!(peer = %peer_id, %remote, "client connected");
+
+    let end = serve(&mut socket, &shared, &peer_id, &mut rx, &kill).await;
+    // Tell the others first, then spend up to CLOSE_TIMEOUT_MS closing this socket.
+    shared.unregister(&peer_id);
+    info!(peer = %peer_id, %remote, reason = ?end, "client disconnected");
+    finish(&mut socket, end).await;
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The read/write loop. Returns why it ended; [`finish`] then closes the socket.
+async fn serve(
+    socket: &mut WebSocket,
+    shared: &Shared,
+    peer_id: &str,
+    rx: &mut mpsc::Receiver<String>,
+    kill: &Notify,
+) -> End {
+    let config = &shared.config;
+    let mut shutdown = shared.shutdown.subscribe();
+    let mut bucket = TokenBucket::new(config.rate_limit_per_sec, config.rate_limit_burst);
+    let mut ping = interval_at(Instant::now() + config.ping_interval, config.ping_interval);
+    ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let idle = sleep_until(Instant::now() + config.idle_timeout);
+    tokio::pin!(idle);
+
+    loop {
+        // Whatever we write, a dead or non-reading client must not hold us past the idle
+        // deadline, nor past a kill or a shutdown.
+        let outgoing: Option<Message> = tokio::select! {
+            biased;
+            _ = kill.notified() => {
+                return End::SlowReader;
+            }
+            _ = shutting_down(&mut shutdown) => {
+                return End::Shutdown;
+            }
+            _ = &mut idle => {
+                debug!(peer = peer_id, "idle timeout");
+                return End::Idle;
+            }
+            Some(text) = rx.recv() => Some(Message::Text(Utf8Bytes::from(text))),
+            _ = ping.tick() => Some(Message::Ping(Default::default())),
+            frame = socket.recv() => {
+                match frame {
+                    None => return End::Gone,
+                    Some(Err(e)) => {
+                        if is_too_big(e) {
+                            return End::TooBig;
+                        }
+                        return End::Gone;
+                    }
+                    Some(Ok(msg)) => {
+                        idle.as_mut().reset(Instant::now() + config.idle_timeout);
+                        match msg {
+                            Message::Text(text) => {
+                                if text.len() > MAX_FRAME_BYTES {
+                                    return End::TooBig;
+                                }
+                                on_text(shared, peer_id, &mut bucket, text.as_str());
+                            }
+                            Message::Binary(data) => {
+                                if data.len() > MAX_FRAME_BYTES {
+                                    return End::TooBig;
+                                }
+                                let r = if bucket.try_take() {
+                                    Refusal::new(
+                                        ErrorCode::BinaryNotSupported,
+                                        "binary frames are not supported; send JSON in text frames",
+                                        None,
+                                    )
+                                } else {
+                                    rate_limited(None)
+                                };
+                                shared.refuse(peer_id, r);
+                            }
+                            Message::Close(_) => return End::ClientClosed,
+                            Message::Ping(_) | Message::Pong(_) => {}
+                        }
+                        None
+                    }
+                }
+            }
+        };
+        if let Some(msg) = outgoing {
+            let written = tokio::select! {
+                biased;
+                _ = kill.notified() => {
+                    return End::SlowReader;
+                }
+                _ = &mut idle => {
+                    debug!(peer = peer_id, "idle timeout while writing");
+                    return End::Idle;
+                }
+                r = socket.send(msg) => r,
+            };
+            if written.is_err() {
+                return End::Gone;
+            }
+        }
+    }
+}
+
+/// Completes once the server starts shutting down.
+async fn shutting_down(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    // An error means the server state is gone: shut down too.
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+fn on_text(shared: &Shared, peer_id: &str, bucket: &mut TokenBucket, text: &str) {
+    if !bucket.try_take() {
+        shared.refuse(peer_id, rate_limited(peek_type(text)));
+        return;
+    }
+    match parse(text) {
+        Ok(msg) => shared.handle(peer_id, msg),
+        Err(r) => shared.refuse(peer_id, r),
+    }
+}
+
+fn rate_limited(request: Option<String>) -> Refusal {
+    Refusal {
+        code: ErrorCode::RateLimited,
+        message: "too many messages; this one was dropped".into(),
+        request,
+    }
+}
+
+/// Whether a read error is tungstenite refusing a frame or message over its size limit.
+fn is_too_big(e: axum::Error) -> bool {
+    matches!(
+        e.into_inner()
+            .downcast_ref::<tokio_tungstenite::tungstenite::Error>(),
+        Some(tokio_tungstenite::tungstenite::Error::Capacity(_))
+    )
+}
+
+/// Sends a close frame and waits (at most [`CLOSE_TIMEOUT_MS`]) for the client's reply, so the
+/// close reaches the client before the TCP connection goes.
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from(reason.to_string()),
+    };
+    let _ = timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), async {
+        if socket.send(Message::Close(Some(frame))).await.is_ok() {
+            while let Some(Ok(_)) = socket.recv().await {}
+        }
+    })
+    .await;
+}

@@ -1,0 +1,26 @@
+//! [`ServerError`]: why a server could not start or stopped.
+
+use std::net::SocketAddr;
+
+/// Errors of [`crate::Server::bind`], [`crate::Server::run`] and [`crate::ServerHandle`].
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// A [`crate::ServerConfig`] field is out of range; the text names the field.
+    #[error("invalid server configuration: {0}")]
+    InvalidConfig(String),
+    /// The listening socket could not be bound (address in use, permission denied, ...).
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Accepting or serving connections failed.
+    #[error("server I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// The server task panicked or was cancelled.
+    #[error("server task failed: {0}")]
+    Task(String),
+}
