@@ -75,14 +75,27 @@ impl Engine {
         self.inner.peers().into_iter().map(Into::into).collect()
     }
 
+    /// How many peers of the room have an open data channel (0 outside a room).
+    pub fn connected_peers(&self) -> u32 {
+        u32::try_from(self.inner.connected_peers()).unwrap_or(u32::MAX)
+    }
+
+    /// The canonical code of the room the engine is in (`ABC-DEF-GHJ`), `null`/`nil` outside a
+    /// room.
+    pub fn room_code(&self) -> Option<String> {
+        self.inner.room_code()
+    }
+
     /// This engine's server-assigned peer id, once the server has sent `welcome`
     /// (`null`/`nil` before).
     pub fn peer_id(&self) -> Option<String> {
         self.inner.peer_id()
     }
 
-    /// Closes every peer connection and the signaling connection and stops the engine's
-    /// threads. Idempotent; later calls to other methods throw `Shutdown`.
+    /// Closes every peer connection and the signaling connection (the server tells the room at
+    /// once) and stops the engine's threads. **Blocks** the calling thread up to the core's
+    /// `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
+    /// call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
     pub fn shutdown(&self) {
         self.inner.shutdown();
     }

@@ -16,6 +16,7 @@
 //!   an `AsyncStream` of events) hop to the collector's context.
 //! - Records [`EngineConfig`], [`IceServer`], [`RoomInfo`], [`Peer`], [`ChatMessage`]; enums
 //!   [`SignalingState`], [`PeerState`], [`MessageStatus`], [`LeaveReason`].
+//! - Functions [`max_message_bytes`] and [`max_name_chars`]: the core's input limits.
 //! - One error enum, [`PeerChatError`] (Kotlin `PeerChatException`), mirroring
 //!   [`peerchat_core::EngineError`] one to one; every variant carries the human-readable text as
 //!   `reason`, and `Server` carries the server's error code as its snake_case wire name.
@@ -25,11 +26,13 @@
 
 mod engine;
 mod error;
+mod limits;
 mod listener;
 mod types;
 
 pub use engine::Engine;
 pub use error::PeerChatError;
+pub use limits::{max_message_bytes, max_name_chars};
 pub use listener::EngineListener;
 pub use types::{
     ChatMessage, DEFAULT_PEER_CONNECT_TIMEOUT_MS, DEFAULT_SIGNALING_TIMEOUT_MS, EngineConfig,

@@ -46,6 +46,11 @@ pub struct EngineConfig {
     /// port. Default (empty): `0.0.0.0:0`. Tests pass `["127.0.0.1:0"]`.
     #[uniffi(default)]
     pub ice_udp_addrs: Vec<String>,
+    /// Resolve remote `<uuid>.local` ICE candidates (how browsers hide their host addresses)
+    /// with mDNS queries; binds a multicast socket on port 5353. Default: `true`, as in the
+    /// core. Loopback tests pass `false` so that no packet leaves the ICE addresses.
+    #[uniffi(default = true)]
+    pub resolve_mdns_candidates: bool,
     /// How long (ms) to wait for the signaling WebSocket and for each server reply.
     /// Default: [`DEFAULT_SIGNALING_TIMEOUT_MS`] (10 000 ms).
     #[uniffi(default = 10000)]
@@ -148,13 +153,18 @@ impl From<IceServer> for core::IceServer {
 }
 
 impl From<EngineConfig> for core::EngineConfig {
+    /// A struct literal on purpose: a field added to the core config fails to compile here
+    /// until the FFI record mirrors it.
     fn from(c: EngineConfig) -> Self {
-        let mut config = core::EngineConfig::new(c.signaling_url, c.display_name);
-        config.ice_servers = c.ice_servers.into_iter().map(Into::into).collect();
-        config.ice_udp_addrs = c.ice_udp_addrs;
-        config.signaling_timeout_ms = c.signaling_timeout_ms;
-        config.peer_connect_timeout_ms = c.peer_connect_timeout_ms;
-        config
+        Self {
+            signaling_url: c.signaling_url,
+            display_name: c.display_name,
+            ice_servers: c.ice_servers.into_iter().map(Into::into).collect(),
+            ice_udp_addrs: c.ice_udp_addrs,
+            resolve_mdns_candidates: c.resolve_mdns_candidates,
+            signaling_timeout_ms: c.signaling_timeout_ms,
+            peer_connect_timeout_ms: c.peer_connect_timeout_ms,
+        }
     }
 }
 
@@ -244,14 +254,17 @@ mod tests {
                 credential: Some("p".into()),
             }],
             ice_udp_addrs: vec!["127.0.0.1:0".into()],
+            resolve_mdns_candidates: false,
             signaling_timeout_ms: 1_234,
             peer_connect_timeout_ms: 5_678,
         }
     }
 
     #[test]
-    fn default_timeouts_match_the_core() {
+    fn defaults_match_the_core() {
         let core_defaults = core::EngineConfig::new("ws://x/ws", "n");
+        // `#[uniffi(default = true)]` on resolve_mdns_candidates.
+        assert!(core_defaults.resolve_mdns_candidates);
         assert_eq!(
             DEFAULT_SIGNALING_TIMEOUT_MS,
             core_defaults.signaling_timeout_ms
@@ -276,6 +289,7 @@ mod tests {
             }]
         );
         assert_eq!(c.ice_udp_addrs, vec!["127.0.0.1:0".to_string()]);
+        assert!(!c.resolve_mdns_candidates);
         assert_eq!(c.signaling_timeout_ms, 1_234);
         assert_eq!(c.peer_connect_timeout_ms, 5_678);
         assert!(c.validate().is_ok());

@@ -338,6 +338,11 @@ void uniffi_peerchat_ffi_fn_free_engine(uint64_t handle, RustCallStatus *_Nonnul
 uint64_t uniffi_peerchat_ffi_fn_constructor_engine_new(RustBuffer config, uint64_t listener, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CONNECTED_PEERS
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CONNECTED_PEERS
+uint32_t uniffi_peerchat_ffi_fn_method_engine_connected_peers(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CREATE_ROOM
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CREATE_ROOM
 uint64_t uniffi_peerchat_ffi_fn_method_engine_create_room(uint64_t ptr
@@ -361,6 +366,11 @@ RustBuffer uniffi_peerchat_ffi_fn_method_engine_peer_id(uint64_t ptr, RustCallSt
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_PEERS
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_PEERS
 RustBuffer uniffi_peerchat_ffi_fn_method_engine_peers(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_ROOM_CODE
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_ROOM_CODE
+RustBuffer uniffi_peerchat_ffi_fn_method_engine_room_code(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_SEND_MESSAGE
@@ -431,6 +441,18 @@ void uniffi_peerchat_ffi_fn_method_enginelistener_on_message_status(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_ERROR
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_ERROR
 void uniffi_peerchat_ffi_fn_method_enginelistener_on_error(uint64_t ptr, RustBuffer error, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_FUNC_MAX_MESSAGE_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_FUNC_MAX_MESSAGE_BYTES
+uint32_t uniffi_peerchat_ffi_fn_func_max_message_bytes(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_FUNC_MAX_NAME_CHARS
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_FUNC_MAX_NAME_CHARS
+uint32_t uniffi_peerchat_ffi_fn_func_max_name_chars(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_PEERCHAT_FFI_RUSTBUFFER_ALLOC
@@ -693,6 +715,24 @@ void ffi_peerchat_ffi_rust_future_free_void(uint64_t handle
 void ffi_peerchat_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_FUNC_MAX_MESSAGE_BYTES
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_FUNC_MAX_MESSAGE_BYTES
+uint16_t uniffi_peerchat_ffi_checksum_func_max_message_bytes(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_FUNC_MAX_NAME_CHARS
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_FUNC_MAX_NAME_CHARS
+uint16_t uniffi_peerchat_ffi_checksum_func_max_name_chars(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CONNECTED_PEERS
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CONNECTED_PEERS
+uint16_t uniffi_peerchat_ffi_checksum_method_engine_connected_peers(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CREATE_ROOM
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CREATE_ROOM
 uint16_t uniffi_peerchat_ffi_checksum_method_engine_create_room(void
@@ -720,6 +760,12 @@ uint16_t uniffi_peerchat_ffi_checksum_method_engine_peer_id(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_PEERS
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_PEERS
 uint16_t uniffi_peerchat_ffi_checksum_method_engine_peers(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_ROOM_CODE
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_ROOM_CODE
+uint16_t uniffi_peerchat_ffi_checksum_method_engine_room_code(void
     
 );
 #endif

@@ -503,6 +503,30 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterBool : FfiConverter {
+    typealias FfiType = Int8
+    typealias SwiftType = Bool
+
+    public static func lift(_ value: Int8) throws -> Bool {
+        return value != 0
+    }
+
+    public static func lower(_ value: Bool) -> Int8 {
+        return value ? 1 : 0
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Bool {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Bool, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterString: FfiConverter {
     typealias SwiftType = String
     typealias FfiType = RustBuffer
@@ -566,6 +590,11 @@ fileprivate struct FfiConverterString: FfiConverter {
 public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
+     * How many peers of the room have an open data channel (0 outside a room).
+     */
+    func connectedPeers()  -> UInt32
+    
+    /**
      * Creates a room on the server and enters it (waiting for the signaling connection if it
      * is still opening). Returns the room with its code and no members; `on_room_created`
      * follows. Throws `AlreadyInRoom`, `Signaling`, `Timeout`, `Server`, `Shutdown`.
@@ -598,6 +627,12 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func peers()  -> [Peer]
     
     /**
+     * The canonical code of the room the engine is in (`ABC-DEF-GHJ`), `null`/`nil` outside a
+     * room.
+     */
+    func roomCode()  -> String?
+    
+    /**
      * Sends `text` to every connected peer of the room and returns the message id at once;
      * `on_message_status` follows per peer (`Sent`, then `Delivered`). Throws `EmptyMessage`,
      * `MessageTooLarge` (over the core's `MAX_MESSAGE_BYTES`), `NotInRoom`,
@@ -606,8 +641,10 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func sendMessage(text: String) throws  -> String
     
     /**
-     * Closes every peer connection and the signaling connection and stops the engine's
-     * threads. Idempotent; later calls to other methods throw `Shutdown`.
+     * Closes every peer connection and the signaling connection (the server tells the room at
+     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
+     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
+     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
      */
     func shutdown() 
     
@@ -694,6 +731,18 @@ public convenience init(config: EngineConfig, listener: EngineListener)throws  {
 
     
 
+    
+    /**
+     * How many peers of the room have an open data channel (0 outside a room).
+     */
+open func connectedPeers() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_connected_peers(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Creates a room on the server and enters it (waiting for the signaling connection if it
@@ -784,6 +833,19 @@ open func peers() -> [Peer]  {
 }
     
     /**
+     * The canonical code of the room the engine is in (`ABC-DEF-GHJ`), `null`/`nil` outside a
+     * room.
+     */
+open func roomCode() -> String?  {
+    return try!  FfiConverterOptionString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_room_code(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Sends `text` to every connected peer of the room and returns the message id at once;
      * `on_message_status` follows per peer (`Sent`, then `Delivered`). Throws `EmptyMessage`,
      * `MessageTooLarge` (over the core's `MAX_MESSAGE_BYTES`), `NotInRoom`,
@@ -800,8 +862,10 @@ open func sendMessage(text: String)throws  -> String  {
 }
     
     /**
-     * Closes every peer connection and the signaling connection and stops the engine's
-     * threads. Idempotent; later calls to other methods throw `Shutdown`.
+     * Closes every peer connection and the signaling connection (the server tells the room at
+     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
+     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
+     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
      */
 open func shutdown()  {try! rustCall() {
         uniffiCallStatus in
@@ -1568,6 +1632,12 @@ public struct EngineConfig: Equatable, Hashable {
      */
     public let iceUdpAddrs: [String]
     /**
+     * Resolve remote `<uuid>.local` ICE candidates (how browsers hide their host addresses)
+     * with mDNS queries; binds a multicast socket on port 5353. Default: `true`, as in the
+     * core. Loopback tests pass `false` so that no packet leaves the ICE addresses.
+     */
+    public let resolveMdnsCandidates: Bool
+    /**
      * How long (ms) to wait for the signaling WebSocket and for each server reply.
      * Default: [`DEFAULT_SIGNALING_TIMEOUT_MS`] (10 000 ms).
      */
@@ -1595,6 +1665,11 @@ public struct EngineConfig: Equatable, Hashable {
          * port. Default (empty): `0.0.0.0:0`. Tests pass `["127.0.0.1:0"]`.
          */iceUdpAddrs: [String] = [], 
         /**
+         * Resolve remote `<uuid>.local` ICE candidates (how browsers hide their host addresses)
+         * with mDNS queries; binds a multicast socket on port 5353. Default: `true`, as in the
+         * core. Loopback tests pass `false` so that no packet leaves the ICE addresses.
+         */resolveMdnsCandidates: Bool = true, 
+        /**
          * How long (ms) to wait for the signaling WebSocket and for each server reply.
          * Default: [`DEFAULT_SIGNALING_TIMEOUT_MS`] (10 000 ms).
          */signalingTimeoutMs: UInt64 = UInt64(10000), 
@@ -1606,6 +1681,7 @@ public struct EngineConfig: Equatable, Hashable {
         self.displayName = displayName
         self.iceServers = iceServers
         self.iceUdpAddrs = iceUdpAddrs
+        self.resolveMdnsCandidates = resolveMdnsCandidates
         self.signalingTimeoutMs = signalingTimeoutMs
         self.peerConnectTimeoutMs = peerConnectTimeoutMs
     }
@@ -1630,6 +1706,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
                 displayName: FfiConverterString.read(from: &buf), 
                 iceServers: FfiConverterSequenceTypeIceServer.read(from: &buf), 
                 iceUdpAddrs: FfiConverterSequenceString.read(from: &buf), 
+                resolveMdnsCandidates: FfiConverterBool.read(from: &buf), 
                 signalingTimeoutMs: FfiConverterUInt64.read(from: &buf), 
                 peerConnectTimeoutMs: FfiConverterUInt64.read(from: &buf)
         )
@@ -1640,6 +1717,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.displayName, into: &buf)
         FfiConverterSequenceTypeIceServer.write(value.iceServers, into: &buf)
         FfiConverterSequenceString.write(value.iceUdpAddrs, into: &buf)
+        FfiConverterBool.write(value.resolveMdnsCandidates, into: &buf)
         FfiConverterUInt64.write(value.signalingTimeoutMs, into: &buf)
         FfiConverterUInt64.write(value.peerConnectTimeoutMs, into: &buf)
     }
@@ -2710,6 +2788,28 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
         print("uniffiFutureContinuationCallback invalid handle")
     }
 }
+/**
+ * Largest chat message text, in UTF-8 bytes (the core's `MAX_MESSAGE_BYTES`, 16 384);
+ * `send_message` throws `MessageTooLarge` above it.
+ */
+public func maxMessageBytes() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_func_max_message_bytes(uniffiCallStatus
+    )
+})
+}
+/**
+ * Longest display name, in Unicode scalar values (the core's `MAX_NAME_CHARS`, 32); the
+ * `Engine` constructor throws `InvalidName` above it.
+ */
+public func maxNameChars() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_func_max_name_chars(uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -2726,6 +2826,15 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_peerchat_ffi_checksum_func_max_message_bytes() != 19575) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_func_max_name_chars() != 32645) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_connected_peers() != 32855) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_peerchat_ffi_checksum_method_engine_create_room() != 25757) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -2741,10 +2850,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_method_engine_peers() != 15123) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_peerchat_ffi_checksum_method_engine_room_code() != 34759) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_peerchat_ffi_checksum_method_engine_send_message() != 35517) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_peerchat_ffi_checksum_method_engine_shutdown() != 34187) {
+    if (uniffi_peerchat_ffi_checksum_method_engine_shutdown() != 52067) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_signaling_state() != 18448) {

@@ -752,6 +752,12 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_peerchat_ffi_checksum_func_max_message_bytes(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_func_max_name_chars(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_connected_peers(
+    ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_create_room(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_join_room(
@@ -761,6 +767,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_peerchat_ffi_checksum_method_engine_peer_id(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_peers(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_room_code(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_send_message(
     ): Int
@@ -813,6 +821,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_peerchat_ffi_fn_constructor_engine_new(`config`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_peerchat_ffi_fn_method_engine_connected_peers(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
     external fun uniffi_peerchat_ffi_fn_method_engine_create_room(`ptr`: Long,
     ): Long
     external fun uniffi_peerchat_ffi_fn_method_engine_join_room(`ptr`: Long,`code`: RustBuffer.ByValue,
@@ -822,6 +832,8 @@ internal object UniffiLib {
     external fun uniffi_peerchat_ffi_fn_method_engine_peer_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_peerchat_ffi_fn_method_engine_peers(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_peerchat_ffi_fn_method_engine_room_code(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_peerchat_ffi_fn_method_engine_send_message(`ptr`: Long,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -851,6 +863,10 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_peerchat_ffi_fn_method_enginelistener_on_error(`ptr`: Long,`error`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_peerchat_ffi_fn_func_max_message_bytes(uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_peerchat_ffi_fn_func_max_name_chars(uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
     external fun ffi_peerchat_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_peerchat_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -970,6 +986,15 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_peerchat_ffi_checksum_func_max_message_bytes() and 0xFFFF) != 19575) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_func_max_name_chars() and 0xFFFF) != 32645) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_connected_peers() and 0xFFFF) != 32855) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_create_room() and 0xFFFF) != 25757) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -985,10 +1010,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_peers() and 0xFFFF) != 15123) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_room_code() and 0xFFFF) != 34759) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_send_message() and 0xFFFF) != 35517) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_shutdown() and 0xFFFF) != 34187) {
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_shutdown() and 0xFFFF) != 52067) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_signaling_state() and 0xFFFF) != 18448) {
@@ -1298,6 +1326,29 @@ public object FfiConverterULong: FfiConverter<ULong, Long> {
 /**
  * @suppress
  */
+public object FfiConverterBoolean: FfiConverter<Boolean, Byte> {
+    override fun lift(value: Byte): Boolean {
+        return value.toInt() != 0
+    }
+
+    override fun read(buf: ByteBuffer): Boolean {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: Boolean): Byte {
+        return if (value) 1.toByte() else 0.toByte()
+    }
+
+    override fun allocationSize(value: Boolean) = 1UL
+
+    override fun write(value: Boolean, buf: ByteBuffer) {
+        buf.put(lower(value))
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
     // Note: we don't inherit from FfiConverterRustBuffer, because we use a
     // special encoding when lowering/lifting.  We can use `RustBuffer.len` to
@@ -1465,6 +1516,11 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 public interface EngineInterface {
     
     /**
+     * How many peers of the room have an open data channel (0 outside a room).
+     */
+    fun `connectedPeers`(): kotlin.UInt
+    
+    /**
      * Creates a room on the server and enters it (waiting for the signaling connection if it
      * is still opening). Returns the room with its code and no members; `on_room_created`
      * follows. Throws `AlreadyInRoom`, `Signaling`, `Timeout`, `Server`, `Shutdown`.
@@ -1497,6 +1553,12 @@ public interface EngineInterface {
     fun `peers`(): List<Peer>
     
     /**
+     * The canonical code of the room the engine is in (`ABC-DEF-GHJ`), `null`/`nil` outside a
+     * room.
+     */
+    fun `roomCode`(): kotlin.String?
+    
+    /**
      * Sends `text` to every connected peer of the room and returns the message id at once;
      * `on_message_status` follows per peer (`Sent`, then `Delivered`). Throws `EmptyMessage`,
      * `MessageTooLarge` (over the core's `MAX_MESSAGE_BYTES`), `NotInRoom`,
@@ -1505,8 +1567,10 @@ public interface EngineInterface {
     fun `sendMessage`(`text`: kotlin.String): kotlin.String
     
     /**
-     * Closes every peer connection and the signaling connection and stops the engine's
-     * threads. Idempotent; later calls to other methods throw `Shutdown`.
+     * Closes every peer connection and the signaling connection (the server tells the room at
+     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
+     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
+     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
      */
     fun `shutdown`()
     
@@ -1646,6 +1710,22 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * How many peers of the room have an open data channel (0 outside a room).
+     */override fun `connectedPeers`(): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_connected_peers(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Creates a room on the server and enters it (waiting for the signaling connection if it
      * is still opening). Returns the room with its code and no members; `on_room_created`
      * follows. Throws `AlreadyInRoom`, `Signaling`, `Timeout`, `Server`, `Shutdown`.
@@ -1759,6 +1839,23 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * The canonical code of the room the engine is in (`ABC-DEF-GHJ`), `null`/`nil` outside a
+     * room.
+     */override fun `roomCode`(): kotlin.String? {
+            return FfiConverterOptionalString.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_room_code(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Sends `text` to every connected peer of the room and returns the message id at once;
      * `on_message_status` follows per peer (`Sent`, then `Delivered`). Throws `EmptyMessage`,
      * `MessageTooLarge` (over the core's `MAX_MESSAGE_BYTES`), `NotInRoom`,
@@ -1780,8 +1877,10 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
-     * Closes every peer connection and the signaling connection and stops the engine's
-     * threads. Idempotent; later calls to other methods throw `Shutdown`.
+     * Closes every peer connection and the signaling connection (the server tells the room at
+     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
+     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
+     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
      */override fun `shutdown`()
         = 
     callWithHandle {
@@ -2570,6 +2669,13 @@ data class EngineConfig (
     val `iceUdpAddrs`: List<kotlin.String> = listOf() 
     , 
     /**
+     * Resolve remote `<uuid>.local` ICE candidates (how browsers hide their host addresses)
+     * with mDNS queries; binds a multicast socket on port 5353. Default: `true`, as in the
+     * core. Loopback tests pass `false` so that no packet leaves the ICE addresses.
+     */
+    val `resolveMdnsCandidates`: kotlin.Boolean = true 
+    , 
+    /**
      * How long (ms) to wait for the signaling WebSocket and for each server reply.
      * Default: [`DEFAULT_SIGNALING_TIMEOUT_MS`] (10 000 ms).
      */
@@ -2600,6 +2706,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeIceServer.read(buf),
             FfiConverterSequenceString.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
         )
@@ -2610,6 +2717,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterString.allocationSize(value.`displayName`) +
             FfiConverterSequenceTypeIceServer.allocationSize(value.`iceServers`) +
             FfiConverterSequenceString.allocationSize(value.`iceUdpAddrs`) +
+            FfiConverterBoolean.allocationSize(value.`resolveMdnsCandidates`) +
             FfiConverterULong.allocationSize(value.`signalingTimeoutMs`) +
             FfiConverterULong.allocationSize(value.`peerConnectTimeoutMs`)
     )
@@ -2619,6 +2727,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterString.write(value.`displayName`, buf)
             FfiConverterSequenceTypeIceServer.write(value.`iceServers`, buf)
             FfiConverterSequenceString.write(value.`iceUdpAddrs`, buf)
+            FfiConverterBoolean.write(value.`resolveMdnsCandidates`, buf)
             FfiConverterULong.write(value.`signalingTimeoutMs`, buf)
             FfiConverterULong.write(value.`peerConnectTimeoutMs`, buf)
     }
@@ -3579,5 +3688,33 @@ public object FfiConverterSequenceTypePeer: FfiConverterRustBuffer<List<Peer>> {
 
 
 
+
+        /**
+         * Largest chat message text, in UTF-8 bytes (the core's `MAX_MESSAGE_BYTES`, 16 384);
+         * `send_message` throws `MessageTooLarge` above it.
+         */ fun `maxMessageBytes`(): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_func_max_message_bytes(
+    
+        _status)
+}
+    )
+    }
+    
+
+        /**
+         * Longest display name, in Unicode scalar values (the core's `MAX_NAME_CHARS`, 32); the
+         * `Engine` constructor throws `InvalidName` above it.
+         */ fun `maxNameChars`(): kotlin.UInt {
+            return FfiConverterUInt.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_func_max_name_chars(
+    
+        _status)
+}
+    )
+    }
+    
 
 

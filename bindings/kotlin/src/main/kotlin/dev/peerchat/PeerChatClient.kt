@@ -12,9 +12,11 @@ import dev.peerchat.ffi.PeerState
 import dev.peerchat.ffi.RoomInfo
 import dev.peerchat.ffi.SignalingState
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.receiveAsFlow
+import kotlinx.coroutines.withContext
 
 /**
  * A peerchat participant for Kotlin code: the generated [Engine] plus its events as a [Flow].
@@ -55,6 +57,12 @@ class PeerChatClient(config: EngineConfig) : AutoCloseable {
     /** The peers in the room, without this client; empty outside a room. */
     val peers: List<Peer> get() = engine.peers()
 
+    /** How many peers of the room have an open data channel (0 outside a room). */
+    val connectedPeers: Int get() = engine.connectedPeers().toInt()
+
+    /** The canonical code of the room this client is in (`ABC-DEF-GHJ`); `null` outside one. */
+    val roomCode: String? get() = engine.roomCode()
+
     /**
      * Creates a room and enters it; returns it with its code and no members.
      * @throws PeerChatException.AlreadyInRoom, [PeerChatException.Signaling],
@@ -89,12 +97,17 @@ class PeerChatClient(config: EngineConfig) : AutoCloseable {
      */
     suspend fun leaveRoom() = engine.leaveRoom()
 
-    /** Closes every connection and stops the engine; later calls throw `Shutdown`. Idempotent. */
-    fun shutdown() = engine.shutdown()
+    /**
+     * Closes every connection (the server tells the room at once) and stops the engine; later
+     * calls throw [PeerChatException.Shutdown]. The native call blocks up to 2 s while the
+     * connections close, so it runs on [Dispatchers.IO]. Idempotent.
+     */
+    suspend fun shutdown() = withContext(Dispatchers.IO) { engine.shutdown() }
 
     /**
-     * [shutdown], releases the native engine and completes [events]. Idempotent; other methods
-     * throw `IllegalStateException` afterwards.
+     * Shuts down (blocking the calling thread up to 2 s: call [shutdown] first from a
+     * coroutine, or close off the main thread), releases the native engine and completes
+     * [events]. Idempotent; other methods throw `IllegalStateException` afterwards.
      */
     override fun close() {
         if (closed.compareAndSet(false, true)) {
