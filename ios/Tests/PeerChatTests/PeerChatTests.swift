@@ -161,6 +161,25 @@ final class PeerChatTests: XCTestCase {
         XCTAssertTrue(defaults.resolveMdnsCandidates)
     }
 
+    func testReadmeExampleJoinsGreetsAndReturnsTheReply() async throws {
+        let bea = try PeerChatClient(config: loopbackConfig(server.url, "Bea"))
+        let log = await EventLog.start(bea)
+        let room = try await bea.createRoom()
+        let url = server.url
+        let ada = Task { try await joinAndGreet(serverUrl: url, code: room.code) }
+        try await log.wait("Ada's greeting") { $0.contains { $0.receivedMessage?.text == "hello from Swift" } }
+        let received = await log.events.compactMap(\.receivedMessage)
+        let hello = try XCTUnwrap(received.first)
+        XCTAssertEqual(hello.senderName, "Ada")
+        try await log.wait("Bea connected to Ada") { $0.contains { $0.isPeerState(hello.peerId, .connected) } }
+        try bea.sendMessage("hello Ada")
+        let reply = try await ada.value
+        XCTAssertEqual(reply?.text, "hello Ada")
+        XCTAssertEqual(reply?.senderName, "Bea")
+        await log.stop()
+        await bea.shutdown()
+    }
+
     @MainActor
     func testEventsArriveOnTheConsumingActor() async throws {
         let max = try PeerChatClient(config: loopbackConfig(server.url, "Max"))
