@@ -12,12 +12,10 @@
 
 mod bare;
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use peerchat_core::{ChannelListener, Engine, EngineConfig, EngineEvent, MessageStatus, PeerState};
-use peerchat_server::{Server, ServerConfig};
+use peerchat_core::{ChannelListener, Engine, EngineConfig, EngineEvent, MessageStatus};
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -87,17 +85,7 @@ fn ms(d: Duration) -> f64 {
 }
 
 async fn connected(side: &mut Side) -> Result<(), String> {
-    wait::until(&mut side.events, STEP_TIMEOUT, "data channel open", |e| {
-        matches!(
-            e,
-            EngineEvent::PeerState {
-                state: PeerState::Connected,
-                ..
-            }
-        )
-        .then_some(())
-    })
-    .await
+    wait::data_channel_open(&mut side.events, STEP_TIMEOUT).await
 }
 
 async fn delivered(side: &mut Side, id: &str) -> Result<(), String> {
@@ -116,17 +104,8 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             peerchat_core::chat::MAX_MESSAGE_BYTES
         ));
     }
-    let config = ServerConfig {
-        bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        // The benchmark sends far faster than a person types; the limit is not what it measures.
-        rate_limit_per_sec: 100_000,
-        rate_limit_burst: 100_000,
-        ..ServerConfig::default()
-    };
-    let server = Server::bind(config)
-        .await
-        .map_err(|e| e.to_string())?
-        .spawn();
+    // The benchmark sends far faster than a person types; the rate limit is not measured.
+    let server = wait::loopback_server(|c| c.with_rate_limit(100_000, 100_000)).await?;
     let url = server.ws_url();
     let mut a = side("bench-a", &url)?;
     let mut b = side("bench-b", &url)?;

@@ -2,11 +2,9 @@
 //! Alice and Bob, who find each other through a room code and talk over a real WebRTC data
 //! channel. Every step is printed with the time it took; any failure exits non-zero.
 
-use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use peerchat_core::{ChannelListener, Engine, EngineConfig, EngineEvent, MessageStatus, PeerState};
-use peerchat_server::{Server, ServerConfig};
+use peerchat_core::{ChannelListener, Engine, EngineConfig, EngineEvent, MessageStatus};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::wait;
@@ -63,36 +61,14 @@ fn person(name: &'static str, url: &str) -> Result<Person, String> {
 }
 
 async fn chat_ready(p: &mut Person) -> Result<(), String> {
-    wait::until(
-        &mut p.events,
-        STEP_TIMEOUT,
-        "the data channel to open",
-        |e| {
-            matches!(
-                e,
-                EngineEvent::PeerState {
-                    state: PeerState::Connected,
-                    ..
-                }
-            )
-            .then_some(())
-        },
-    )
-    .await
+    wait::data_channel_open(&mut p.events, STEP_TIMEOUT).await
 }
 
 /// Runs the demo; returns an error (exit code 1) at the first step that fails.
 pub async fn run() -> Result<(), String> {
     let total = Instant::now();
     let step = Step::start();
-    let config = ServerConfig {
-        bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
-        ..ServerConfig::default()
-    };
-    let server = Server::bind(config)
-        .await
-        .map_err(|e| e.to_string())?
-        .spawn();
+    let server = wait::loopback_server(|c| c).await?;
     let url = server.ws_url();
     step.done(&format!("signaling server listening on {url}"));
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use peerchat_core::EngineEvent;
+use peerchat_core::{EngineEvent, PeerState};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Receives events until `pick` returns `Some`, for at most `timeout`. Other events are
@@ -30,4 +30,33 @@ pub async fn until<T>(
             timeout.as_millis()
         )
     })?
+}
+
+/// Waits until a peer's data channel is open (`PeerState::Connected`).
+pub async fn data_channel_open(
+    rx: &mut UnboundedReceiver<EngineEvent>,
+    timeout: Duration,
+) -> Result<(), String> {
+    until(rx, timeout, "the data channel to open", |e| {
+        matches!(
+            e,
+            EngineEvent::PeerState {
+                state: PeerState::Connected,
+                ..
+            }
+        )
+        .then_some(())
+    })
+    .await
+}
+
+/// Starts an embedded signaling server on a free loopback port.
+pub async fn loopback_server(
+    tune: impl FnOnce(peerchat_server::ServerConfig) -> peerchat_server::ServerConfig,
+) -> Result<peerchat_server::ServerHandle, String> {
+    let config = tune(peerchat_server::ServerConfig::default().with_port(0));
+    let server = peerchat_server::Server::bind(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(server.spawn())
 }

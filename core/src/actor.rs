@@ -225,21 +225,26 @@ impl Actor {
             });
             return;
         }
+        self.set_pending(reply);
+        if self.welcomed {
+            self.send_pending();
+        }
+    }
+
+    /// Records the one room request in flight and arms its `signaling_timeout_ms` timer.
+    fn set_pending(&mut self, reply: Reply) {
         let token = self.next_counter();
         let timeout = Duration::from_millis(self.config.signaling_timeout_ms);
-        let tx = self.inputs.clone();
+        let inputs = self.inputs.clone();
         tokio::spawn(async move {
             tokio::time::sleep(timeout).await;
-            let _ = tx.send(Input::RequestTimeout(token));
+            let _ = inputs.send(Input::RequestTimeout(token));
         });
         self.pending = Some(Pending {
             token,
             reply,
             sent: false,
         });
-        if self.welcomed {
-            self.send_pending();
-        }
     }
 
     fn send_pending(&mut self) {
@@ -272,18 +277,7 @@ impl Actor {
             close_peer(&self.events, entry).await;
         }
         if self.welcomed && self.pending.is_none() {
-            let token = self.next_counter();
-            let timeout = Duration::from_millis(self.config.signaling_timeout_ms);
-            let inputs = self.inputs.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(timeout).await;
-                let _ = inputs.send(Input::RequestTimeout(token));
-            });
-            self.pending = Some(Pending {
-                token,
-                reply: Reply::Leave(tx),
-                sent: false,
-            });
+            self.set_pending(Reply::Leave(tx));
             self.send_pending();
         } else {
             // The server already dropped us with the connection; leaving is local only.

@@ -93,6 +93,19 @@ impl PeerConnectionEventHandler for Handler {
     }
 }
 
+/// Whether this host can join the mDNS group 224.0.0.251 on any interface, as the `webrtc`
+/// crate's mDNS socket does when it is built. Without a route covering multicast (a host or
+/// namespace with only loopback) the join fails with ENODEV, and so would building the peer
+/// connection; the engine then goes on without mDNS instead of failing.
+fn mdns_usable() -> bool {
+    use std::net::{Ipv4Addr, UdpSocket};
+    UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))
+        .and_then(|s| {
+            s.join_multicast_v4(&Ipv4Addr::new(224, 0, 0, 251), &Ipv4Addr::UNSPECIFIED)
+        })
+        .is_ok()
+}
+
 fn ice_servers(config: &EngineConfig) -> Vec<RTCIceServer> {
     config
         .ice_servers
@@ -113,10 +126,16 @@ impl PeerConnectionLink {
         offerer: bool,
         report: Arc<dyn Fn(PeerEvent) + Send + Sync>,
     ) -> Result<Self, String> {
-        // QueryOnly resolves a browser's `<uuid>.local` host candidates (RFC 8445 §5.1.1.1 /
-        // draft-ietf-mmusic-mdns-ice-candidates) and never advertises names of our own.
+        // QueryOnly resolves a browser's `<uuid>.local` host candidates
+        // (draft-ietf-mmusic-mdns-ice-candidates) and never advertises names of our own.
+        let mdns = config.resolve_mdns_candidates && mdns_usable();
+        if config.resolve_mdns_candidates && !mdns {
+            tracing::warn!(
+                "mDNS unavailable (no multicast route): browsers' .local candidates will not resolve"
+            );
+        }
         let setting_engine = SettingEngineBuilder::new()
-            .with_multicast_dns_mode(if config.resolve_mdns_candidates {
+            .with_multicast_dns_mode(if mdns {
                 MulticastDnsMode::QueryOnly
             } else {
                 MulticastDnsMode::Disabled

@@ -16,12 +16,7 @@ async fn messages_flow_both_ways_with_delivery_receipts() {
     let (mut alice, mut bob) = connected_pair(&server.ws_url()).await;
 
     let id = alice.engine.send_message("hello Bob").unwrap();
-    let got = bob
-        .wait_for("message", |e| match e {
-            EngineEvent::Message(m) => Some(m.clone()),
-            _ => None,
-        })
-        .await;
+    let got = bob.next_message().await;
     assert_eq!(got.id, id);
     assert_eq!(got.text, "hello Bob");
     assert_eq!(got.sender_name, "Alice");
@@ -46,12 +41,7 @@ async fn messages_flow_both_ways_with_delivery_receipts() {
     );
 
     let reply = bob.engine.send_message("hi Alice ✓ ünïcödé").unwrap();
-    let got = alice
-        .wait_for("reply", |e| match e {
-            EngineEvent::Message(m) => Some(m.clone()),
-            _ => None,
-        })
-        .await;
+    let got = alice.next_message().await;
     assert_eq!(got.id, reply);
     assert_eq!(got.text, "hi Alice ✓ ünïcödé");
     assert_eq!(got.sender_name, "Bob");
@@ -104,13 +94,7 @@ async fn a_thousand_messages_arrive_complete_in_order_once_and_all_delivered() {
     assert_eq!(delivered, sent.iter().cloned().collect::<HashSet<_>>());
     // Nothing extra arrives: the next message Bob sees is a fresh marker, not a duplicate.
     let marker = alice.engine.send_message("marker").unwrap();
-    let next = bob
-        .wait_for("marker", |e| match e {
-            EngineEvent::Message(m) => Some(m.id.clone()),
-            _ => None,
-        })
-        .await;
-    assert_eq!(next, marker);
+    assert_eq!(bob.next_message().await.id, marker);
 }
 
 #[tokio::test]
@@ -229,13 +213,7 @@ async fn largest_message_arrives_intact() {
     let text: String = "é".repeat(peerchat_core::chat::MAX_MESSAGE_BYTES / 2);
     assert_eq!(text.len(), peerchat_core::chat::MAX_MESSAGE_BYTES);
     alice.engine.send_message(&text).unwrap();
-    let got = bob
-        .wait_for("large message", |e| match e {
-            EngineEvent::Message(m) => Some(m.text.clone()),
-            _ => None,
-        })
-        .await;
-    assert_eq!(got, text);
+    assert_eq!(bob.next_message().await.text, text);
 }
 
 #[tokio::test]

@@ -54,6 +54,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     //     let router = router.merge(crate::web::routes());
     // serving `/` (and its assets). Keep `/ws` and `/health` above unchanged.
     // ---------------------------------------------------------------------------------------
+    let router = router.merge(crate::web::routes());
     router.with_state(shared)
 }
 

@@ -36,6 +36,7 @@ mod parse;
 mod ratelimit;
 mod relay;
 mod rooms;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;

@@ -57,6 +57,15 @@ impl Client {
             .unwrap_or_else(|_| panic!("timed out waiting for {what}"))
     }
 
+    /// The next chat message received.
+    pub async fn next_message(&mut self) -> peerchat_core::ChatMessage {
+        self.wait_for("a message", |e| match e {
+            EngineEvent::Message(m) => Some(m.clone()),
+            _ => None,
+        })
+        .await
+    }
+
     pub async fn wait_connected(&mut self) -> String {
         self.wait_for("data channel open", |e| match e {
             EngineEvent::PeerState {

@@ -1,0 +1,107 @@
+import { createEngine, PeerChatError } from '../src';
+import { fakeNative, nativeRejection } from './support/fakeNativePeerChat';
+import { emptyRoom, messageFrom } from './support/fixtures';
+
+const fake = fakeNative();
+beforeEach(() => fake.reset());
+
+async function started() {
+  const pending = createEngine({ signalingUrl: 'ws://127.0.0.1:7777/ws', displayName: 'Bob' });
+  const call = await fake.nextCall('createEngine');
+  call.resolve();
+  return { engine: await pending, engineId: call.args[0] };
+}
+
+test('createEngine passes the config with the engine defaults filled in', async () => {
+  const pending = createEngine({
+    signalingUrl: 'ws://10.0.2.2:7777/ws',
+    displayName: 'Bob',
+    iceServers: [{ urls: ['turn:10.0.2.2:3478'], username: 'u', credential: 'p' }, { urls: ['stun:10.0.2.2:3478'] }],
+  });
+  const call = await fake.nextCall('createEngine');
+  expect(call.args[1]).toEqual({
+    signalingUrl: 'ws://10.0.2.2:7777/ws',
+    displayName: 'Bob',
+    iceServers: [{ urls: ['turn:10.0.2.2:3478'], username: 'u', credential: 'p' }, { urls: ['stun:10.0.2.2:3478'] }],
+    iceUdpAddrs: [],
+    signalingTimeoutMs: 10000,
+    peerConnectTimeoutMs: 30000,
+  });
+  call.resolve();
+  const engine = await pending;
+  expect(engine.id).toBe(call.args[0]);
+  expect(engine.signalingState).toBe('connecting');
+});
+
+test('an event emitted before createEngine resolves is not lost', async () => {
+  const pending = createEngine({ signalingUrl: 'ws://127.0.0.1:7777/ws', displayName: 'Bob' });
+  const call = await fake.nextCall('createEngine');
+  fake.emit('onSignalingState', { engineId: call.args[0], state: 'connected' });
+  call.resolve();
+  expect((await pending).signalingState).toBe('connected');
+});
+
+test('createEngine rejects with a typed error and leaves no listener behind', async () => {
+  const pending = createEngine({ signalingUrl: 'http://x', displayName: 'Bob' });
+  (await fake.nextCall('createEngine')).reject(nativeRejection('invalid_config', 'signaling_url must start with ws://'));
+  const error = await pending.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(PeerChatError);
+  expect(error).toMatchObject({ code: 'invalid_config', serverCode: undefined });
+  expect(fake.listenerCount('onSignalingState')).toBe(0);
+});
+
+test('server refusals carry the server code', async () => {
+  const { engine } = await started();
+  const join = engine.joinRoom('abc-def-ghj');
+  const call = await fake.nextCall('joinRoom');
+  expect(call.args[1]).toBe('abc-def-ghj');
+  call.reject(nativeRejection('server', 'server refused: room is full (room_full)', 'room_full'));
+  await expect(join).rejects.toMatchObject({ name: 'PeerChatError', code: 'server', serverCode: 'room_full' });
+});
+
+test('an unknown native code becomes `native` and keeps the message', async () => {
+  const { engine } = await started();
+  const create = engine.createRoom();
+  (await fake.nextCall('createRoom')).reject(nativeRejection('E_WEIRD', 'boom'));
+  await expect(create).rejects.toMatchObject({ code: 'native', message: expect.stringContaining('boom') });
+});
+
+test('events reach only the engine they name, typed', async () => {
+  const a = await started();
+  const b = await started();
+  const seen: string[] = [];
+  a.engine.on('message', (m) => seen.push(`a:${m.text}`));
+  b.engine.on('message', (m) => seen.push(`b:${m.text}`));
+  a.engine.on('peerState', (p) => seen.push(`a:${p.peerId}:${p.state}`));
+  a.engine.on('error', (e) => seen.push(`a:error:${e.code}:${e.serverCode ?? ''}`));
+  fake.emit('onMessage', { engineId: b.engineId, message: messageFrom('p1', 'Alice', 'to b', 1) });
+  fake.emit('onMessage', { engineId: a.engineId, message: messageFrom('p1', 'Alice', 'to a', 1) });
+  fake.emit('onPeerState', { engineId: a.engineId, peerId: 'p1', state: 'connected' });
+  fake.emit('onPeerState', { engineId: a.engineId, peerId: 'p1', state: 'sideways' });
+  fake.emit('onError', { engineId: a.engineId, code: 'web_rtc', message: 'dtls failed' });
+  expect(seen).toEqual(['b:to b', 'a:to a', 'a:p1:connected', 'a:error:native:', 'a:error:web_rtc:']);
+});
+
+test('a removed listener hears nothing more', async () => {
+  const { engine, engineId } = await started();
+  const rooms: string[] = [];
+  const sub = engine.on('roomCreated', (r) => rooms.push(r.code));
+  fake.emit('onRoomCreated', { engineId, room: emptyRoom('AAA-BBB-CCC') });
+  sub.remove();
+  fake.emit('onRoomCreated', { engineId, room: emptyRoom('DDD-EEE-FFF') });
+  expect(rooms).toEqual(['AAA-BBB-CCC']);
+});
+
+test('destroy shuts the native engine, detaches, and later calls fail with `shutdown`', async () => {
+  const { engine, engineId } = await started();
+  const heard: string[] = [];
+  engine.on('signalingState', (s) => heard.push(s));
+  engine.destroy();
+  engine.destroy();
+  expect(fake.destroyed).toEqual([engineId]);
+  expect(fake.listenerCount('onSignalingState')).toBe(0);
+  fake.emit('onSignalingState', { engineId, state: 'disconnected' });
+  expect(heard).toEqual([]);
+  await expect(engine.sendMessage('hi')).rejects.toMatchObject({ code: 'shutdown' });
+  expect(fake.pending).toBe(0);
+});

@@ -1,0 +1,76 @@
+/**
+ * The typed records of the public API (camelCase mirrors of the engine's records).
+ */
+
+/** A STUN or TURN server (W3C `RTCIceServer`). */
+export interface IceServer {
+  /** e.g. `stun:192.168.1.2:3478` or `turn:192.168.1.2:3478?transport=udp`. */
+  urls: string[];
+  /** TURN username (long-term credentials). */
+  username?: string;
+  /** TURN password. */
+  credential?: string;
+}
+
+/** What {@link createEngine} needs. Omitted fields take the engine's defaults. */
+export interface PeerChatConfig {
+  /** `ws://` or `wss://` URL of the signaling server's `/ws` endpoint, e.g. `ws://10.0.2.2:7777/ws`. */
+  signalingUrl: string;
+  /** Name shown to other peers, 1..=32 chars. */
+  displayName: string;
+  /** STUN/TURN servers. Default: none (host candidates only). */
+  iceServers?: IceServer[];
+  /** Local `ip:port` addresses for ICE's UDP sockets. Default: every IPv4 interface. */
+  iceUdpAddrs?: string[];
+  /** ms to wait for the signaling connection and each server reply. Default {@link DEFAULT_SIGNALING_TIMEOUT_MS}. */
+  signalingTimeoutMs?: number;
+  /** ms a peer may take to open its data channel. Default {@link DEFAULT_PEER_CONNECT_TIMEOUT_MS}. */
+  peerConnectTimeoutMs?: number;
+}
+
+/** The engine's default signaling timeout (ms), as `EngineConfig::new`. */
+export const DEFAULT_SIGNALING_TIMEOUT_MS = 10_000;
+/** The engine's default peer connection timeout (ms), as `EngineConfig::new`. */
+export const DEFAULT_PEER_CONNECT_TIMEOUT_MS = 30_000;
+
+/** State of the WebSocket to the signaling server. */
+export type SignalingState = 'connecting' | 'connected' | 'disconnected';
+/** State of the connection to one peer; `connected` means chat is ready. */
+export type PeerState = 'connecting' | 'connected' | 'disconnected' | 'failed';
+/** Why a peer left. */
+export type LeaveReason = 'left' | 'disconnected';
+/** Delivery of one sent message to one peer. */
+export type MessageStatus = 'sent' | 'delivered' | 'failed';
+
+export const SIGNALING_STATES: readonly SignalingState[] = ['connecting', 'connected', 'disconnected'];
+export const PEER_STATES: readonly PeerState[] = ['connecting', 'connected', 'disconnected', 'failed'];
+export const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'disconnected'];
+export const MESSAGE_STATUSES: readonly MessageStatus[] = ['sent', 'delivered', 'failed'];
+
+/** A peer in a room. */
+export interface Peer {
+  peerId: string;
+  name: string;
+}
+
+/** A room the engine created or joined. */
+export interface RoomInfo {
+  /** Canonical code, `ABC-DEF-GHJ`. */
+  code: string;
+  /** Peers the room holds. */
+  capacity: number;
+  /** The other members present when the engine entered (empty for a new room). */
+  members: Peer[];
+}
+
+/** A chat message received from a peer. */
+export interface ChatMessage {
+  id: string;
+  peerId: string;
+  senderName: string;
+  text: string;
+  /** Sender's clock, ms since the Unix epoch. */
+  sentAtMs: number;
+  /** Position in the sender's stream, from 1. */
+  seq: number;
+}

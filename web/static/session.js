@@ -1,0 +1,443 @@
+// A chat session: at most one chat at a time, either a room (a full mesh of peer links, the
+// newcomer offers to each member) or a chat by login (the peer that addresses the other first
+// with `to_login` offers). Owns the peer links; knows nothing of the DOM.
+
+import { newMessageId, validateMessageText } from './chat-frames.js';
+import { PeerLink } from './peer.js';
+import { describeServerError, normalizeRoomCode, validateName } from './protocol.js';
+import { ServerError } from './signaling.js';
+
+/** Candidates kept per unknown sender until its link exists (a bound, not a protocol limit). */
+const MAX_ORPHAN_CANDIDATES = 64;
+
+/** Requests answered through `SignalingClient.request`; their errors are handled there. */
+const REQUEST_TYPES = new Set(['create_room', 'join_room', 'leave_room', 'login', 'logout']);
+
+/**
+ * Events (`CustomEvent`s; `detail` shown):
+ * - `chat`: `{chat}` — the chat entered (`{kind:'room', code, capacity}` or
+ *   `{kind:'login', peerName}`), or `{chat: null}` when it ended.
+ * - `peers`: `{peers: [{key, name, state}]}` — every change of the peer list or a peer's state.
+ * - `notice`: `{text}` — a join/leave/connection line for the chat log.
+ * - `message`: `{id, mine, name, sentAtMs, text}` — a message to show (each id once).
+ * - `status`: `{id, status, delivered, total}` — delivery of one of our messages:
+ *   `'sent' | 'delivered' | 'partial' | 'failed'`.
+ * - `login`: `{login}` — our login, or null after logging out or losing the server.
+ * - `problem`: `{text}` — a sentence to show the user (server refusals, failures).
+ * - `ended`: `{}` — a chat by login was closed by the other side; sending is no longer possible.
+ */
+export class ChatSession extends EventTarget {
+  /** @param {import('./signaling.js').SignalingClient} signaling */
+  constructor(signaling) {
+    super();
+    this.signaling = signaling;
+    this.displayName = '';
+    /** Our login, or null. */
+    this.login = null;
+    /** The current chat, or null. */
+    this.chat = null;
+    /** Peer entries by local key: `{key, peerId, name, link, target}`. */
+    this.entries = new Map();
+    this.seenIds = new Set();
+    /** Our messages awaiting acks: id → {pending: Set<key>, delivered: Set<key>}. */
+    this.outgoing = new Map();
+    /** ICE candidates from senders we have no link for yet: peerId → candidates. */
+    this.orphanCandidates = new Map();
+    this.nextKey = 1;
+    signaling.addEventListener('message', (e) => this.#onServerMessage(e.detail));
+    signaling.addEventListener('state', (e) => {
+      if (e.detail === 'closed') this.#onSignalingClosed();
+    });
+  }
+
+  /** Creates a room as `name`. Resolves true on success; failures become `problem` events. */
+  async createRoom(name) {
+    if (!this.#takeName(name) || !this.#canStartChat()) return false;
+    try {
+      const reply = await this.signaling.request({ type: 'create_room', name: this.displayName }, ['room_created']);
+      this.#enterChat({ kind: 'room', code: reply.code, capacity: reply.capacity });
+      this.#notice(`You created room ${reply.code}. Share the code so others can join.`);
+      return true;
+    } catch (err) {
+      this.#problem(err);
+      return false;
+    }
+  }
+
+  /** Joins the room `code` as `name` and offers to every member. */
+  async joinRoom(codeInput, name) {
+    if (!this.#takeName(name) || !this.#canStartChat()) return false;
+    const parsed = normalizeRoomCode(codeInput);
+    if (!parsed.ok) {
+      this.#say(parsed.error);
+      return false;
+    }
+    try {
+      const reply = await this.signaling.request(
+        { type: 'join_room', code: parsed.code, name: this.displayName },
+        ['room_joined'],
+      );
+      this.#enterChat({ kind: 'room', code: reply.code, capacity: reply.capacity });
+      this.#notice(`You joined room ${reply.code}.`);
+      for (const member of reply.members) {
+        const entry = this.#addEntry({ peerId: member.peer_id, name: member.name, target: { to: member.peer_id }, role: 'offerer' });
+        entry.link.start();
+      }
+      return true;
+    } catch (err) {
+      this.#problem(err, { code: parsed.code });
+      return false;
+    }
+  }
+
+  /** Claims the unique login `login`. */
+  async logIn(loginInput) {
+    const parsed = validateName(loginInput);
+    if (!parsed.ok) {
+      this.#say(parsed.error);
+      return false;
+    }
+    try {
+      const reply = await this.signaling.request({ type: 'login', login: parsed.name }, ['logged_in']);
+      this.login = reply.login;
+      if (!this.displayName) this.displayName = reply.login;
+      this.#emit('login', { login: this.login });
+      return true;
+    } catch (err) {
+      this.#problem(err, { login: parsed.name });
+      return false;
+    }
+  }
+
+  /** Releases the login (ends a chat by login first). */
+  async logOut() {
+    if (this.chat?.kind === 'login') await this.leave();
+    try {
+      await this.signaling.request({ type: 'logout' }, ['logged_out']);
+    } catch (err) {
+      this.#problem(err);
+    }
+    this.login = null;
+    this.#emit('login', { login: null });
+  }
+
+  /** Starts a chat with the logged-in user `targetInput`: we send the SDP offer. */
+  connectTo(targetInput) {
+    if (!this.login) {
+      this.#say('Log in first to chat by name.');
+      return false;
+    }
+    const parsed = validateName(targetInput);
+    if (!parsed.ok) {
+      this.#say(parsed.error);
+      return false;
+    }
+    if (parsed.name.toLowerCase() === this.login.toLowerCase()) {
+      this.#say('That is you. Type the name of someone else who is logged in.');
+      return false;
+    }
+    if (!this.#canStartChat()) return false;
+    this.#enterChat({ kind: 'login', peerName: parsed.name });
+    this.#notice(`Connecting to ${parsed.name}…`);
+    const entry = this.#addEntry({ peerId: null, name: parsed.name, target: { to_login: parsed.name }, role: 'offerer' });
+    entry.link.start();
+    return true;
+  }
+
+  /** Leaves the current chat: `leave_room` for a room, `bye` for a chat by login. */
+  async leave() {
+    const chat = this.chat;
+    if (!chat) return;
+    if (chat.kind === 'room') {
+      try {
+        await this.signaling.request({ type: 'leave_room' }, ['room_left']);
+      } catch (err) {
+        if (!(err instanceof ServerError && err.error.code === 'not_in_room')) this.#problem(err);
+      }
+    } else if (!chat.ended) {
+      for (const entry of this.entries.values()) this.signaling.send({ type: 'bye', ...entry.target });
+    }
+    this.#endChat();
+  }
+
+  /**
+   * Sends `text` to every connected peer. Returns `{ok: true, id}` or `{ok: false, error}`
+   * (too large, empty, nobody connected) — nothing is sent on error.
+   */
+  send(text) {
+    const check = validateMessageText(text);
+    if (!check.ok) return check;
+    const open = [...this.entries.values()].filter((e) => e.link.isOpen);
+    if (open.length === 0) {
+      return { ok: false, error: this.chat?.ended ? 'The chat has ended; nobody can receive this.' : 'Nobody is connected yet, so the message was not sent.' };
+    }
+    const id = newMessageId();
+    const sentAtMs = Date.now();
+    const pending = new Set();
+    for (const entry of open) {
+      if (entry.link.sendMessage({ id, sentAtMs, text }) !== null) pending.add(entry.key);
+    }
+    this.seenIds.add(id);
+    this.outgoing.set(id, { pending, delivered: new Set(), total: pending.size });
+    this.#emit('message', { id, mine: true, name: this.displayName, sentAtMs, text });
+    this.#emit('status', { id, status: 'sent', delivered: 0, total: pending.size });
+    return { ok: true, id };
+  }
+
+  /** Peers as shown in the UI. */
+  peers() {
+    return [...this.entries.values()].map((e) => ({ key: e.key, name: e.name, state: e.link.state }));
+  }
+
+  /** For tests and diagnostics: candidates and selected pair of every link. */
+  async diagnostics() {
+    const out = [];
+    for (const e of this.entries.values()) {
+      out.push({
+        name: e.name,
+        state: e.link.state,
+        localCandidates: [...e.link.localCandidates],
+        remoteCandidates: [...e.link.remoteCandidates],
+        selectedPair: await e.link.selectedPair(),
+      });
+    }
+    return out;
+  }
+
+  #onServerMessage(msg) {
+    switch (msg.type) {
+      case 'peer_joined':
+        if (this.chat?.kind === 'room' && msg.code === this.chat.code) {
+          this.#addEntry({ peerId: msg.peer.peer_id, name: msg.peer.name, target: { to: msg.peer.peer_id }, role: 'answerer' });
+          this.#notice(`${msg.peer.name} joined.`);
+        }
+        break;
+      case 'peer_left': {
+        const entry = this.#entryByPeerId(msg.peer_id);
+        if (!entry) break;
+        this.#notice(msg.reason === 'left' ? `${entry.name} left.` : `${entry.name} disconnected.`);
+        this.#removeEntry(entry);
+        if (this.chat?.kind === 'login') this.#chatEnded();
+        break;
+      }
+      case 'offer':
+        this.#onOffer(msg);
+        break;
+      case 'answer': {
+        let entry = this.#entryByPeerId(msg.from);
+        if (!entry) {
+          entry = [...this.entries.values()].find(
+            (e) => e.peerId === null && e.target.to_login?.toLowerCase() === msg.from_name.toLowerCase(),
+          );
+          if (entry) this.#learnPeerId(entry, msg.from);
+        }
+        entry?.link.handleAnswer(msg.sdp);
+        break;
+      }
+      case 'ice_candidate': {
+        const entry = this.#entryByPeerId(msg.from);
+        if (entry) entry.link.handleCandidate(msg.candidate);
+        else this.#keepOrphan(msg.from, msg.candidate);
+        break;
+      }
+      case 'error':
+        if (!REQUEST_TYPES.has(msg.request)) this.#onRelayError(msg);
+        break;
+      default:
+        break;
+    }
+  }
+
+  #onOffer(msg) {
+    const existing = this.#entryByPeerId(msg.from);
+    if (existing) {
+      existing.link.handleOffer(msg.sdp);
+      return;
+    }
+    if (this.chat?.kind === 'room') {
+      const entry = this.#addEntry({ peerId: msg.from, name: msg.from_name, target: { to: msg.from }, role: 'answerer' });
+      entry.link.handleOffer(msg.sdp);
+    } else if (!this.chat && this.login) {
+      this.#enterChat({ kind: 'login', peerName: msg.from_name });
+      this.#notice(`${msg.from_name} started a chat with you.`);
+      const entry = this.#addEntry({ peerId: msg.from, name: msg.from_name, target: { to: msg.from }, role: 'answerer' });
+      entry.link.handleOffer(msg.sdp);
+    } else {
+      // Busy with another chat: tell the caller this one is over.
+      this.signaling.send({ type: 'bye', to: msg.from });
+    }
+  }
+
+  #onRelayError(msg) {
+    if (this.chat?.kind === 'login' && !this.chat.ended && (msg.code === 'peer_not_found' || msg.code === 'relay_not_allowed')) {
+      const entry = [...this.entries.values()][0];
+      const connected = entry?.link.state === 'connected';
+      if (!connected) {
+        this.#say(describeServerError(msg, { target: this.chat.peerName }));
+        this.#endChat();
+        return;
+      }
+    }
+    if (msg.request === 'ice_candidate') return; // a late candidate after the peer left
+    this.#say(describeServerError(msg));
+  }
+
+  #addEntry({ peerId, name, target, role }) {
+    const key = `p${this.nextKey++}`;
+    const link = new PeerLink({
+      localName: this.displayName || this.login,
+      role,
+      signal: (m) => this.signaling.send({ ...m, ...entry.target }),
+    });
+    const entry = { key, peerId, name, target, link };
+    link.addEventListener('state', (e) => {
+      if (!this.entries.has(key)) return;
+      if (e.detail === 'connected') this.#notice(`Connected to ${entry.name}.`);
+      else if (e.detail === 'failed') this.#notice(`Could not connect to ${entry.name}.`);
+      else if (e.detail === 'disconnected') this.#notice(`The connection to ${entry.name} was lost.`);
+      if (e.detail !== 'connected') this.#failPending(key);
+      this.#emitPeers();
+    });
+    link.addEventListener('hello', (e) => {
+      const name = e.detail.name.trim();
+      if (name && name !== entry.name) {
+        entry.name = name;
+        this.#emitPeers();
+      }
+    });
+    link.addEventListener('message', (e) => {
+      const m = e.detail;
+      if (this.seenIds.has(m.id)) return;
+      this.seenIds.add(m.id);
+      this.#emit('message', { id: m.id, mine: false, name: entry.name, sentAtMs: m.sentAtMs, text: m.text });
+    });
+    link.addEventListener('ack', (e) => this.#onAck(key, e.detail.id));
+    link.addEventListener('error', (e) => console.warn(`peerchat: ${entry.name}:`, e.detail));
+    this.entries.set(key, entry);
+    if (peerId) this.#learnPeerId(entry, peerId);
+    this.#emitPeers();
+    return entry;
+  }
+
+  #learnPeerId(entry, peerId) {
+    entry.peerId = peerId;
+    const orphans = this.orphanCandidates.get(peerId);
+    this.orphanCandidates.delete(peerId);
+    for (const c of orphans ?? []) entry.link.handleCandidate(c);
+  }
+
+  #keepOrphan(from, candidate) {
+    if (!this.chat) return;
+    const list = this.orphanCandidates.get(from) ?? [];
+    if (list.length < MAX_ORPHAN_CANDIDATES) list.push(candidate);
+    this.orphanCandidates.set(from, list);
+  }
+
+  #onAck(key, id) {
+    const out = this.outgoing.get(id);
+    if (!out || !out.pending.delete(key)) return;
+    out.delivered.add(key);
+    this.#emitStatus(id, out);
+  }
+
+  #failPending(key) {
+    for (const [id, out] of this.outgoing) {
+      if (out.pending.delete(key)) this.#emitStatus(id, out);
+    }
+  }
+
+  #emitStatus(id, out) {
+    let status = 'sent';
+    if (out.pending.size === 0) {
+      if (out.delivered.size === out.total) status = 'delivered';
+      else status = out.delivered.size > 0 ? 'partial' : 'failed';
+    }
+    this.#emit('status', { id, status, delivered: out.delivered.size, total: out.total });
+    if (out.pending.size === 0) this.outgoing.delete(id);
+  }
+
+  #removeEntry(entry) {
+    this.#failPending(entry.key);
+    this.entries.delete(entry.key);
+    entry.link.close();
+    this.#emitPeers();
+  }
+
+  #entryByPeerId(peerId) {
+    for (const e of this.entries.values()) if (e.peerId === peerId) return e;
+    return null;
+  }
+
+  #enterChat(chat) {
+    this.chat = chat;
+    this.seenIds.clear();
+    this.outgoing.clear();
+    this.orphanCandidates.clear();
+    this.#emit('chat', { chat });
+  }
+
+  #chatEnded() {
+    if (!this.chat) return;
+    this.chat.ended = true;
+    this.#emit('ended', {});
+  }
+
+  #endChat() {
+    for (const entry of [...this.entries.values()]) this.#removeEntry(entry);
+    this.chat = null;
+    this.orphanCandidates.clear();
+    this.#emit('chat', { chat: null });
+  }
+
+  #onSignalingClosed() {
+    if (this.login) {
+      this.login = null;
+      this.#emit('login', { login: null });
+    }
+    if (this.chat && !this.chat.ended) {
+      this.#notice('Lost the connection to the server; chats already connected continue, new peers cannot join.');
+    }
+  }
+
+  #canStartChat() {
+    if (this.chat) {
+      this.#say('Leave the current chat first.');
+      return false;
+    }
+    if (this.signaling.state !== 'open') {
+      this.#say('Not connected to the server yet. Please wait a moment and try again.');
+      return false;
+    }
+    return true;
+  }
+
+  #takeName(input) {
+    const parsed = validateName(input);
+    if (!parsed.ok) {
+      this.#say(parsed.error);
+      return false;
+    }
+    this.displayName = parsed.name;
+    return true;
+  }
+
+  #problem(err, context) {
+    this.#say(err instanceof ServerError ? describeServerError(err.error, context) : err.message);
+  }
+
+  #say(text) {
+    this.#emit('problem', { text });
+  }
+
+  #notice(text) {
+    this.#emit('notice', { text });
+  }
+
+  #emitPeers() {
+    this.#emit('peers', { peers: this.peers() });
+  }
+
+  #emit(type, detail) {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+}
