@@ -12,11 +12,14 @@ export CARGO_TARGET_DIR=$target_dir
 
 step() { echo "--- 30-bindings: $*"; }
 
-# Tools: cargo and cc come with the Rust toolchain; Maven and a JDK from Debian if missing.
-if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
-  step "installing Maven and a JDK"
+# Tools: cargo and cc come with the Rust toolchain; Maven, a JDK, nm and python3 from Debian
+# if missing.
+if ! command -v mvn >/dev/null || ! command -v javac >/dev/null || ! command -v nm >/dev/null \
+  || ! command -v python3 >/dev/null; then
+  step "installing Maven, a JDK, binutils, python3"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven default-jdk-headless >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven default-jdk-headless binutils \
+    python3 >/dev/null
 fi
 
 step "cargo build (peerchat-ffi, uniffi-bindgen, peerchat-cli)"
