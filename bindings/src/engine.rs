@@ -1,0 +1,102 @@
+//! The exported [`Engine`] object: forwards every call to [`peerchat_core::Engine`].
+
+use std::sync::Arc;
+
+use peerchat_core as core;
+
+use crate::error::PeerChatError;
+use crate::listener::{EngineListener, ListenerBridge};
+use crate::types::{EngineConfig, Peer, RoomInfo};
+
+/// One chat participant: a signaling connection, at most one room, and a WebRTC peer connection
+/// with a data channel per remote peer.
+///
+/// The engine runs on its own threads (its own tokio runtime); every method may be called from
+/// any thread. `create_room`, `join_room` and `leave_room` are async (Kotlin `suspend`, Swift
+/// `async`): they suspend the caller without blocking a thread and resume in the caller's
+/// context. The other methods return at once. Events arrive on the [`EngineListener`], on an
+/// engine thread.
+///
+/// Release: Kotlin `close()` (the object is `AutoCloseable`), Swift: drop the last reference.
+/// Releasing the last reference shuts the engine down; call [`Engine::shutdown`] to do so
+/// earlier and deterministically.
+#[derive(uniffi::Object)]
+pub struct Engine {
+    inner: core::Engine,
+}
+
+#[uniffi::export]
+impl Engine {
+    /// Checks `config`, starts the engine and begins connecting to the signaling server;
+    /// progress arrives as `on_signaling_state`. Throws `InvalidConfig` (URL not `ws://` or
+    /// `wss://`, ICE address not `ip:port`, ICE server URL not `stun:`/`turn:`, zero timeout)
+    /// or `InvalidName` (display name empty, over 32 chars, or with control characters).
+    #[uniffi::constructor]
+    pub fn new(
+        config: EngineConfig,
+        listener: Arc<dyn EngineListener>,
+    ) -> Result<Arc<Self>, PeerChatError> {
+        let bridge = Arc::new(ListenerBridge::new(listener));
+        let inner = core::Engine::new(config.into(), bridge)?;
+        Ok(Arc::new(Self { inner }))
+    }
+
+    /// Creates a room on the server and enters it (waiting for the signaling connection if it
+    /// is still opening). Returns the room with its code and no members; `on_room_created`
+    /// follows. Throws `AlreadyInRoom`, `Signaling`, `Timeout`, `Server`, `Shutdown`.
+    pub async fn create_room(&self) -> Result<RoomInfo, PeerChatError> {
+        Ok(self.inner.create_room().await?.into())
+    }
+
+    /// Joins the room with this code (any case, `-` and spaces optional) and starts connecting
+    /// to every member; `on_peer_state(.., Connected)` tells when chat is ready with each.
+    /// Throws `InvalidRoomCode` (before any traffic), `AlreadyInRoom`, `Server` with code
+    /// `room_not_found` or `room_full`, `Signaling`, `Timeout`, `Shutdown`.
+    pub async fn join_room(&self, code: String) -> Result<RoomInfo, PeerChatError> {
+        Ok(self.inner.join_room(&code).await?.into())
+    }
+
+    /// Sends `text` to every connected peer of the room and returns the message id at once;
+    /// `on_message_status` follows per peer (`Sent`, then `Delivered`). Throws `EmptyMessage`,
+    /// `MessageTooLarge` (over the core's `MAX_MESSAGE_BYTES`), `NotInRoom`,
+    /// `NoConnectedPeer`, `Shutdown`.
+    pub fn send_message(&self, text: String) -> Result<String, PeerChatError> {
+        Ok(self.inner.send_message(&text)?)
+    }
+
+    /// Leaves the room: closes every peer connection and tells the server, which sends
+    /// `peer_left` to the others. Throws `NotInRoom`, `Signaling`, `Timeout`, `Shutdown`.
+    pub async fn leave_room(&self) -> Result<(), PeerChatError> {
+        Ok(self.inner.leave_room().await?)
+    }
+
+    /// The peers currently in the room, not including this engine (empty outside a room).
+    pub fn peers(&self) -> Vec<Peer> {
+        self.inner.peers().into_iter().map(Into::into).collect()
+    }
+
+    /// How many peers of the room have an open data channel (0 outside a room).
+    pub fn connected_peers(&self) -> u32 {
+        u32::try_from(self.inner.connected_peers()).unwrap_or(u32::MAX)
+    }
+
+    /// The canonical code of the room the engine is in (`ABC-DEF-GHJ`), `null`/`nil` outside a
+    /// room.
+    pub fn room_code(&self) -> Option<String> {
+        self.inner.room_code()
+    }
+
+    /// This engine's server-assigned peer id, once the server has sent `welcome`
+    /// (`null`/`nil` before).
+    pub fn peer_id(&self) -> Option<String> {
+        self.inner.peer_id()
+    }
+
+    /// Closes every peer connection and the signaling connection (the server tells the room at
+    /// once) and stops the engine's threads. **Blocks** the calling thread up to the core's
+    /// `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
+    /// call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
+    pub fn shutdown(&self) {
+        self.inner.shutdown();
+    }
+}

@@ -1,0 +1,358 @@
+//! Records and enums crossing the FFI, and their conversions to and from the core types.
+//!
+//! Each type mirrors the [`peerchat_core`] type of the same name field for field; the
+//! conversions are exhaustive matches, so a new core variant fails to compile here until it is
+//! mirrored.
+
+use peerchat_core as core;
+
+/// Default of [`EngineConfig::signaling_timeout_ms`] (ms), as in
+/// [`peerchat_core::EngineConfig::new`]. The literal in the field's `#[uniffi(default)]` equals
+/// it: a Rust test checks the constant against the core, a Kotlin test the generated default.
+pub const DEFAULT_SIGNALING_TIMEOUT_MS: u64 = 10_000;
+
+/// Default of [`EngineConfig::peer_connect_timeout_ms`] (ms), as in
+/// [`peerchat_core::EngineConfig::new`].
+pub const DEFAULT_PEER_CONNECT_TIMEOUT_MS: u64 = 30_000;
+
+/// A STUN or TURN server, as the W3C `RTCIceServer` dictionary.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct IceServer {
+    /// One or more URLs, e.g. `stun:127.0.0.1:3478` or `turn:127.0.0.1:3478?transport=udp`.
+    pub urls: Vec<String>,
+    /// TURN username; `null`/`nil` for STUN.
+    #[uniffi(default)]
+    pub username: Option<String>,
+    /// TURN password; `null`/`nil` for STUN.
+    #[uniffi(default)]
+    pub credential: Option<String>,
+}
+
+/// Everything an [`Engine`](crate::Engine) needs to start. Checked by the constructor, which
+/// throws `InvalidConfig` or `InvalidName`.
+///
+/// peerchat adds no STUN or TURN server of its own: with `ice_servers` empty only host
+/// candidates are gathered.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct EngineConfig {
+    /// WebSocket URL of the signaling server's `/ws` endpoint, e.g. `ws://127.0.0.1:7777/ws`.
+    pub signaling_url: String,
+    /// Name shown to other peers (1..=32 chars).
+    pub display_name: String,
+    /// STUN/TURN servers handed to every peer connection. Default: none.
+    #[uniffi(default)]
+    pub ice_servers: Vec<IceServer>,
+    /// Local `ip:port` addresses the ICE agent binds its UDP sockets to; port `0` picks a free
+    /// port. Default (empty): `0.0.0.0:0`. Tests pass `["127.0.0.1:0"]`.
+    #[uniffi(default)]
+    pub ice_udp_addrs: Vec<String>,
+    /// Resolve remote `<uuid>.local` ICE candidates (how browsers hide their host addresses)
+    /// with mDNS queries; binds a multicast socket on port 5353. Default: `true`, as in the
+    /// core. Loopback tests pass `false` so that no packet leaves the ICE addresses.
+    #[uniffi(default = true)]
+    pub resolve_mdns_candidates: bool,
+    /// How long (ms) to wait for the signaling WebSocket and for each server reply.
+    /// Default: [`DEFAULT_SIGNALING_TIMEOUT_MS`] (10 000 ms).
+    #[uniffi(default = 10000)]
+    pub signaling_timeout_ms: u64,
+    /// How long (ms) a peer may take from the first SDP offer to an open data channel before
+    /// it is reported `Failed`. Default: [`DEFAULT_PEER_CONNECT_TIMEOUT_MS`] (30 000 ms).
+    #[uniffi(default = 30000)]
+    pub peer_connect_timeout_ms: u64,
+}
+
+/// A peer in a room.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Peer {
+    /// Server-assigned id (opaque).
+    pub peer_id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A room the engine created or joined.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct RoomInfo {
+    /// Canonical code, `ABC-DEF-GHJ`.
+    pub code: String,
+    /// Peers the room holds.
+    pub capacity: u32,
+    /// The other members present when the engine entered (empty for a new room).
+    pub members: Vec<Peer>,
+}
+
+/// A chat message received from a peer.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ChatMessage {
+    /// Unique id the sender gave the message (UUID v7 text).
+    pub id: String,
+    /// Sender's peer id.
+    pub peer_id: String,
+    /// Sender's display name.
+    pub sender_name: String,
+    /// The text.
+    pub text: String,
+    /// Sender's clock when sent, ms since the Unix epoch.
+    pub sent_at_ms: u64,
+    /// Position in the sender's stream to this peer: 1 for the first message, then +1 each.
+    pub seq: u64,
+}
+
+/// State of the engine's WebSocket to the signaling server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SignalingState {
+    /// Opening the WebSocket.
+    Connecting,
+    /// Open; the server sent `welcome`.
+    Connected,
+    /// Closed (by `shutdown`, the server, or a network failure).
+    Disconnected,
+}
+
+/// State of the peer connection and data channel to one remote peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum PeerState {
+    /// SDP offer/answer and ICE under way.
+    Connecting,
+    /// The data channel is open: messages can be sent ("chat ready").
+    Connected,
+    /// The data channel closed or the connection was lost.
+    Disconnected,
+    /// ICE or DTLS failed, or the connection did not open within `peer_connect_timeout_ms`.
+    Failed,
+}
+
+/// Delivery status of a message this engine sent, per receiving peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum MessageStatus {
+    /// Handed to the data channel.
+    Sent,
+    /// The peer acknowledged it.
+    Delivered,
+    /// The peer went away before acknowledging it.
+    Failed,
+}
+
+/// Why a peer left a room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LeaveReason {
+    /// The peer left the room or logged out.
+    Left,
+    /// The peer's WebSocket closed or stopped answering pings.
+    Disconnected,
+}
+
+impl From<IceServer> for core::IceServer {
+    fn from(s: IceServer) -> Self {
+        Self {
+            urls: s.urls,
+            username: s.username,
+            credential: s.credential,
+        }
+    }
+}
+
+impl From<EngineConfig> for core::EngineConfig {
+    /// A struct literal on purpose: a field added to the core config fails to compile here
+    /// until the FFI record mirrors it.
+    fn from(c: EngineConfig) -> Self {
+        Self {
+            signaling_url: c.signaling_url,
+            display_name: c.display_name,
+            ice_servers: c.ice_servers.into_iter().map(Into::into).collect(),
+            ice_udp_addrs: c.ice_udp_addrs,
+            resolve_mdns_candidates: c.resolve_mdns_candidates,
+            signaling_timeout_ms: c.signaling_timeout_ms,
+            peer_connect_timeout_ms: c.peer_connect_timeout_ms,
+        }
+    }
+}
+
+impl From<core::Peer> for Peer {
+    fn from(p: core::Peer) -> Self {
+        Self {
+            peer_id: p.peer_id,
+            name: p.name,
+        }
+    }
+}
+
+impl From<core::RoomInfo> for RoomInfo {
+    fn from(r: core::RoomInfo) -> Self {
+        Self {
+            code: r.code,
+            capacity: r.capacity,
+            members: r.members.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+impl From<core::ChatMessage> for ChatMessage {
+    fn from(m: core::ChatMessage) -> Self {
+        Self {
+            id: m.id,
+            peer_id: m.peer_id,
+            sender_name: m.sender_name,
+            text: m.text,
+            sent_at_ms: m.sent_at_ms,
+            seq: m.seq,
+        }
+    }
+}
+
+impl From<core::SignalingState> for SignalingState {
+    fn from(s: core::SignalingState) -> Self {
+        match s {
+            core::SignalingState::Connecting => Self::Connecting,
+            core::SignalingState::Connected => Self::Connected,
+            core::SignalingState::Disconnected => Self::Disconnected,
+        }
+    }
+}
+
+impl From<core::PeerState> for PeerState {
+    fn from(s: core::PeerState) -> Self {
+        match s {
+            core::PeerState::Connecting => Self::Connecting,
+            core::PeerState::Connected => Self::Connected,
+            core::PeerState::Disconnected => Self::Disconnected,
+            core::PeerState::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<core::MessageStatus> for MessageStatus {
+    fn from(s: core::MessageStatus) -> Self {
+        match s {
+            core::MessageStatus::Sent => Self::Sent,
+            core::MessageStatus::Delivered => Self::Delivered,
+            core::MessageStatus::Failed => Self::Failed,
+        }
+    }
+}
+
+impl From<core::LeaveReason> for LeaveReason {
+    fn from(r: core::LeaveReason) -> Self {
+        match r {
+            core::LeaveReason::Left => Self::Left,
+            core::LeaveReason::Disconnected => Self::Disconnected,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> EngineConfig {
+        EngineConfig {
+            signaling_url: "ws://127.0.0.1:7777/ws".into(),
+            display_name: "Ada".into(),
+            ice_servers: vec![IceServer {
+                urls: vec!["turn:127.0.0.1:3478".into()],
+                username: Some("u".into()),
+                credential: Some("p".into()),
+            }],
+            ice_udp_addrs: vec!["127.0.0.1:0".into()],
+            resolve_mdns_candidates: false,
+            signaling_timeout_ms: 1_234,
+            peer_connect_timeout_ms: 5_678,
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_core() {
+        let core_defaults = core::EngineConfig::new("ws://x/ws", "n");
+        // `#[uniffi(default = true)]` on resolve_mdns_candidates.
+        assert!(core_defaults.resolve_mdns_candidates);
+        assert_eq!(
+            DEFAULT_SIGNALING_TIMEOUT_MS,
+            core_defaults.signaling_timeout_ms
+        );
+        assert_eq!(
+            DEFAULT_PEER_CONNECT_TIMEOUT_MS,
+            core_defaults.peer_connect_timeout_ms
+        );
+    }
+
+    #[test]
+    fn config_converts_field_for_field() {
+        let c: core::EngineConfig = config().into();
+        assert_eq!(c.signaling_url, "ws://127.0.0.1:7777/ws");
+        assert_eq!(c.display_name, "Ada");
+        assert_eq!(
+            c.ice_servers,
+            vec![core::IceServer {
+                urls: vec!["turn:127.0.0.1:3478".into()],
+                username: Some("u".into()),
+                credential: Some("p".into()),
+            }]
+        );
+        assert_eq!(c.ice_udp_addrs, vec!["127.0.0.1:0".to_string()]);
+        assert!(!c.resolve_mdns_candidates);
+        assert_eq!(c.signaling_timeout_ms, 1_234);
+        assert_eq!(c.peer_connect_timeout_ms, 5_678);
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn records_convert_field_for_field() {
+        let room: RoomInfo = core::RoomInfo {
+            code: "ABC-DEF-GHJ".into(),
+            capacity: 2,
+            members: vec![core::Peer {
+                peer_id: "p1".into(),
+                name: "Bo".into(),
+            }],
+        }
+        .into();
+        assert_eq!(
+            room,
+            RoomInfo {
+                code: "ABC-DEF-GHJ".into(),
+                capacity: 2,
+                members: vec![Peer {
+                    peer_id: "p1".into(),
+                    name: "Bo".into()
+                }],
+            }
+        );
+        let msg: ChatMessage = core::ChatMessage {
+            id: "id".into(),
+            peer_id: "p1".into(),
+            sender_name: "Bo".into(),
+            text: "hé".into(),
+            sent_at_ms: 42,
+            seq: 7,
+        }
+        .into();
+        assert_eq!(
+            msg,
+            ChatMessage {
+                id: "id".into(),
+                peer_id: "p1".into(),
+                sender_name: "Bo".into(),
+                text: "hé".into(),
+                sent_at_ms: 42,
+                seq: 7,
+            }
+        );
+    }
+
+    #[test]
+    fn enums_convert_variant_for_variant() {
+        assert_eq!(
+            SignalingState::from(core::SignalingState::Connected),
+            SignalingState::Connected
+        );
+        assert_eq!(PeerState::from(core::PeerState::Failed), PeerState::Failed);
+        assert_eq!(
+            MessageStatus::from(core::MessageStatus::Delivered),
+            MessageStatus::Delivered
+        );
+        assert_eq!(
+            LeaveReason::from(core::LeaveReason::Disconnected),
+            LeaveReason::Disconnected
+        );
+    }
+}
