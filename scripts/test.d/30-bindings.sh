@@ -75,22 +75,23 @@ fi
 echo "$(echo "$declared" | wc -l) header functions, all exported"
 
 step "README examples are the tested code"
-# Each fenced block after `<!-- example: PATH -->` in bindings/README.md must equal the lines
+# Each fenced block after `<!-- example: PATH -->` in bindings/README.md and README.md must equal the lines
 # between README-EXAMPLE-START and README-EXAMPLE-END of PATH.
-python3 - bindings/README.md <<'PY'
+python3 - bindings/README.md README.md <<'PY'
 import re, sys
-readme = open(sys.argv[1]).read()
-blocks = re.findall(r"<!-- example: (\S+) -->\n```\w+\n(.*?)```", readme, re.S)
-if len(blocks) != 2:
-    sys.exit(f"expected 2 examples in {sys.argv[1]}, found {len(blocks)}")
-for path, block in blocks:
-    source = open(path).read()
-    m = re.search(r"README-EXAMPLE-START\n(.*?)^// README-EXAMPLE-END", source, re.S | re.M)
-    if not m:
-        sys.exit(f"{path}: no README-EXAMPLE-START/END markers")
-    if m.group(1) != block:
-        sys.exit(f"{sys.argv[1]}: the example quoted from {path} differs from the file")
-    print(f"  {path}: quoted verbatim")
+for readme_path in sys.argv[1:]:
+    readme = open(readme_path).read()
+    blocks = re.findall(r"<!-- example: (\S+) -->\n```\w+\n(.*?)```", readme, re.S)
+    if len(blocks) != 2:
+        sys.exit(f"expected 2 examples in {readme_path}, found {len(blocks)}")
+    for path, block in blocks:
+        source = open(path).read()
+        m = re.search(r"README-EXAMPLE-START\n(.*?)^// README-EXAMPLE-END", source, re.S | re.M)
+        if not m:
+            sys.exit(f"{path}: no README-EXAMPLE-START/END markers")
+        if m.group(1) != block:
+            sys.exit(f"{readme_path}: the example quoted from {path} differs from the file")
+        print(f"  {readme_path}: {path} quoted verbatim")
 PY
 
 step "Kotlin on the JVM: mvn test"
