@@ -116,9 +116,37 @@ private final class ListenerBridge: EngineListener, @unchecked Sendable {
   }
 }
 
-/// A generated enum case (`.connected`, `.delivered`, `.left`: all one word) as its wire name.
-private func wire<T>(_ value: T) -> String {
-  String(describing: value)
+// The generated enums as the spec's strings (exhaustive: a new case fails to compile).
+private func wire(_ state: SignalingState) -> String {
+  switch state {
+  case .connecting: return "connecting"
+  case .connected: return "connected"
+  case .disconnected: return "disconnected"
+  }
+}
+
+private func wire(_ state: PeerState) -> String {
+  switch state {
+  case .connecting: return "connecting"
+  case .connected: return "connected"
+  case .disconnected: return "disconnected"
+  case .failed: return "failed"
+  }
+}
+
+private func wire(_ reason: LeaveReason) -> String {
+  switch reason {
+  case .left: return "left"
+  case .disconnected: return "disconnected"
+  }
+}
+
+private func wire(_ status: MessageStatus) -> String {
+  switch status {
+  case .sent: return "sent"
+  case .delivered: return "delivered"
+  case .failed: return "failed"
+  }
 }
 
 private extension Peer {
