@@ -24,6 +24,7 @@ test('createEngine passes the config with the engine defaults filled in', async 
     displayName: 'Bob',
     iceServers: [{ urls: ['turn:10.0.2.2:3478'], username: 'u', credential: 'p' }, { urls: ['stun:10.0.2.2:3478'] }],
     iceUdpAddrs: [],
+    resolveMdnsCandidates: true,
     signalingTimeoutMs: 10000,
     peerConnectTimeoutMs: 30000,
   });
@@ -31,6 +32,19 @@ test('createEngine passes the config with the engine defaults filled in', async 
   const engine = await pending;
   expect(engine.id).toBe(call.args[0]);
   expect(engine.signalingState).toBe('connecting');
+});
+
+test('createEngine passes resolveMdnsCandidates: false and iceUdpAddrs through', async () => {
+  const pending = createEngine({
+    signalingUrl: 'ws://127.0.0.1:7777/ws',
+    displayName: 'Bob',
+    iceUdpAddrs: ['127.0.0.1:0'],
+    resolveMdnsCandidates: false,
+  });
+  const call = await fake.nextCall('createEngine');
+  expect(call.args[1]).toMatchObject({ iceUdpAddrs: ['127.0.0.1:0'], resolveMdnsCandidates: false });
+  call.resolve();
+  await pending;
 });
 
 test('an event emitted before createEngine resolves is not lost', async () => {

@@ -1,6 +1,11 @@
-// The ONLY file that names the Swift bindings uniffi generates for bindings/ (types Engine,
-// EngineConfig, EngineListener, PeerChatError, …). Their exact Swift names are provisional until
-// bindings/ lands: align them here and nowhere else. PeerChatImpl.swift uses the plain types below.
+// The ONLY file of the module that names the Swift bindings of the Rust engine: the Swift that
+// `uniffi-bindgen` generates from crate peerchat-ffi (ios/Sources/PeerChat/PeerChat.swift of the
+// peerchat repository: Engine, EngineConfig, EngineListener, PeerChatError, …), compiled into
+// this pod from ios/bindings/PeerChatBindings.swift over PeerChatFFI.xcframework (see README.md,
+// "Native bindings"). PeerChatImpl.swift uses only the plain types below.
+//
+// Not compiled here (no Swift toolchain on the machine that wrote it); the Kotlin twin,
+// android/src/main/java/com/peerchat/EngineAdapter.kt, is compiled and tested on the JVM.
 import Foundation
 
 /// An engine error as JS sees it: `code` is the engine's snake_case error code, `serverCode`
@@ -22,18 +27,22 @@ struct EngineConfigData {
   let displayName: String
   let iceServers: [IceServerData]
   let iceUdpAddrs: [String]
+  /// Resolve remote `*.local` ICE candidates with mDNS (the engine's default: true).
+  let resolveMdnsCandidates: Bool
   let signalingTimeoutMs: UInt64
   let peerConnectTimeoutMs: UInt64
 }
 
 /// The listener callbacks as JS-ready dictionaries: (event name of the spec, body without
-/// `engineId`). Called on engine threads.
+/// `engineId`). Called on an engine thread (one thread, in order), never on the main thread.
 typealias EngineEventSink = (_ event: String, _ body: [String: Any]) -> Void
 
-/// One running engine; every call throws `EngineFailure`.
-final class EngineHandle {
+/// One running engine (the generated `Engine`); every call may be made from any thread and
+/// throws `EngineFailure`.
+final class EngineHandle: @unchecked Sendable {
   private let engine: Engine
 
+  /// `Engine(config:listener:)`: throws `invalid_config` or `invalid_name`.
   init(config: EngineConfigData, sink: @escaping EngineEventSink) throws {
     do {
       engine = try Engine(
@@ -44,6 +53,7 @@ final class EngineHandle {
             IceServer(urls: $0.urls, username: $0.username, credential: $0.credential)
           },
           iceUdpAddrs: config.iceUdpAddrs,
+          resolveMdnsCandidates: config.resolveMdnsCandidates,
           signalingTimeoutMs: config.signalingTimeoutMs,
           peerConnectTimeoutMs: config.peerConnectTimeoutMs),
         listener: ListenerBridge(sink: sink))
@@ -60,6 +70,7 @@ final class EngineHandle {
     do { return try await engine.joinRoom(code: code).dictionary } catch let e as PeerChatError { throw e.failure }
   }
 
+  /// Returns the message id.
   func sendMessage(text: String) throws -> String {
     do { return try engine.sendMessage(text: text) } catch let e as PeerChatError { throw e.failure }
   }
@@ -68,12 +79,13 @@ final class EngineHandle {
     do { try await engine.leaveRoom() } catch let e as PeerChatError { throw e.failure }
   }
 
+  /// `Engine.shutdown()`: blocks up to 2 s while connections close, so never on the main thread.
   func shutdown() {
     engine.shutdown()
   }
 }
 
-private final class ListenerBridge: EngineListener {
+private final class ListenerBridge: EngineListener, @unchecked Sendable {
   private let sink: EngineEventSink
   init(sink: @escaping EngineEventSink) { self.sink = sink }
 
@@ -104,13 +116,37 @@ private final class ListenerBridge: EngineListener {
   }
 }
 
-/// Swift enum case (`roomFull`) to the wire's snake_case (`room_full`).
-private func wire<T>(_ value: T) -> String {
-  var out = ""
-  for ch in String(describing: value) {
-    if ch.isUppercase { out += "_" + ch.lowercased() } else { out.append(ch) }
+// The generated enums as the spec's strings (exhaustive: a new case fails to compile).
+private func wire(_ state: SignalingState) -> String {
+  switch state {
+  case .connecting: return "connecting"
+  case .connected: return "connected"
+  case .disconnected: return "disconnected"
   }
-  return out
+}
+
+private func wire(_ state: PeerState) -> String {
+  switch state {
+  case .connecting: return "connecting"
+  case .connected: return "connected"
+  case .disconnected: return "disconnected"
+  case .failed: return "failed"
+  }
+}
+
+private func wire(_ reason: LeaveReason) -> String {
+  switch reason {
+  case .left: return "left"
+  case .disconnected: return "disconnected"
+  }
+}
+
+private func wire(_ status: MessageStatus) -> String {
+  switch status {
+  case .sent: return "sent"
+  case .delivered: return "delivered"
+  case .failed: return "failed"
+  }
 }
 
 private extension Peer {
@@ -124,24 +160,24 @@ private extension RoomInfo {
 }
 
 private extension PeerChatError {
+  /// The JS error code (the case in snake_case), the engine's text (`reason`) and, for
+  /// `.Server`, the server's wire code (`room_not_found`, `room_full`, …).
   var failure: EngineFailure {
-    let text = String(describing: self)
     switch self {
-    case .InvalidConfig: return EngineFailure(code: "invalid_config", message: text)
-    case .InvalidName: return EngineFailure(code: "invalid_name", message: text)
-    case .InvalidRoomCode: return EngineFailure(code: "invalid_room_code", message: text)
-    case .Signaling: return EngineFailure(code: "signaling", message: text)
-    case let .Server(code, message):
-      return EngineFailure(code: "server", message: message, serverCode: wire(code))
-    case .AlreadyInRoom: return EngineFailure(code: "already_in_room", message: text)
-    case .NotInRoom: return EngineFailure(code: "not_in_room", message: text)
-    case .NoConnectedPeer: return EngineFailure(code: "no_connected_peer", message: text)
-    case .EmptyMessage: return EngineFailure(code: "empty_message", message: text)
-    case .MessageTooLarge: return EngineFailure(code: "message_too_large", message: text)
-    case .WebRtc: return EngineFailure(code: "web_rtc", message: text)
-    case .PeerProtocol: return EngineFailure(code: "peer_protocol", message: text)
-    case .Timeout: return EngineFailure(code: "timeout", message: text)
-    case .Shutdown: return EngineFailure(code: "shutdown", message: text)
+    case let .InvalidConfig(reason): return EngineFailure(code: "invalid_config", message: reason)
+    case let .InvalidName(reason): return EngineFailure(code: "invalid_name", message: reason)
+    case let .InvalidRoomCode(reason): return EngineFailure(code: "invalid_room_code", message: reason)
+    case let .Signaling(reason): return EngineFailure(code: "signaling", message: reason)
+    case let .Server(reason, code): return EngineFailure(code: "server", message: reason, serverCode: code)
+    case let .AlreadyInRoom(reason): return EngineFailure(code: "already_in_room", message: reason)
+    case let .NotInRoom(reason): return EngineFailure(code: "not_in_room", message: reason)
+    case let .NoConnectedPeer(reason): return EngineFailure(code: "no_connected_peer", message: reason)
+    case let .EmptyMessage(reason): return EngineFailure(code: "empty_message", message: reason)
+    case let .MessageTooLarge(reason, _, _): return EngineFailure(code: "message_too_large", message: reason)
+    case let .WebRtc(reason, _): return EngineFailure(code: "web_rtc", message: reason)
+    case let .PeerProtocol(reason, _): return EngineFailure(code: "peer_protocol", message: reason)
+    case let .Timeout(reason, _, _): return EngineFailure(code: "timeout", message: reason)
+    case let .Shutdown(reason): return EngineFailure(code: "shutdown", message: reason)
     }
   }
 }

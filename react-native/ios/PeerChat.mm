@@ -79,6 +79,7 @@
           displayName:config.displayName()
            iceServers:iceServers
           iceUdpAddrs:iceUdpAddrs
+resolveMdnsCandidates:config.resolveMdnsCandidates()
    signalingTimeoutMs:config.signalingTimeoutMs()
  peerConnectTimeoutMs:config.peerConnectTimeoutMs()
               resolve:resolve

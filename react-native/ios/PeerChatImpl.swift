@@ -47,7 +47,8 @@ public final class PeerChatImpl: NSObject {
 
   @objc public func createEngine(
     _ engineId: String, signalingUrl: String, displayName: String, iceServers: [[String: Any]],
-    iceUdpAddrs: [String], signalingTimeoutMs: Double, peerConnectTimeoutMs: Double,
+    iceUdpAddrs: [String], resolveMdnsCandidates: Bool, signalingTimeoutMs: Double,
+    peerConnectTimeoutMs: Double,
     resolve: @escaping RCTPromiseResolveBlock, reject: @escaping RCTPromiseRejectBlock
   ) {
     settle(resolve, reject) { [self] in
@@ -62,6 +63,7 @@ public final class PeerChatImpl: NSObject {
                         credential: $0["credential"] as? String)
         },
         iceUdpAddrs: iceUdpAddrs,
+        resolveMdnsCandidates: resolveMdnsCandidates,
         signalingTimeoutMs: UInt64(signalingTimeoutMs),
         peerConnectTimeoutMs: UInt64(peerConnectTimeoutMs))
       let emit = self.emit

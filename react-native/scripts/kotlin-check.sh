@@ -1,8 +1,21 @@
 #!/usr/bin/env bash
 # Compiles the Android native module (Kotlin) and the codegen-generated Java spec with kotlinc
-# and javac through Maven, against react-android 0.87.1's classes and a stub of the uniffi
-# bindings. No Android SDK or Gradle needed. Run from react-native/ after `npm ci`.
+# (-Werror) and javac through Maven, against react-android 0.87.1's classes and the REAL uniffi
+# bindings (bindings/kotlin/generated/dev/peerchat/ffi/peerchat_ffi.kt), so a wrong binding name
+# fails here. No Android SDK or Gradle needed. Run after `npm ci` in react-native/.
+#
+#   scripts/kotlin-check.sh          compile only
+#   scripts/kotlin-check.sh --test   compile, then the JUnit tests of scripts/kotlin-check/src/test
+#                                    (EngineAdapter against the real engine and `peerchat serve`;
+#                                    needs `cargo build -p peerchat-ffi -p peerchat-cli` first;
+#                                    the Cargo target dir is $CARGO_TARGET_DIR, else ../target)
 set -euo pipefail
+goal=compile
+case "${1:-}" in
+  "") ;;
+  --test) goal=test ;;
+  *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
 work=.kotlin-check
 rm -rf "$work/generated" "$work/schema.json"
@@ -30,6 +43,17 @@ fetch_aar() { # group:artifact:version[:classifier] name
 fetch_aar com.facebook.react:react-android:0.87.1:release react-android
 fetch_aar com.facebook.fbjni:fbjni:0.7.0 fbjni
 
-# 3. kotlinc (with -Werror) + javac.
-mvn -q -B -f scripts/kotlin-check/pom.xml compile
-echo "kotlin-check: android/src/main/java compiled against react-android 0.87.1 and the bindings stub"
+# 3. kotlinc (with -Werror) + javac; with --test also the JUnit tests.
+test -f ../bindings/kotlin/generated/dev/peerchat/ffi/peerchat_ffi.kt
+rm -rf scripts/kotlin-check/target/surefire-reports
+mvn -q -B -f scripts/kotlin-check/pom.xml "$goal"
+echo "kotlin-check: android/src/main/java compiled against react-android 0.87.1 and the generated bindings (dev.peerchat.ffi)"
+if [ "$goal" = test ]; then
+  # Maven -q prints no counts: sum them from the Surefire reports.
+  sum() { cat scripts/kotlin-check/target/surefire-reports/TEST-*.xml \
+    | grep -o "<testsuite [^>]*" | grep -o " $1=\"[0-9]*\"" | grep -o "[0-9]*" | awk '{ n += $1 } END { print n + 0 }'; }
+  tests=$(sum tests) failures=$(sum failures) errors=$(sum errors) skipped=$(sum skipped)
+  echo "kotlin-check: JUnit $tests tests, $failures failures, $errors errors, $skipped skipped" \
+    "(EngineAdapter against the real engine and peerchat serve)"
+  [ "$tests" -gt 0 ] && [ "$failures" = 0 ] && [ "$errors" = 0 ]
+fi

@@ -36,6 +36,8 @@ export type NativeEngineConfig = {
   iceServers: NativeIceServer[];
   /** `ip:port` addresses for the ICE agent's UDP sockets; empty = every IPv4 interface. */
   iceUdpAddrs: string[];
+  /** Resolve remote `*.local` (mDNS) ICE candidates; the engine's default is `true`. */
+  resolveMdnsCandidates: boolean;
   /** ms, > 0. */
   signalingTimeoutMs: number;
   /** ms, > 0. */

@@ -283,6 +283,7 @@ export async function createEngine(config: PeerChatConfig): Promise<PeerChatEngi
         ...(s.credential !== undefined ? { credential: s.credential } : {}),
       })),
       iceUdpAddrs: [...(config.iceUdpAddrs ?? [])],
+      resolveMdnsCandidates: config.resolveMdnsCandidates ?? true,
       signalingTimeoutMs: config.signalingTimeoutMs ?? DEFAULT_SIGNALING_TIMEOUT_MS,
       peerConnectTimeoutMs: config.peerConnectTimeoutMs ?? DEFAULT_PEER_CONNECT_TIMEOUT_MS,
     });

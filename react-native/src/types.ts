@@ -22,6 +22,11 @@ export interface PeerChatConfig {
   iceServers?: IceServer[];
   /** Local `ip:port` addresses for ICE's UDP sockets. Default: every IPv4 interface. */
   iceUdpAddrs?: string[];
+  /**
+   * Resolve remote `<uuid>.local` ICE candidates (how browsers hide host addresses) with mDNS
+   * queries. Default `true`. Loopback tests pass `false` so that nothing is multicast.
+   */
+  resolveMdnsCandidates?: boolean;
   /** ms to wait for the signaling connection and each server reply. Default {@link DEFAULT_SIGNALING_TIMEOUT_MS}. */
   signalingTimeoutMs?: number;
   /** ms a peer may take to open its data channel. Default {@link DEFAULT_PEER_CONNECT_TIMEOUT_MS}. */

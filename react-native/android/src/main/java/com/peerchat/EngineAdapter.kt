@@ -1,21 +1,25 @@
 package com.peerchat
 
-// The ONLY file that names the generated uniffi bindings (package uniffi.peerchat_ffi).
-// Their exact Kotlin names are provisional until bindings/ lands: align them here and nowhere
-// else. Everything outside this file uses the plain types below.
+// The ONLY file of the module that names the uniffi bindings of the Rust engine: the Kotlin that
+// `uniffi-bindgen` generates from crate peerchat-ffi (package dev.peerchat.ffi, file
+// bindings/kotlin/generated/dev/peerchat/ffi/peerchat_ffi.kt of the peerchat repository, shipped
+// in the peerchat-android AAR). It uses no React Native class either: PeerChatModule.kt turns the
+// plain types below into React Native maps, promises and events, and the JVM tests in
+// scripts/kotlin-check/src/test drive this file against the real engine.
 
-import uniffi.peerchat_ffi.ChatMessage as FfiChatMessage
-import uniffi.peerchat_ffi.Engine as FfiEngine
-import uniffi.peerchat_ffi.EngineConfig as FfiEngineConfig
-import uniffi.peerchat_ffi.EngineListener as FfiEngineListener
-import uniffi.peerchat_ffi.IceServer as FfiIceServer
-import uniffi.peerchat_ffi.LeaveReason as FfiLeaveReason
-import uniffi.peerchat_ffi.MessageStatus as FfiMessageStatus
-import uniffi.peerchat_ffi.Peer as FfiPeer
-import uniffi.peerchat_ffi.PeerChatException
-import uniffi.peerchat_ffi.PeerState as FfiPeerState
-import uniffi.peerchat_ffi.RoomInfo as FfiRoomInfo
-import uniffi.peerchat_ffi.SignalingState as FfiSignalingState
+import dev.peerchat.ffi.ChatMessage as FfiChatMessage
+import dev.peerchat.ffi.Engine as FfiEngine
+import dev.peerchat.ffi.EngineConfig as FfiEngineConfig
+import dev.peerchat.ffi.EngineListener as FfiEngineListener
+import dev.peerchat.ffi.IceServer as FfiIceServer
+import dev.peerchat.ffi.LeaveReason as FfiLeaveReason
+import dev.peerchat.ffi.MessageStatus as FfiMessageStatus
+import dev.peerchat.ffi.Peer as FfiPeer
+import dev.peerchat.ffi.PeerChatException
+import dev.peerchat.ffi.PeerState as FfiPeerState
+import dev.peerchat.ffi.RoomInfo as FfiRoomInfo
+import dev.peerchat.ffi.SignalingState as FfiSignalingState
+import java.util.concurrent.atomic.AtomicBoolean
 
 /** A STUN/TURN server (W3C RTCIceServer). */
 data class IceServerData(val urls: List<String>, val username: String?, val credential: String?)
@@ -28,6 +32,8 @@ data class EngineConfigData(
   val iceUdpAddrs: List<String>,
   val signalingTimeoutMs: Long,
   val peerConnectTimeoutMs: Long,
+  /** Resolve remote `*.local` ICE candidates with mDNS (the engine's default: true). */
+  val resolveMdnsCandidates: Boolean = true,
 )
 
 data class PeerData(val peerId: String, val name: String)
@@ -39,18 +45,25 @@ data class MessageData(
   val peerId: String,
   val senderName: String,
   val text: String,
+  /** Sender's clock, ms since the Unix epoch. */
   val sentAtMs: Long,
   val seq: Long,
 )
 
 /**
- * An engine error as the JS side sees it: `code` is the engine's snake_case error code,
- * `serverCode` the server's refusal code when `code` is `server`.
+ * An engine error as the JS side sees it (`PeerChatError` in src/errors.ts): [code] is the
+ * engine's error variant in snake_case (`invalid_room_code`, `server`, …), [serverCode] the
+ * server's wire code (`room_not_found`, `room_full`, …) when [code] is `server`, and the message
+ * the engine's readable text.
  */
 class EngineFailure(val code: String, message: String, val serverCode: String? = null) :
   Exception(message)
 
-/** The engine's listener callbacks in plain types; called on engine threads. */
+/**
+ * The engine's listener callbacks in plain types: the boundary to React Native's event
+ * emitters. Called on an engine thread (one thread, in order), never on the main or JS thread;
+ * implementations must return quickly and must not call back into the engine synchronously.
+ */
 interface EngineEvents {
   fun signalingState(state: String)
   fun roomCreated(room: RoomData)
@@ -63,43 +76,76 @@ interface EngineEvents {
   fun error(failure: EngineFailure)
 }
 
-/** One running engine. Suspending calls run on the caller's dispatcher; all throw [EngineFailure]. */
+/**
+ * One running engine (the generated `Engine`). Every call may be made from any thread; all
+ * throw [EngineFailure]. The suspending ones suspend without blocking a thread and resume on
+ * the caller's dispatcher.
+ */
 class EngineHandle private constructor(private val engine: FfiEngine) {
+  private val stopped = AtomicBoolean(false)
+
+  /** `Engine.createRoom()`: throws `already_in_room`, `signaling`, `server`, `timeout`, `shutdown`. */
   suspend fun createRoom(): RoomData = translate { engine.createRoom().toData() }
 
+  /** `Engine.joinRoom(code)`: throws `invalid_room_code`, `already_in_room`, `server` (`room_not_found`, `room_full`), … */
   suspend fun joinRoom(code: String): RoomData = translate { engine.joinRoom(code).toData() }
 
+  /** `Engine.sendMessage(text)`, returns the message id: throws `not_in_room`, `no_connected_peer`, `empty_message`, `message_too_large`. */
   fun sendMessage(text: String): String = translateBlocking { engine.sendMessage(text) }
 
+  /** `Engine.leaveRoom()`: throws `not_in_room`, `signaling`, `timeout`, `shutdown`. */
   suspend fun leaveRoom() = translate { engine.leaveRoom() }
 
-  /** `Engine::shutdown` then frees the native object. Idempotent. */
+  /**
+   * `Engine.shutdown()` (blocks up to 2 s while connections close; call it off the main
+   * thread), then releases the native object. Idempotent.
+   */
   fun shutdown() {
-    engine.shutdown()
-    engine.destroy()
+    if (stopped.compareAndSet(false, true)) {
+      try {
+        engine.shutdown()
+      } finally {
+        engine.close()
+      }
+    }
   }
 
   companion object {
-    /** `Engine::new`. Throws [EngineFailure] (`invalid_config`, `invalid_name`). */
-    fun start(config: EngineConfigData, events: EngineEvents): EngineHandle =
-      translateBlocking { EngineHandle(FfiEngine(config.toFfi(), ListenerBridge(events))) }
+    /**
+     * `Engine(config, listener)`: checks [config], starts the engine and begins connecting to
+     * the signaling server. Throws [EngineFailure] `invalid_config` (URL not ws/wss, ICE
+     * address not `ip:port`, bad ICE server URL, zero timeout) or `invalid_name`.
+     */
+    fun start(config: EngineConfigData, events: EngineEvents): EngineHandle {
+      val ffiConfig = config.toFfi()
+      return translateBlocking { EngineHandle(FfiEngine(ffiConfig, ListenerBridge(events))) }
+    }
   }
 }
 
+/** The generated listener interface, forwarding each callback in plain types. */
 private class ListenerBridge(private val events: EngineEvents) : FfiEngineListener {
   override fun onSignalingState(state: FfiSignalingState) = events.signalingState(state.wire())
+
   override fun onRoomCreated(room: FfiRoomInfo) = events.roomCreated(room.toData())
+
   override fun onRoomJoined(room: FfiRoomInfo) = events.roomJoined(room.toData())
+
   override fun onPeerJoined(peer: FfiPeer) = events.peerJoined(peer.toData())
+
   override fun onPeerState(peerId: String, state: FfiPeerState) = events.peerState(peerId, state.wire())
+
   override fun onPeerLeft(peerId: String, reason: FfiLeaveReason) = events.peerLeft(peerId, reason.wire())
+
   override fun onMessage(message: FfiChatMessage) = events.message(message.toData())
+
   override fun onMessageStatus(messageId: String, peerId: String, status: FfiMessageStatus) =
     events.messageStatus(messageId, peerId, status.wire())
+
   override fun onError(error: PeerChatException) = events.error(error.toFailure())
 }
 
-/** Kotlin enum constant (`ROOM_FULL`) to the wire's snake_case (`room_full`). */
+/** Kotlin enum constant (`CONNECTED`) to the wire's snake_case (`connected`). */
 private fun Enum<*>.wire(): String = name.lowercase()
 
 private fun FfiPeer.toData() = PeerData(peerId, name)
@@ -109,36 +155,44 @@ private fun FfiRoomInfo.toData() = RoomData(code, capacity.toInt(), members.map 
 private fun FfiChatMessage.toData() =
   MessageData(id, peerId, senderName, text, sentAtMs.toLong(), seq.toLong())
 
-private fun EngineConfigData.toFfi() =
-  FfiEngineConfig(
+/** Negative times cannot come from JS (PeerChatModule checks them); refused here too. */
+private fun EngineConfigData.toFfi(): FfiEngineConfig {
+  if (signalingTimeoutMs < 0 || peerConnectTimeoutMs < 0) {
+    throw EngineFailure("invalid_config", "timeouts must not be negative")
+  }
+  return FfiEngineConfig(
     signalingUrl = signalingUrl,
     displayName = displayName,
     iceServers = iceServers.map { FfiIceServer(it.urls, it.username, it.credential) },
     iceUdpAddrs = iceUdpAddrs,
+    resolveMdnsCandidates = resolveMdnsCandidates,
     signalingTimeoutMs = signalingTimeoutMs.toULong(),
     peerConnectTimeoutMs = peerConnectTimeoutMs.toULong(),
   )
-
-/** Maps each `EngineError` variant to its snake_case code. */
-internal fun PeerChatException.toFailure(): EngineFailure {
-  val text = message ?: this::class.simpleName ?: "engine error"
-  return when (this) {
-    is PeerChatException.InvalidConfig -> EngineFailure("invalid_config", text)
-    is PeerChatException.InvalidName -> EngineFailure("invalid_name", text)
-    is PeerChatException.InvalidRoomCode -> EngineFailure("invalid_room_code", text)
-    is PeerChatException.Signaling -> EngineFailure("signaling", text)
-    is PeerChatException.Server -> EngineFailure("server", text, code.wire())
-    is PeerChatException.AlreadyInRoom -> EngineFailure("already_in_room", text)
-    is PeerChatException.NotInRoom -> EngineFailure("not_in_room", text)
-    is PeerChatException.NoConnectedPeer -> EngineFailure("no_connected_peer", text)
-    is PeerChatException.EmptyMessage -> EngineFailure("empty_message", text)
-    is PeerChatException.MessageTooLarge -> EngineFailure("message_too_large", text)
-    is PeerChatException.WebRtc -> EngineFailure("web_rtc", text)
-    is PeerChatException.PeerProtocol -> EngineFailure("peer_protocol", text)
-    is PeerChatException.Timeout -> EngineFailure("timeout", text)
-    is PeerChatException.Shutdown -> EngineFailure("shutdown", text)
-  }
 }
+
+/**
+ * Maps each `PeerChatException` variant to the JS error code (the variant in snake_case), with
+ * the engine's readable text (`reason`; the exception's own `message` is uniffi's
+ * `"reason=…, code=…"` dump) and, for `Server`, the server's wire code.
+ */
+internal fun PeerChatException.toFailure(): EngineFailure =
+  when (this) {
+    is PeerChatException.InvalidConfig -> EngineFailure("invalid_config", reason)
+    is PeerChatException.InvalidName -> EngineFailure("invalid_name", reason)
+    is PeerChatException.InvalidRoomCode -> EngineFailure("invalid_room_code", reason)
+    is PeerChatException.Signaling -> EngineFailure("signaling", reason)
+    is PeerChatException.Server -> EngineFailure("server", reason, code)
+    is PeerChatException.AlreadyInRoom -> EngineFailure("already_in_room", reason)
+    is PeerChatException.NotInRoom -> EngineFailure("not_in_room", reason)
+    is PeerChatException.NoConnectedPeer -> EngineFailure("no_connected_peer", reason)
+    is PeerChatException.EmptyMessage -> EngineFailure("empty_message", reason)
+    is PeerChatException.MessageTooLarge -> EngineFailure("message_too_large", reason)
+    is PeerChatException.WebRtc -> EngineFailure("web_rtc", reason)
+    is PeerChatException.PeerProtocol -> EngineFailure("peer_protocol", reason)
+    is PeerChatException.Timeout -> EngineFailure("timeout", reason)
+    is PeerChatException.Shutdown -> EngineFailure("shutdown", reason)
+  }
 
 private inline fun <T> translateBlocking(block: () -> T): T =
   try {

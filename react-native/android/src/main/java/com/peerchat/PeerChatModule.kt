@@ -8,6 +8,7 @@ import com.facebook.react.bridge.ReadableMap
 import com.facebook.react.bridge.WritableMap
 import com.facebook.react.module.annotations.ReactModule
 import java.util.concurrent.ConcurrentHashMap
+import kotlin.concurrent.thread
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
@@ -68,10 +69,12 @@ class PeerChatModule(reactContext: ReactApplicationContext) : NativePeerChatSpec
   }
 
   override fun invalidate() {
-    for (id in engines.keys.toList()) {
-      engines.remove(id)?.shutdown()
-    }
+    val handles = engines.keys.toList().mapNotNull { engines.remove(it) }
     scope.cancel()
+    // Engine.shutdown() blocks up to 2 s per engine: never on the thread tearing React down.
+    if (handles.isNotEmpty()) {
+      thread(name = "peerchat-shutdown", isDaemon = true) { handles.forEach { it.shutdown() } }
+    }
     super.invalidate()
   }
 
@@ -151,6 +154,12 @@ class PeerChatModule(reactContext: ReactApplicationContext) : NativePeerChatSpec
           )
         },
         iceUdpAddrs = strings(map.getArray("iceUdpAddrs")),
+        resolveMdnsCandidates =
+          if (map.hasKey("resolveMdnsCandidates") && !map.isNull("resolveMdnsCandidates")) {
+            map.getBoolean("resolveMdnsCandidates")
+          } else {
+            true
+          },
         signalingTimeoutMs = millis("signalingTimeoutMs"),
         peerConnectTimeoutMs = millis("peerConnectTimeoutMs"),
       )
