@@ -20,7 +20,8 @@ use std::collections::HashMap;
 
 use clap::Args;
 use peerchat_core::{
-    ChannelListener, Engine, EngineConfig, EngineEvent, LeaveReason, MessageStatus, PeerState,
+    ChannelListener, Engine, EngineConfig, EngineEvent, IceTransportPolicy, LeaveReason,
+    MessageStatus, PeerState,
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -44,6 +45,10 @@ pub struct NetArgs {
     /// TURN password for the --ice-server entries.
     #[arg(long)]
     turn_password: Option<String>,
+    /// ICE transport policy (W3C `RTCIceTransportPolicy`): `all`, or `relay` to send every
+    /// packet through the TURN server given with --ice-server.
+    #[arg(long, value_name = "all|relay", default_value = "all")]
+    ice_transport_policy: IceTransportPolicy,
     /// Do not resolve browsers' mDNS (`.local`) ICE candidates.
     #[arg(long)]
     no_mdns: bool,
@@ -59,6 +64,7 @@ fn config(name: String, net: NetArgs) -> EngineConfig {
     let mut config = EngineConfig::new(net.server, name);
     config.ice_udp_addrs = net.ice_addrs;
     config.resolve_mdns_candidates = !net.no_mdns;
+    config.ice_transport_policy = net.ice_transport_policy;
     if !net.ice_servers.is_empty() {
         config.ice_servers = vec![peerchat_core::IceServer {
             urls: net.ice_servers,

@@ -193,3 +193,41 @@ fn demo_runs_and_exits_zero() {
     );
     assert!(stdout.contains("4 messages, all delivered"), "{stdout}");
 }
+
+#[test]
+fn ice_transport_policy_flag_is_parsed_and_relay_needs_a_turn_server() {
+    let run = |policy: &str| {
+        Command::new(env!("CARGO_BIN_EXE_peerchat"))
+            .args([
+                "create",
+                "--name",
+                "Alice",
+                "--server",
+                "ws://127.0.0.1:1/ws",
+                "--ice-addr",
+                "127.0.0.1:0",
+                "--no-mdns",
+                "--ice-transport-policy",
+                policy,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // `relay` with no --ice-server: the engine refuses the configuration before connecting.
+    let output = run("relay");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("relay") && stderr.contains("turn:"),
+        "stderr: {stderr}"
+    );
+    // An unknown policy is a usage error from the argument parser.
+    let output = run("host");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--ice-transport-policy"),
+        "stderr: {stderr}"
+    );
+}

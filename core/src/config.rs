@@ -13,6 +13,60 @@ pub struct IceServer {
     pub credential: Option<String>,
 }
 
+/// Which ICE candidates a peer connection may use, as the W3C `RTCIceTransportPolicy` enum
+/// (W3C WebRTC §4.2.1, <https://www.w3.org/TR/webrtc/#rtcicetransportpolicy-enum>).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum IceTransportPolicy {
+    /// `"all"`: host, server-reflexive and relay candidates (the default).
+    #[default]
+    All,
+    /// `"relay"`: only relay candidates, i.e. every packet goes through a TURN server; the
+    /// peer's IP addresses are not disclosed. Needs at least one `turn:`/`turns:` URL in
+    /// [`EngineConfig::ice_servers`].
+    Relay,
+}
+
+impl IceTransportPolicy {
+    /// The W3C name: `"all"` or `"relay"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Relay => "relay",
+        }
+    }
+}
+
+impl From<IceTransportPolicy> for webrtc::peer_connection::RTCIceTransportPolicy {
+    fn from(policy: IceTransportPolicy) -> Self {
+        match policy {
+            IceTransportPolicy::All => Self::All,
+            IceTransportPolicy::Relay => Self::Relay,
+        }
+    }
+}
+
+impl std::fmt::Display for IceTransportPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for IceTransportPolicy {
+    type Err = EngineError;
+
+    /// Parses the W3C name (`"all"` or `"relay"`, exactly); anything else is
+    /// [`EngineError::InvalidConfig`].
+    fn from_str(s: &str) -> Result<Self, EngineError> {
+        match s {
+            "all" => Ok(Self::All),
+            "relay" => Ok(Self::Relay),
+            _ => Err(EngineError::InvalidConfig {
+                reason: format!("ICE transport policy must be \"all\" or \"relay\", got {s:?}"),
+            }),
+        }
+    }
+}
+
 /// Everything an [`Engine`](crate::Engine) needs to start.
 ///
 /// peerchat never adds a STUN or TURN server of its own: with `ice_servers` empty, only host
@@ -25,6 +79,10 @@ pub struct EngineConfig {
     pub display_name: String,
     /// STUN/TURN servers handed to every peer connection.
     pub ice_servers: Vec<IceServer>,
+    /// Which ICE candidates to gather and use (W3C `RTCConfiguration.iceTransportPolicy`).
+    /// [`IceTransportPolicy::Relay`] forces every connection through a TURN server of
+    /// `ice_servers`. Default: [`IceTransportPolicy::All`].
+    pub ice_transport_policy: IceTransportPolicy,
     /// Local `ip:port` addresses the ICE agent binds its UDP sockets to (the `webrtc` crate's
     /// `PeerConnectionBuilder::with_udp_addrs`). Port `0` picks a free port. Empty means
     /// `0.0.0.0:0` (every IPv4 interface). Tests and the demo pass `127.0.0.1:0`.
@@ -42,13 +100,14 @@ pub struct EngineConfig {
 }
 
 impl EngineConfig {
-    /// A configuration with the given server and name, no STUN/TURN servers, ICE on every
-    /// IPv4 interface, mDNS resolution of browser candidates on, a 10 s signaling timeout and a 30 s peer connection timeout.
+    /// A configuration with the given server and name, no STUN/TURN servers, ICE transport
+    /// policy `all`, ICE on every IPv4 interface, mDNS resolution of browser candidates on, a 10 s signaling timeout and a 30 s peer connection timeout.
     pub fn new(signaling_url: impl Into<String>, display_name: impl Into<String>) -> Self {
         Self {
             signaling_url: signaling_url.into(),
             display_name: display_name.into(),
             ice_servers: Vec::new(),
+            ice_transport_policy: IceTransportPolicy::All,
             ice_udp_addrs: Vec::new(),
             resolve_mdns_candidates: true,
             signaling_timeout_ms: 10_000,
@@ -66,7 +125,9 @@ impl EngineConfig {
 
     /// Checks the configuration. Errors with [`EngineError::InvalidConfig`] when the URL is not
     /// `ws://` or `wss://`, an ICE address does not parse as `ip:port`, an ICE server has no URL
-    /// or a URL that is not `stun:`, `stuns:`, `turn:` or `turns:`, or a timeout is zero; and
+    /// or a URL that is not `stun:`, `stuns:`, `turn:` or `turns:`, the ICE transport policy is
+    /// [`IceTransportPolicy::Relay`] with no `turn:`/`turns:` URL (no candidate could ever be
+    /// gathered), or a timeout is zero; and
     /// with [`EngineError::InvalidName`] for a bad display name.
     pub fn validate(&self) -> Result<(), EngineError> {
         let invalid = |reason: String| Err(EngineError::InvalidConfig { reason });
@@ -99,9 +160,85 @@ impl EngineConfig {
                 }
             }
         }
+        let has_turn = self
+            .ice_servers
+            .iter()
+            .flat_map(|s| &s.urls)
+            .any(|url| url.starts_with("turn:") || url.starts_with("turns:"));
+        if self.ice_transport_policy == IceTransportPolicy::Relay && !has_turn {
+            return invalid(
+                "ice_transport_policy \"relay\" needs a turn: or turns: URL in ice_servers"
+                    .to_string(),
+            );
+        }
         if self.signaling_timeout_ms == 0 || self.peer_connect_timeout_ms == 0 {
             return invalid("timeouts must be greater than zero".to_string());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> EngineConfig {
+        EngineConfig::new("ws://127.0.0.1:7777/ws", "Ada").loopback_only()
+    }
+
+    fn turn(url: &str) -> IceServer {
+        IceServer {
+            urls: vec![url.to_string()],
+            username: Some("u".to_string()),
+            credential: Some("p".to_string()),
+        }
+    }
+
+    #[test]
+    fn ice_transport_policy_defaults_to_all() {
+        assert_eq!(config().ice_transport_policy, IceTransportPolicy::All);
+        assert_eq!(IceTransportPolicy::default(), IceTransportPolicy::All);
+        assert!(config().validate().is_ok());
+    }
+
+    #[test]
+    fn relay_without_a_turn_server_is_invalid_config() {
+        let mut c = config();
+        c.ice_transport_policy = IceTransportPolicy::Relay;
+        assert!(matches!(
+            c.validate(),
+            Err(EngineError::InvalidConfig { reason }) if reason.contains("relay")
+        ));
+        // A STUN server gathers no relay candidate either.
+        c.ice_servers = vec![IceServer {
+            urls: vec!["stun:127.0.0.1:3478".to_string()],
+            ..IceServer::default()
+        }];
+        assert!(matches!(
+            c.validate(),
+            Err(EngineError::InvalidConfig { .. })
+        ));
+    }
+
+    #[test]
+    fn relay_with_a_turn_server_is_valid() {
+        for url in ["turn:127.0.0.1:3478?transport=udp", "turns:127.0.0.1:5349"] {
+            let mut c = config();
+            c.ice_transport_policy = IceTransportPolicy::Relay;
+            c.ice_servers = vec![turn(url)];
+            assert_eq!(c.validate(), Ok(()), "{url}");
+        }
+    }
+
+    #[test]
+    fn ice_transport_policy_parses_and_prints_the_w3c_names() {
+        for policy in [IceTransportPolicy::All, IceTransportPolicy::Relay] {
+            assert_eq!(policy.to_string().parse::<IceTransportPolicy>(), Ok(policy));
+        }
+        assert_eq!("relay".parse(), Ok(IceTransportPolicy::Relay));
+        assert!(matches!(
+            "Relay".parse::<IceTransportPolicy>(),
+            Err(EngineError::InvalidConfig { .. })
+        ));
     }
 }

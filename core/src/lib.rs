@@ -36,7 +36,7 @@ mod peer;
 mod signaling;
 
 #[cfg(feature = "engine")]
-pub use config::{EngineConfig, IceServer};
+pub use config::{EngineConfig, IceServer, IceTransportPolicy};
 #[cfg(feature = "engine")]
 pub use engine::{Engine, SHUTDOWN_GRACE_MS};
 #[cfg(feature = "engine")]

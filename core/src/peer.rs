@@ -145,6 +145,7 @@ impl PeerConnectionLink {
             .build();
         let configuration = RTCConfigurationBuilder::new()
             .with_ice_servers(ice_servers(config))
+            .with_ice_transport_policy(config.ice_transport_policy.into())
             .build();
         let udp_addrs = if config.ice_udp_addrs.is_empty() {
             vec!["0.0.0.0:0".to_string()]

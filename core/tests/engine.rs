@@ -302,7 +302,14 @@ fn invalid_config_is_refused() {
     let mut bad_addr = EngineConfig::new("ws://127.0.0.1:1/ws", "A");
     bad_addr.ice_udp_addrs = vec!["localhost".into()];
     assert!(matches!(
-        Engine::new(bad_addr, listener),
+        Engine::new(bad_addr, listener.clone()),
         Err(EngineError::InvalidConfig { .. })
+    ));
+    // ICE transport policy `relay` with no TURN server could never gather a candidate.
+    let mut relay_without_turn = EngineConfig::new("ws://127.0.0.1:1/ws", "A").loopback_only();
+    relay_without_turn.ice_transport_policy = peerchat_core::IceTransportPolicy::Relay;
+    assert!(matches!(
+        Engine::new(relay_without_turn, listener),
+        Err(EngineError::InvalidConfig { reason }) if reason.contains("relay")
     ));
 }
