@@ -36,7 +36,8 @@ pub use limits::{max_message_bytes, max_name_chars};
 pub use listener::EngineListener;
 pub use types::{
     ChatMessage, DEFAULT_PEER_CONNECT_TIMEOUT_MS, DEFAULT_SIGNALING_TIMEOUT_MS, EngineConfig,
-    IceServer, LeaveReason, MessageStatus, Peer, PeerState, RoomInfo, SignalingState,
+    IceServer, IceTransportPolicy, LeaveReason, MessageStatus, Peer, PeerState, RoomInfo,
+    SignalingState,
 };
 
 uniffi::setup_scaffolding!();

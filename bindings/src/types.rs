@@ -42,6 +42,12 @@ pub struct EngineConfig {
     /// STUN/TURN servers handed to every peer connection. Default: none.
     #[uniffi(default)]
     pub ice_servers: Vec<IceServer>,
+    /// Which ICE candidates to use (W3C `RTCConfiguration.iceTransportPolicy`): `Relay` sends
+    /// every packet through a TURN server of `ice_servers` (without one the constructor throws
+    /// `InvalidConfig`). Default: `null`/`nil`, which means `All`, as in the W3C API. (Optional
+    /// because uniffi's proc macros cannot give an enum field a default.)
+    #[uniffi(default = None)]
+    pub ice_transport_policy: Option<IceTransportPolicy>,
     /// Local `ip:port` addresses the ICE agent binds its UDP sockets to; port `0` picks a free
     /// port. Default (empty): `0.0.0.0:0`. Tests pass `["127.0.0.1:0"]`.
     #[uniffi(default)]
@@ -59,6 +65,16 @@ pub struct EngineConfig {
     /// it is reported `Failed`. Default: [`DEFAULT_PEER_CONNECT_TIMEOUT_MS`] (30 000 ms).
     #[uniffi(default = 30000)]
     pub peer_connect_timeout_ms: u64,
+}
+
+/// Which ICE candidates a peer connection may use, as the W3C `RTCIceTransportPolicy` enum
+/// (W3C WebRTC §4.2.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum IceTransportPolicy {
+    /// `"all"`: host, server-reflexive and relay candidates.
+    All,
+    /// `"relay"`: only TURN relay candidates; the device's IP addresses are not disclosed.
+    Relay,
 }
 
 /// A peer in a room.
@@ -152,6 +168,15 @@ impl From<IceServer> for core::IceServer {
     }
 }
 
+impl From<IceTransportPolicy> for core::IceTransportPolicy {
+    fn from(p: IceTransportPolicy) -> Self {
+        match p {
+            IceTransportPolicy::All => Self::All,
+            IceTransportPolicy::Relay => Self::Relay,
+        }
+    }
+}
+
 impl From<EngineConfig> for core::EngineConfig {
     /// A struct literal on purpose: a field added to the core config fails to compile here
     /// until the FFI record mirrors it.
@@ -160,6 +185,7 @@ impl From<EngineConfig> for core::EngineConfig {
             signaling_url: c.signaling_url,
             display_name: c.display_name,
             ice_servers: c.ice_servers.into_iter().map(Into::into).collect(),
+            ice_transport_policy: c.ice_transport_policy.map(Into::into).unwrap_or_default(),
             ice_udp_addrs: c.ice_udp_addrs,
             resolve_mdns_candidates: c.resolve_mdns_candidates,
             signaling_timeout_ms: c.signaling_timeout_ms,
@@ -253,6 +279,7 @@ mod tests {
                 username: Some("u".into()),
                 credential: Some("p".into()),
             }],
+            ice_transport_policy: Some(IceTransportPolicy::Relay),
             ice_udp_addrs: vec!["127.0.0.1:0".into()],
             resolve_mdns_candidates: false,
             signaling_timeout_ms: 1_234,
@@ -265,6 +292,20 @@ mod tests {
         let core_defaults = core::EngineConfig::new("ws://x/ws", "n");
         // `#[uniffi(default = true)]` on resolve_mdns_candidates.
         assert!(core_defaults.resolve_mdns_candidates);
+        // `#[uniffi(default = None)]` on ice_transport_policy, which converts to the core's
+        // default.
+        assert_eq!(
+            core::IceTransportPolicy::from(IceTransportPolicy::All),
+            core_defaults.ice_transport_policy
+        );
+        let unset = EngineConfig {
+            ice_transport_policy: None,
+            ..config()
+        };
+        assert_eq!(
+            core::EngineConfig::from(unset).ice_transport_policy,
+            core_defaults.ice_transport_policy
+        );
         assert_eq!(
             DEFAULT_SIGNALING_TIMEOUT_MS,
             core_defaults.signaling_timeout_ms
@@ -288,6 +329,7 @@ mod tests {
                 credential: Some("p".into()),
             }]
         );
+        assert_eq!(c.ice_transport_policy, core::IceTransportPolicy::Relay);
         assert_eq!(c.ice_udp_addrs, vec!["127.0.0.1:0".to_string()]);
         assert!(!c.resolve_mdns_candidates);
         assert_eq!(c.signaling_timeout_ms, 1_234);
@@ -353,6 +395,14 @@ mod tests {
         assert_eq!(
             LeaveReason::from(core::LeaveReason::Disconnected),
             LeaveReason::Disconnected
+        );
+        assert_eq!(
+            core::IceTransportPolicy::from(IceTransportPolicy::All),
+            core::IceTransportPolicy::All
+        );
+        assert_eq!(
+            core::IceTransportPolicy::from(IceTransportPolicy::Relay),
+            core::IceTransportPolicy::Relay
         );
     }
 }

@@ -1627,6 +1627,13 @@ public struct EngineConfig: Equatable, Hashable {
      */
     public let iceServers: [IceServer]
     /**
+     * Which ICE candidates to use (W3C `RTCConfiguration.iceTransportPolicy`): `Relay` sends
+     * every packet through a TURN server of `ice_servers` (without one the constructor throws
+     * `InvalidConfig`). Default: `null`/`nil`, which means `All`, as in the W3C API. (Optional
+     * because uniffi's proc macros cannot give an enum field a default.)
+     */
+    public let iceTransportPolicy: IceTransportPolicy?
+    /**
      * Local `ip:port` addresses the ICE agent binds its UDP sockets to; port `0` picks a free
      * port. Default (empty): `0.0.0.0:0`. Tests pass `["127.0.0.1:0"]`.
      */
@@ -1661,6 +1668,12 @@ public struct EngineConfig: Equatable, Hashable {
          * STUN/TURN servers handed to every peer connection. Default: none.
          */iceServers: [IceServer] = [], 
         /**
+         * Which ICE candidates to use (W3C `RTCConfiguration.iceTransportPolicy`): `Relay` sends
+         * every packet through a TURN server of `ice_servers` (without one the constructor throws
+         * `InvalidConfig`). Default: `null`/`nil`, which means `All`, as in the W3C API. (Optional
+         * because uniffi's proc macros cannot give an enum field a default.)
+         */iceTransportPolicy: IceTransportPolicy? = nil, 
+        /**
          * Local `ip:port` addresses the ICE agent binds its UDP sockets to; port `0` picks a free
          * port. Default (empty): `0.0.0.0:0`. Tests pass `["127.0.0.1:0"]`.
          */iceUdpAddrs: [String] = [], 
@@ -1680,6 +1693,7 @@ public struct EngineConfig: Equatable, Hashable {
         self.signalingUrl = signalingUrl
         self.displayName = displayName
         self.iceServers = iceServers
+        self.iceTransportPolicy = iceTransportPolicy
         self.iceUdpAddrs = iceUdpAddrs
         self.resolveMdnsCandidates = resolveMdnsCandidates
         self.signalingTimeoutMs = signalingTimeoutMs
@@ -1705,6 +1719,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
                 signalingUrl: FfiConverterString.read(from: &buf), 
                 displayName: FfiConverterString.read(from: &buf), 
                 iceServers: FfiConverterSequenceTypeIceServer.read(from: &buf), 
+                iceTransportPolicy: FfiConverterOptionTypeIceTransportPolicy.read(from: &buf), 
                 iceUdpAddrs: FfiConverterSequenceString.read(from: &buf), 
                 resolveMdnsCandidates: FfiConverterBool.read(from: &buf), 
                 signalingTimeoutMs: FfiConverterUInt64.read(from: &buf), 
@@ -1716,6 +1731,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         FfiConverterString.write(value.signalingUrl, into: &buf)
         FfiConverterString.write(value.displayName, into: &buf)
         FfiConverterSequenceTypeIceServer.write(value.iceServers, into: &buf)
+        FfiConverterOptionTypeIceTransportPolicy.write(value.iceTransportPolicy, into: &buf)
         FfiConverterSequenceString.write(value.iceUdpAddrs, into: &buf)
         FfiConverterBool.write(value.resolveMdnsCandidates, into: &buf)
         FfiConverterUInt64.write(value.signalingTimeoutMs, into: &buf)
@@ -1964,6 +1980,82 @@ public func FfiConverterTypeRoomInfo_lift(_ buf: RustBuffer) throws -> RoomInfo 
 public func FfiConverterTypeRoomInfo_lower(_ value: RoomInfo) -> RustBuffer {
     return FfiConverterTypeRoomInfo.lower(value)
 }
+
+
+/**
+ * Which ICE candidates a peer connection may use, as the W3C `RTCIceTransportPolicy` enum
+ * (W3C WebRTC §4.2.1).
+ */
+
+public enum IceTransportPolicy: Equatable, Hashable {
+    
+    /**
+     * `"all"`: host, server-reflexive and relay candidates.
+     */
+    case all
+    /**
+     * `"relay"`: only TURN relay candidates; the device's IP addresses are not disclosed.
+     */
+    case relay
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension IceTransportPolicy: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeIceTransportPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = IceTransportPolicy
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IceTransportPolicy {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .all
+        
+        case 2: return .relay
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: IceTransportPolicy, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .all:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .relay:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIceTransportPolicy_lift(_ buf: RustBuffer) throws -> IceTransportPolicy {
+    return try FfiConverterTypeIceTransportPolicy.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeIceTransportPolicy_lower(_ value: IceTransportPolicy) -> RustBuffer {
+    return FfiConverterTypeIceTransportPolicy.lower(value)
+}
+
 
 
 /**
@@ -2661,6 +2753,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeIceTransportPolicy: FfiConverterRustBuffer {
+    typealias SwiftType = IceTransportPolicy?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeIceTransportPolicy.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeIceTransportPolicy.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

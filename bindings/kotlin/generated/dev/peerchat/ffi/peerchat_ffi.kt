@@ -2663,6 +2663,14 @@ data class EngineConfig (
     val `iceServers`: List<IceServer> = listOf() 
     , 
     /**
+     * Which ICE candidates to use (W3C `RTCConfiguration.iceTransportPolicy`): `Relay` sends
+     * every packet through a TURN server of `ice_servers` (without one the constructor throws
+     * `InvalidConfig`). Default: `null`/`nil`, which means `All`, as in the W3C API. (Optional
+     * because uniffi's proc macros cannot give an enum field a default.)
+     */
+    val `iceTransportPolicy`: IceTransportPolicy? = null 
+    , 
+    /**
      * Local `ip:port` addresses the ICE agent binds its UDP sockets to; port `0` picks a free
      * port. Default (empty): `0.0.0.0:0`. Tests pass `["127.0.0.1:0"]`.
      */
@@ -2705,6 +2713,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeIceServer.read(buf),
+            FfiConverterOptionalTypeIceTransportPolicy.read(buf),
             FfiConverterSequenceString.read(buf),
             FfiConverterBoolean.read(buf),
             FfiConverterULong.read(buf),
@@ -2716,6 +2725,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterString.allocationSize(value.`signalingUrl`) +
             FfiConverterString.allocationSize(value.`displayName`) +
             FfiConverterSequenceTypeIceServer.allocationSize(value.`iceServers`) +
+            FfiConverterOptionalTypeIceTransportPolicy.allocationSize(value.`iceTransportPolicy`) +
             FfiConverterSequenceString.allocationSize(value.`iceUdpAddrs`) +
             FfiConverterBoolean.allocationSize(value.`resolveMdnsCandidates`) +
             FfiConverterULong.allocationSize(value.`signalingTimeoutMs`) +
@@ -2726,6 +2736,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterString.write(value.`signalingUrl`, buf)
             FfiConverterString.write(value.`displayName`, buf)
             FfiConverterSequenceTypeIceServer.write(value.`iceServers`, buf)
+            FfiConverterOptionalTypeIceTransportPolicy.write(value.`iceTransportPolicy`, buf)
             FfiConverterSequenceString.write(value.`iceUdpAddrs`, buf)
             FfiConverterBoolean.write(value.`resolveMdnsCandidates`, buf)
             FfiConverterULong.write(value.`signalingTimeoutMs`, buf)
@@ -2889,6 +2900,50 @@ public object FfiConverterTypeRoomInfo: FfiConverterRustBuffer<RoomInfo> {
             FfiConverterSequenceTypePeer.write(value.`members`, buf)
     }
 }
+
+
+
+/**
+ * Which ICE candidates a peer connection may use, as the W3C `RTCIceTransportPolicy` enum
+ * (W3C WebRTC §4.2.1).
+ */
+
+enum class IceTransportPolicy {
+    
+    /**
+     * `"all"`: host, server-reflexive and relay candidates.
+     */
+    ALL,
+    /**
+     * `"relay"`: only TURN relay candidates; the device's IP addresses are not disclosed.
+     */
+    RELAY;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeIceTransportPolicy: FfiConverterRustBuffer<IceTransportPolicy> {
+    override fun read(buf: ByteBuffer) = try {
+        IceTransportPolicy.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: IceTransportPolicy) = 4UL
+
+    override fun write(value: IceTransportPolicy, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
@@ -3594,6 +3649,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeIceTransportPolicy: FfiConverterRustBuffer<IceTransportPolicy?> {
+    override fun read(buf: ByteBuffer): IceTransportPolicy? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeIceTransportPolicy.read(buf)
+    }
+
+    override fun allocationSize(value: IceTransportPolicy?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeIceTransportPolicy.allocationSize(value)
+        }
+    }
+
+    override fun write(value: IceTransportPolicy?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeIceTransportPolicy.write(value, buf)
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.peerchat
 import dev.peerchat.PeerChatEvent.SignalingStateChanged
 import dev.peerchat.ffi.EngineConfig
 import dev.peerchat.ffi.IceServer
+import dev.peerchat.ffi.IceTransportPolicy
 import dev.peerchat.ffi.PeerChatException
 import dev.peerchat.ffi.SignalingState
 import dev.peerchat.ffi.maxMessageBytes
@@ -124,6 +125,11 @@ class ErrorsTest {
         assertThrows<PeerChatException.InvalidConfig> {
             PeerChatClient(good.copy(iceServers = listOf(IceServer(urls = listOf("http://stun.invalid")))))
         }
+        // ICE transport policy RELAY needs a TURN server.
+        val relay = assertThrows<PeerChatException.InvalidConfig> {
+            PeerChatClient(good.copy(iceTransportPolicy = IceTransportPolicy.RELAY))
+        }
+        assertTrue(relay.reason.contains("relay"), relay.reason)
         assertThrows<PeerChatException.InvalidConfig> { PeerChatClient(good.copy(signalingTimeoutMs = 0uL)) }
         val e = assertThrows<PeerChatException.InvalidName> { PeerChatClient(good.copy(displayName = "")) }
         assertTrue(e.reason.startsWith("invalid name"), e.reason)
@@ -138,6 +144,7 @@ class ErrorsTest {
         assertEquals(emptyList<IceServer>(), config.iceServers)
         assertEquals(emptyList<String>(), config.iceUdpAddrs)
         assertEquals(true, config.resolveMdnsCandidates)
+        assertEquals(null, config.iceTransportPolicy) // null means ALL, as in the W3C API
     }
 
     @Test
