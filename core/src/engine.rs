@@ -156,7 +156,7 @@ impl Engine {
             if state.room_code.is_none() {
                 return Err(EngineError::NotInRoom);
             }
-            if state.connected_peers == 0 {
+            if state.sendable_peers == 0 {
                 return Err(EngineError::NoConnectedPeer);
             }
         }

@@ -21,7 +21,9 @@ pub enum PeerState {
     Connecting,
     /// The data channel is open: messages can be sent ("chat ready").
     Connected,
-    /// The data channel closed or the connection was lost.
+    /// ICE connectivity was lost (RFC 7675 consent): the data channel stays open, what is sent
+    /// meanwhile waits, and the peer goes back to `Connected` if ICE recovers. Or the data
+    /// channel closed, which is final (unacknowledged messages are reported `Failed`).
     Disconnected,
     /// ICE or DTLS failed, or the connection did not open within `peer_connect_timeout_ms`.
     Failed,

@@ -15,6 +15,10 @@ use webrtc::peer_connection::{
 /// Same send-buffer limit as the engine uses, so both are paced alike.
 const SEND_BUFFER_LIMIT_BYTES: usize = 4 * 1024 * 1024;
 
+/// Same SCTP receive window as the engine advertises (`peer::SCTP_RECEIVE_WINDOW_BYTES` in
+/// peerchat-core, which says why 64 KiB), so the ratio compares like with like.
+const SCTP_RECEIVE_WINDOW_BYTES: u32 = 64 * 1024;
+
 struct Handler {
     gathered: mpsc::UnboundedSender<()>,
     channel: mpsc::UnboundedSender<Arc<dyn DataChannel>>,
@@ -46,6 +50,7 @@ async fn build() -> Result<
     let (channel, channel_rx) = mpsc::unbounded_channel();
     let setting_engine = SettingEngineBuilder::new()
         .with_multicast_dns_mode(rtc::ice::mdns::MulticastDnsMode::Disabled)
+        .with_sctp_max_receive_buffer_size(SCTP_RECEIVE_WINDOW_BYTES)
         .build();
     let pc = PeerConnectionBuilder::new()
         .with_setting_engine(setting_engine)

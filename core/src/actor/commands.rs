@@ -1,0 +1,177 @@
+//! Handling the public API's commands: room requests, sending, leaving, shutdown.
+
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::{Actor, Command, Input, Pending, Reply, close_peer};
+use crate::chat;
+use crate::error::EngineError;
+use crate::listener::{MessageStatus, SignalingState};
+use crate::protocol::ClientMessage;
+
+impl Actor {
+    pub(super) async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::CreateRoom(tx) => self.start_request(Reply::Create(tx)),
+            Command::JoinRoom(code, tx) => self.start_request(Reply::Join(code, tx)),
+            Command::LeaveRoom(tx) => self.leave_room(tx).await,
+            Command::Send {
+                id,
+                text,
+                sent_at_ms,
+            } => self.send_chat(id, text, sent_at_ms),
+            Command::Shutdown(_) => unreachable!("handled in run"),
+        }
+    }
+
+    pub(super) fn start_request(&mut self, reply: Reply) {
+        if self.room.is_some() || self.pending.is_some() {
+            reply.fail(EngineError::AlreadyInRoom);
+            return;
+        }
+        if self.signaling.is_none() {
+            reply.fail(EngineError::Signaling {
+                reason: "not connected to the signaling server".into(),
+            });
+            return;
+        }
+        self.set_pending(reply);
+        if self.welcomed {
+            self.send_pending();
+        }
+    }
+
+    /// Records the one room request in flight and arms its `signaling_timeout_ms` timer.
+    pub(super) fn set_pending(&mut self, reply: Reply) {
+        let token = self.next_counter();
+        let timeout = Duration::from_millis(self.config.signaling_timeout_ms);
+        let inputs = self.inputs.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let _ = inputs.send(Input::RequestTimeout(token));
+        });
+        self.pending = Some(Pending {
+            token,
+            reply,
+            sent: false,
+        });
+    }
+
+    pub(super) fn send_pending(&mut self) {
+        let name = self.config.display_name.clone();
+        let Some(pending) = self.pending.as_mut() else {
+            return;
+        };
+        if pending.sent {
+            return;
+        }
+        let message = match &pending.reply {
+            Reply::Create(_) => ClientMessage::CreateRoom { name },
+            Reply::Join(code, _) => ClientMessage::JoinRoom {
+                code: code.clone(),
+                name,
+            },
+            Reply::Leave(_) => ClientMessage::LeaveRoom,
+        };
+        pending.sent = true;
+        self.signal(message);
+    }
+
+    pub(super) async fn leave_room(&mut self, tx: oneshot::Sender<Result<(), EngineError>>) {
+        if self.room.is_none() {
+            let _ = tx.send(Err(EngineError::NotInRoom));
+            return;
+        }
+        self.room = None;
+        for (_, entry) in self.peers.drain().collect::<Vec<_>>() {
+            close_peer(&self.events, entry).await;
+        }
+        if self.welcomed && self.pending.is_none() {
+            self.set_pending(Reply::Leave(tx));
+            self.send_pending();
+        } else {
+            // The server already dropped us with the connection; leaving is local only.
+            let _ = tx.send(Ok(()));
+        }
+    }
+
+    pub(super) fn send_chat(&mut self, id: String, text: String, sent_at_ms: u64) {
+        let mut delivered_to_any = false;
+        for (peer_id, entry) in &mut self.peers {
+            let Some(link) = entry.link.as_ref() else {
+                continue;
+            };
+            if !entry.can_send() {
+                continue;
+            }
+            let seq = entry.outbox.queue(&id);
+            match chat::encode_message(&id, seq, sent_at_ms, &text) {
+                Ok(frame) => {
+                    delivered_to_any |= link.send(frame, Some(id.clone()));
+                }
+                Err(size) => {
+                    entry.outbox.acked(&id);
+                    let (id, peer_id) = (id.clone(), peer_id.clone());
+                    self.events.emit(move |l| {
+                        l.on_error(EngineError::MessageTooLarge {
+                            size: size as u64,
+                            max: chat::MAX_FRAME_BYTES as u64,
+                        });
+                        l.on_message_status(id, peer_id, MessageStatus::Failed);
+                    });
+                }
+            }
+        }
+        if !delivered_to_any {
+            // Every peer went away between the call's check and now.
+            for peer_id in self.peers.keys().cloned() {
+                let id = id.clone();
+                self.events
+                    .emit(move |l| l.on_message_status(id, peer_id, MessageStatus::Failed));
+            }
+            if self.peers.is_empty() {
+                self.events
+                    .emit(|l| l.on_error(EngineError::NoConnectedPeer));
+            }
+        }
+    }
+
+    pub(super) fn on_request_timeout(&mut self, token: u64) {
+        if self.pending.as_ref().is_some_and(|p| p.token == token) {
+            let pending = self.pending.take().expect("checked");
+            let operation = pending.reply.request_type().to_string();
+            pending.reply.fail(EngineError::Timeout {
+                operation,
+                after_ms: self.config.signaling_timeout_ms,
+            });
+        }
+    }
+
+    pub(super) async fn shutdown(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            pending.reply.fail(EngineError::Shutdown);
+        }
+        for (_, entry) in self.peers.drain().collect::<Vec<_>>() {
+            close_peer(&self.events, entry).await;
+        }
+        self.room = None;
+        self.publish();
+        // Dropping the last sender makes the signaling task send a WebSocket close frame, so the
+        // server tells the room at once instead of after its idle timeout.
+        self.signaling = None;
+        if let Some(task) = self.signaling_task.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), task).await;
+        }
+        if self.welcomed {
+            self.events
+                .emit(|l| l.on_signaling_state(SignalingState::Disconnected));
+        }
+    }
+
+    pub(super) fn signal(&self, message: ClientMessage) {
+        if let Some(client) = &self.signaling {
+            client.send(message);
+        }
+    }
+}

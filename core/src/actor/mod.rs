@@ -1,0 +1,233 @@
+//! The engine's event loop: the one place that knows about the room and its peers.
+//!
+//! Every input (an app command, a signaling message, a peer-connection event, a timer) arrives
+//! on one queue and is handled in order, so the state needs no locks. What the app can read
+//! synchronously is published to [`Shared`] after each input, and listener callbacks are
+//! flushed only after that. The handlers live in one file per input source: `commands.rs`
+//! (the public API), `server.rs` (signaling messages), `peers.rs` (peer connections and chat
+//! frames).
+
+mod commands;
+mod peers;
+mod server;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::chat::{Inbox, Outbox};
+use crate::config::EngineConfig;
+use crate::dispatch::Dispatcher;
+use crate::error::EngineError;
+use crate::listener::{MessageStatus, Peer, PeerState, RoomInfo, SignalingState};
+use crate::peer::{PeerConnectionLink, PeerEvent};
+
+use crate::signaling::{SignalingClient, SignalingEvent};
+
+/// What the synchronous getters and `send_message` read.
+#[derive(Debug, Default)]
+pub(crate) struct SharedState {
+    pub(crate) peer_id: Option<String>,
+    pub(crate) room_code: Option<String>,
+    pub(crate) peers: Vec<Peer>,
+    pub(crate) connected_peers: usize,
+    /// Peers with an open data channel, including those whose ICE is momentarily
+    /// disconnected (what is sent to them waits in SCTP).
+    pub(crate) sendable_peers: usize,
+    pub(crate) shut_down: bool,
+}
+
+pub(crate) type Shared = Arc<Mutex<SharedState>>;
+
+/// A request from the public API.
+pub(crate) enum Command {
+    CreateRoom(oneshot::Sender<Result<RoomInfo, EngineError>>),
+    JoinRoom(String, oneshot::Sender<Result<RoomInfo, EngineError>>),
+    LeaveRoom(oneshot::Sender<Result<(), EngineError>>),
+    Send {
+        id: String,
+        text: String,
+        sent_at_ms: u64,
+    },
+    Shutdown(std::sync::mpsc::Sender<()>),
+}
+
+/// Everything the loop reacts to.
+pub(crate) enum Input {
+    Command(Command),
+    Signaling(SignalingEvent),
+    Peer {
+        peer_id: String,
+        generation: u64,
+        event: PeerEvent,
+    },
+    RequestTimeout(u64),
+    PeerTimeout {
+        peer_id: String,
+        generation: u64,
+    },
+}
+
+enum Reply {
+    Create(oneshot::Sender<Result<RoomInfo, EngineError>>),
+    Join(String, oneshot::Sender<Result<RoomInfo, EngineError>>),
+    Leave(oneshot::Sender<Result<(), EngineError>>),
+}
+
+impl Reply {
+    fn request_type(&self) -> &'static str {
+        match self {
+            Reply::Create(_) => "create_room",
+            Reply::Join(..) => "join_room",
+            Reply::Leave(_) => "leave_room",
+        }
+    }
+
+    fn fail(self, error: EngineError) {
+        match self {
+            Reply::Create(tx) => drop(tx.send(Err(error))),
+            Reply::Join(_, tx) => drop(tx.send(Err(error))),
+            Reply::Leave(tx) => drop(tx.send(Err(error))),
+        }
+    }
+}
+
+/// A room request waiting for the server's answer (or, if `sent` is false, for `welcome`).
+struct Pending {
+    token: u64,
+    reply: Reply,
+    sent: bool,
+}
+
+struct Room {
+    code: String,
+}
+
+struct PeerEntry {
+    info: Peer,
+    generation: u64,
+    link: Option<PeerConnectionLink>,
+    state: PeerState,
+    inbox: Inbox,
+    outbox: Outbox,
+}
+
+impl PeerEntry {
+    /// The data channel is open (its ICE may be momentarily disconnected).
+    fn can_send(&self) -> bool {
+        self.link.is_some() && matches!(self.state, PeerState::Connected | PeerState::Disconnected)
+    }
+}
+
+pub(crate) struct Actor {
+    config: EngineConfig,
+    shared: Shared,
+    events: Dispatcher,
+    inputs: mpsc::UnboundedSender<Input>,
+    signaling: Option<SignalingClient>,
+    signaling_task: Option<tokio::task::JoinHandle<()>>,
+    welcomed: bool,
+    pending: Option<Pending>,
+    room: Option<Room>,
+    peers: HashMap<String, PeerEntry>,
+    counter: u64,
+}
+
+impl Actor {
+    pub(crate) fn new(
+        config: EngineConfig,
+        shared: Shared,
+        events: Dispatcher,
+        inputs: mpsc::UnboundedSender<Input>,
+    ) -> Self {
+        Self {
+            config,
+            shared,
+            events,
+            inputs,
+            signaling: None,
+            signaling_task: None,
+            welcomed: false,
+            pending: None,
+            room: None,
+            peers: HashMap::new(),
+            counter: 0,
+        }
+    }
+
+    /// Connects to the signaling server and handles inputs until shutdown.
+    pub(crate) async fn run(mut self, mut inputs: mpsc::UnboundedReceiver<Input>) {
+        self.events
+            .emit(|l| l.on_signaling_state(SignalingState::Connecting));
+        self.events.flush();
+        let tx = self.inputs.clone();
+        let (client, task) = SignalingClient::spawn(
+            self.config.signaling_url.clone(),
+            Duration::from_millis(self.config.signaling_timeout_ms),
+            move |event| {
+                let _ = tx.send(Input::Signaling(event));
+            },
+        );
+        self.signaling = Some(client);
+        self.signaling_task = Some(task);
+        while let Some(input) = inputs.recv().await {
+            match input {
+                Input::Command(Command::Shutdown(done)) => {
+                    self.shutdown().await;
+                    self.events.flush();
+                    let _ = done.send(());
+                    return;
+                }
+                Input::Command(command) => self.on_command(command).await,
+                Input::Signaling(event) => self.on_signaling(event).await,
+                Input::Peer {
+                    peer_id,
+                    generation,
+                    event,
+                } => self.on_peer_event(peer_id, generation, event).await,
+                Input::RequestTimeout(token) => self.on_request_timeout(token),
+                Input::PeerTimeout {
+                    peer_id,
+                    generation,
+                } => self.on_peer_timeout(peer_id, generation).await,
+            }
+            self.publish();
+            self.events.flush();
+        }
+    }
+
+    fn next_counter(&mut self) -> u64 {
+        self.counter += 1;
+        self.counter
+    }
+
+    fn publish(&self) {
+        let mut shared = self.shared.lock().expect("shared state lock");
+        shared.room_code = self.room.as_ref().map(|r| r.code.clone());
+        shared.peers = self.peers.values().map(|p| p.info.clone()).collect();
+        shared.connected_peers = self
+            .peers
+            .values()
+            .filter(|p| p.state == PeerState::Connected)
+            .count();
+        shared.sendable_peers = self.peers.values().filter(|p| p.can_send()).count();
+    }
+}
+
+/// Closes a peer's connection and reports its unacknowledged messages as failed.
+async fn close_peer(events: &Dispatcher, mut entry: PeerEntry) {
+    if let Some(link) = entry.link.take() {
+        link.close().await;
+    }
+    let unacked = entry.outbox.drain_unacked();
+    let peer_id = entry.info.peer_id;
+    if !unacked.is_empty() {
+        events.emit(move |l| {
+            for id in unacked {
+                l.on_message_status(id, peer_id.clone(), MessageStatus::Failed);
+            }
+        });
+    }
+}

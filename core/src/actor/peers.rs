@@ -1,0 +1,277 @@
+//! Handling peers: building peer connections, SDP offer/answer, the connect timeout, peer
+//! connection events and chat frames.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use webrtc::peer_connection::RTCPeerConnectionState;
+
+use super::{Actor, Input, PeerEntry};
+use crate::chat::{self, Decoded, Frame, Inbox, Outbox, StatusChange};
+use crate::error::EngineError;
+use crate::listener::{ChatMessage, MessageStatus, Peer, PeerState};
+use crate::peer::{PeerConnectionLink, PeerEvent};
+use crate::protocol::ClientMessage;
+
+impl Actor {
+    pub(super) fn add_peer(&mut self, info: Peer) {
+        self.peers
+            .entry(info.peer_id.clone())
+            .or_insert_with(|| PeerEntry {
+                info,
+                generation: 0,
+                link: None,
+                state: PeerState::Connecting,
+                inbox: Inbox::default(),
+                outbox: Outbox::default(),
+            });
+    }
+
+    /// Builds a fresh peer connection for `peer_id` (closing any previous one) and arms the
+    /// connect timeout.
+    pub(super) async fn new_link(&mut self, peer_id: &str, offerer: bool) -> Option<()> {
+        let generation = self.next_counter();
+        let inputs = self.inputs.clone();
+        let id = peer_id.to_string();
+        let report = Arc::new(move |event| {
+            let _ = inputs.send(Input::Peer {
+                peer_id: id.clone(),
+                generation,
+                event,
+            });
+        });
+        let link = match PeerConnectionLink::new(&self.config, offerer, report).await {
+            Ok(link) => link,
+            Err(reason) => {
+                self.fail_peer(peer_id, reason).await;
+                return None;
+            }
+        };
+        let entry = self.peers.get_mut(peer_id)?;
+        if let Some(old) = entry.link.replace(link) {
+            old.close().await;
+        }
+        entry.generation = generation;
+        entry.state = PeerState::Connecting;
+        let peer = peer_id.to_string();
+        self.events
+            .emit(move |l| l.on_peer_state(peer, PeerState::Connecting));
+        let timeout = Duration::from_millis(self.config.peer_connect_timeout_ms);
+        let inputs = self.inputs.clone();
+        let peer_id = peer_id.to_string();
+        tokio::spawn(async move {
+            tokio::time::sleep(timeout).await;
+            let _ = inputs.send(Input::PeerTimeout {
+                peer_id,
+                generation,
+            });
+        });
+        Some(())
+    }
+
+    pub(super) async fn start_offer(&mut self, peer_id: &str) {
+        if self.new_link(peer_id, true).await.is_none() {
+            return;
+        }
+        let link = self.peers[peer_id].link.as_ref().expect("just set");
+        match link.create_offer().await {
+            Ok(sdp) => self.signal(ClientMessage::Offer {
+                to: Some(peer_id.to_string()),
+                to_login: None,
+                sdp,
+            }),
+            Err(reason) => self.fail_peer(peer_id, reason).await,
+        }
+    }
+
+    pub(super) async fn on_offer(&mut self, from: String, from_name: String, sdp: String) {
+        if self.room.is_none() {
+            return;
+        }
+        self.add_peer(Peer {
+            peer_id: from.clone(),
+            name: from_name,
+        });
+        if self.new_link(&from, false).await.is_none() {
+            return;
+        }
+        let link = self
+            .peers
+            .get_mut(&from)
+            .and_then(|e| e.link.as_mut())
+            .expect("just set");
+        match link.accept_offer(sdp).await {
+            Ok(answer) => self.signal(ClientMessage::Answer {
+                to: Some(from),
+                to_login: None,
+                sdp: answer,
+            }),
+            Err(reason) => self.fail_peer(&from, reason).await,
+        }
+    }
+
+    pub(super) async fn fail_peer(&mut self, peer_id: &str, reason: String) {
+        let Some(entry) = self.peers.get_mut(peer_id) else {
+            return;
+        };
+        entry.state = PeerState::Failed;
+        let unacked = entry.outbox.drain_unacked();
+        if let Some(link) = entry.link.take() {
+            link.close().await;
+        }
+        let peer = peer_id.to_string();
+        self.events.emit(move |l| {
+            for id in unacked {
+                l.on_message_status(id, peer.clone(), MessageStatus::Failed);
+            }
+            l.on_peer_state(peer.clone(), PeerState::Failed);
+            l.on_error(EngineError::WebRtc {
+                peer_id: peer,
+                reason,
+            });
+        });
+    }
+
+    pub(super) async fn on_peer_timeout(&mut self, peer_id: String, generation: u64) {
+        let Some(entry) = self.peers.get(&peer_id) else {
+            return;
+        };
+        if entry.generation != generation || entry.state != PeerState::Connecting {
+            return;
+        }
+        let after_ms = self.config.peer_connect_timeout_ms;
+        self.fail_peer(
+            &peer_id,
+            format!("no open data channel after {after_ms} ms"),
+        )
+        .await;
+    }
+
+    pub(super) async fn on_peer_event(
+        &mut self,
+        peer_id: String,
+        generation: u64,
+        event: PeerEvent,
+    ) {
+        let Some(entry) = self.peers.get_mut(&peer_id) else {
+            return;
+        };
+        if entry.generation != generation || entry.link.is_none() {
+            return;
+        }
+        match event {
+            PeerEvent::LocalCandidate(candidate) => self.signal(ClientMessage::IceCandidate {
+                to: Some(peer_id),
+                to_login: None,
+                candidate,
+            }),
+            PeerEvent::ConnectionState(state) => match state {
+                RTCPeerConnectionState::Failed => {
+                    self.fail_peer(&peer_id, "ICE/DTLS connection failed".into())
+                        .await
+                }
+                // ICE lost consent (RFC 7675) but the data channel is still open: SCTP keeps
+                // what is sent meanwhile and retransmits it if ICE recovers.
+                RTCPeerConnectionState::Disconnected if entry.state == PeerState::Connected => {
+                    entry.state = PeerState::Disconnected;
+                    self.events
+                        .emit(move |l| l.on_peer_state(peer_id, PeerState::Disconnected));
+                }
+                RTCPeerConnectionState::Connected if entry.state == PeerState::Disconnected => {
+                    entry.state = PeerState::Connected;
+                    self.events
+                        .emit(move |l| l.on_peer_state(peer_id, PeerState::Connected));
+                }
+                _ => {}
+            },
+            PeerEvent::ChannelOpen => {
+                entry.state = PeerState::Connected;
+                let hello = chat::encode(&Frame::Hello {
+                    name: self.config.display_name.clone(),
+                    version: chat::CHAT_PROTOCOL_VERSION,
+                });
+                entry.link.as_ref().expect("checked").send(hello, None);
+                self.events
+                    .emit(move |l| l.on_peer_state(peer_id, PeerState::Connected));
+            }
+            PeerEvent::Frame(bytes) => self.on_frame(peer_id, &bytes),
+            PeerEvent::FrameSent(id) => {
+                if entry.outbox.sent(&id) == StatusChange::Sent {
+                    self.events
+                        .emit(move |l| l.on_message_status(id, peer_id, MessageStatus::Sent));
+                }
+            }
+            PeerEvent::ChannelClosed => {
+                if matches!(entry.state, PeerState::Connected | PeerState::Disconnected) {
+                    entry.state = PeerState::Disconnected;
+                    // Nothing more can travel on this connection: release it.
+                    if let Some(link) = entry.link.take() {
+                        link.close().await;
+                    }
+                    let unacked = entry.outbox.drain_unacked();
+                    self.events.emit(move |l| {
+                        for id in unacked {
+                            l.on_message_status(id, peer_id.clone(), MessageStatus::Failed);
+                        }
+                        l.on_peer_state(peer_id, PeerState::Disconnected);
+                    });
+                }
+            }
+            PeerEvent::Error(reason) => {
+                self.events
+                    .emit(move |l| l.on_error(EngineError::WebRtc { peer_id, reason }));
+            }
+        }
+    }
+
+    pub(super) fn on_frame(&mut self, peer_id: String, bytes: &[u8]) {
+        let entry = self.peers.get_mut(&peer_id).expect("caller checked");
+        match chat::decode(bytes) {
+            Ok(Decoded::Frame(Frame::Message {
+                id,
+                seq,
+                sent_at_ms,
+                text,
+            })) => {
+                // Acknowledge every copy, so the sender's status converges after a resend.
+                if let Some(link) = entry.link.as_ref() {
+                    link.send(chat::encode(&Frame::Ack { id: id.clone() }), None);
+                }
+                if entry.inbox.accept(&id) {
+                    let message = ChatMessage {
+                        id,
+                        peer_id,
+                        sender_name: entry.info.name.clone(),
+                        text,
+                        sent_at_ms,
+                        seq,
+                    };
+                    self.events.emit(move |l| l.on_message(message));
+                }
+            }
+            Ok(Decoded::Frame(Frame::Ack { id })) => match entry.outbox.acked(&id) {
+                StatusChange::Delivered => self
+                    .events
+                    .emit(move |l| l.on_message_status(id, peer_id, MessageStatus::Delivered)),
+                StatusChange::SentAndDelivered => self.events.emit(move |l| {
+                    l.on_message_status(id.clone(), peer_id.clone(), MessageStatus::Sent);
+                    l.on_message_status(id, peer_id, MessageStatus::Delivered);
+                }),
+                StatusChange::Sent | StatusChange::None => {}
+            },
+            Ok(Decoded::Frame(Frame::Hello { name, .. })) => {
+                if entry.info.name.is_empty() {
+                    entry.info.name = name;
+                }
+            }
+            Ok(Decoded::Unknown(kind)) => {
+                tracing::debug!(%kind, "ignoring chat frame of unknown type");
+            }
+            Err(err) => {
+                let reason = err.to_string();
+                self.events
+                    .emit(move |l| l.on_error(EngineError::PeerProtocol { peer_id, reason }));
+            }
+        }
+    }
+}
