@@ -76,6 +76,9 @@ impl Coturn {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn();
+        if spawned.is_err() {
+            let _ = fs::remove_dir_all(&dir);
+        }
         let child = match spawned {
             Ok(child) => child,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => panic!(
