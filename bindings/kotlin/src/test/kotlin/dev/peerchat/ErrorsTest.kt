@@ -20,19 +20,7 @@ import org.junit.jupiter.api.Timeout
 import org.junit.jupiter.api.assertThrows
 
 /** Every misuse surfaces as a typed [PeerChatException] subclass carrying a readable reason. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@Timeout(60, unit = TimeUnit.SECONDS)
-class ErrorsTest {
-    private lateinit var server: SignalingServer
-
-    @BeforeAll
-    fun startServer() {
-        NativeBuild.useHostLibrary()
-        server = SignalingServer.start()
-    }
-
-    @AfterAll
-    fun stopServer() = server.close()
+class ErrorsTest : WithSignalingServer() {
 
     @Test
     fun `a malformed room code throws InvalidRoomCode`() = runBlocking<Unit> {

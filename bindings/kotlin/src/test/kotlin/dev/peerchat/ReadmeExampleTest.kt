@@ -16,19 +16,7 @@ import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.Timeout
 
 /** Runs the README's Kotlin example against a real server and a second client. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@Timeout(60, unit = TimeUnit.SECONDS)
-class ReadmeExampleTest {
-    private lateinit var server: SignalingServer
-
-    @BeforeAll
-    fun startServer() {
-        NativeBuild.useHostLibrary()
-        server = SignalingServer.start()
-    }
-
-    @AfterAll
-    fun stopServer() = server.close()
+class ReadmeExampleTest : WithSignalingServer() {
 
     @Test
     fun `the README example joins, greets and returns the reply`() = runBlocking<Unit> {

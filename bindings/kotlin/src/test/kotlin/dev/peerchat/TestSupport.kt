@@ -13,6 +13,10 @@ import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.withTimeout
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.BeforeAll
+import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.Timeout
 
 /** Longest wait (ms) for one event: peer connection setup on loopback takes well under this. */
 const val EVENT_TIMEOUT_MS = 20_000L
@@ -136,4 +140,23 @@ class EventLog(client: PeerChatClient, scope: CoroutineScope) {
 
     /** Stops collecting. */
     fun stop() = job.cancel()
+}
+
+/**
+ * Base of the test classes that need a real `peerchat serve`: one server per class, started
+ * after the host library is selected and stopped after the class's last test.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(60, unit = TimeUnit.SECONDS)
+abstract class WithSignalingServer {
+    protected lateinit var server: SignalingServer
+
+    @BeforeAll
+    fun startServer() {
+        NativeBuild.useHostLibrary()
+        server = SignalingServer.start()
+    }
+
+    @AfterAll
+    fun stopServer() = server.close()
 }

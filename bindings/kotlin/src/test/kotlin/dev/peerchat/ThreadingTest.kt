@@ -32,19 +32,7 @@ import org.junit.jupiter.api.Timeout
  * The documented threading contract: the raw listener runs on an engine thread; the Kotlin
  * layer's flow and suspend functions resume in the caller's context.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-@Timeout(60, unit = TimeUnit.SECONDS)
-class ThreadingTest {
-    private lateinit var server: SignalingServer
-
-    @BeforeAll
-    fun startServer() {
-        NativeBuild.useHostLibrary()
-        server = SignalingServer.start()
-    }
-
-    @AfterAll
-    fun stopServer() = server.close()
+class ThreadingTest : WithSignalingServer() {
 
     @Test
     fun `the raw listener is called on an engine thread, not the caller's`() {

@@ -24,19 +24,8 @@ import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.Timeout
 
 /** Two real engines chatting through a real `peerchat serve` over WebRTC on loopback. */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(120, unit = TimeUnit.SECONDS)
-class TwoPeerChatTest {
-    private lateinit var server: SignalingServer
-
-    @BeforeAll
-    fun startServer() {
-        NativeBuild.useHostLibrary()
-        server = SignalingServer.start()
-    }
-
-    @AfterAll
-    fun stopServer() = server.close()
+class TwoPeerChatTest : WithSignalingServer() {
 
     @Test
     fun `two clients create and join a room, chat both ways in order, and see the other leave`() = runBlocking<Unit> {
