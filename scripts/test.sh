@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 failed=()
+passed=0
 for suite in scripts/test.d/*.sh; do
   name=$(basename "$suite" .sh)
   if [ -n "${SUITES:-}" ] && [[ " $SUITES " != *" $name "* ]]; then
@@ -14,13 +15,18 @@ for suite in scripts/test.d/*.sh; do
   start=$(date +%s)
   if bash "$suite"; then
     echo "=== suite $name passed in $(( $(date +%s) - start )) s ==="
+    passed=$((passed + 1))
   else
     echo "=== suite $name FAILED in $(( $(date +%s) - start )) s ==="
     failed+=("$name")
   fi
 done
+echo "suites: $passed passed, ${#failed[@]} failed"
+if [ $((passed + ${#failed[@]})) -eq 0 ]; then
+  echo "no suite matched SUITES=\"${SUITES:-}\"" >&2
+  exit 1
+fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "failed suites: ${failed[*]}"
   exit 1
 fi
-echo "all suites passed"
