@@ -1,30 +1,15 @@
 // Chromium ↔ Chromium through the peerchat signaling server (which also serves the page).
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { ChatPage } from '../support/browser.mjs';
+import { describe, test } from 'node:test';
 import { assertCandidateMode } from '../support/candidates.mjs';
 import { NET_MODE } from '../support/env.mjs';
-import { stopAll } from '../support/processes.mjs';
-import { startServer } from '../support/server.mjs';
+import { serverAndPages } from '../support/fixture.mjs';
 
 const ROOM_CODE = /^[2-9A-HJKMNP-TV-Z]{3}-[2-9A-HJKMNP-TV-Z]{3}-[2-9A-HJKMNP-TV-Z]{3}$/;
 
 describe(`browser ↔ browser (${NET_MODE})`, () => {
-  let server;
-  const pages = [];
-  const open = async (label) => {
-    const p = await ChatPage.open(server.baseUrl, label);
-    pages.push(p);
-    return p;
-  };
-
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await Promise.all(pages.map((p) => p.close(`b2b-${NET_MODE}`)));
-    await stopAll();
-  });
+  const fixture = serverAndPages(`b2b-${NET_MODE}`);
+  const open = fixture.open;
 
   test('create a room, join by code, chat both ways with delivered marks, leave, start again', async (t) => {
     const ada = await open('ada');

@@ -1,38 +1,23 @@
 // Chromium ↔ the Rust engine (the `peerchat` CLI over stdin/stdout), in both roles, through
 // `peerchat serve`. Same chat frames on the data channel, same signaling.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { ChatPage } from '../support/browser.mjs';
+import { describe, test } from 'node:test';
 import { assertCandidateMode } from '../support/candidates.mjs';
 import { CliPeer } from '../support/cli.mjs';
 import { NET_MODE } from '../support/env.mjs';
-import { stopAll } from '../support/processes.mjs';
-import { startServer } from '../support/server.mjs';
+import { serverAndPages } from '../support/fixture.mjs';
 
 /** Messages per direction in the ordering check. */
 const BURST = 30;
 
 describe(`browser ↔ Rust engine (${NET_MODE})`, () => {
-  let server;
-  const pages = [];
-  const open = async (label) => {
-    const p = await ChatPage.open(server.baseUrl, label);
-    pages.push(p);
-    return p;
-  };
-
-  before(async () => {
-    server = await startServer();
-  });
-  after(async () => {
-    await Promise.all(pages.map((p) => p.close(`b2e-${NET_MODE}`)));
-    await stopAll();
-  });
+  const fixture = serverAndPages(`b2e-${NET_MODE}`);
+  const open = fixture.open;
 
   test('browser creates the room, engine joins: messages both ways, delivered, order, peer left', async (t) => {
     const ada = await open('ada');
     const code = await ada.createRoom('Ada');
-    const rust = await CliPeer.join('Rusty', code, server.wsUrl);
+    const rust = await CliPeer.join('Rusty', code, fixture.server().wsUrl);
     await ada.waitForNotice('Rusty joined.');
     await rust.waitReady('Ada', { nameOrId: true });
     await ada.waitConnected('Rusty');
@@ -76,7 +61,7 @@ describe(`browser ↔ Rust engine (${NET_MODE})`, () => {
   });
 
   test('engine creates the room, browser joins (and sends the offer): chat, then the browser leaves', async () => {
-    const rust = await CliPeer.create('Ferris', server.wsUrl);
+    const rust = await CliPeer.create('Ferris', fixture.server().wsUrl);
     const bea = await open('bea');
     await bea.joinRoom('Bea', rust.code);
     await rust.proc.waitForLine(/^\* peer joined: Bea$/);
@@ -108,9 +93,8 @@ describe(`browser ↔ Rust engine (${NET_MODE})`, () => {
   });
 
   test('the engine resolves Chromium\'s mDNS candidates (Chromium never sees the engine\'s)', { skip: NET_MODE !== 'mdns' && 'needs the mdns namespace' }, async (t) => {
-    const rust = await CliPeer.create('Ferris', server.wsUrl);
-    const cleo = await ChatPage.open(server.baseUrl, 'cleo', { hideRemoteCandidates: true });
-    pages.push(cleo);
+    const rust = await CliPeer.create('Ferris', fixture.server().wsUrl);
+    const cleo = await open('cleo', { hideRemoteCandidates: true });
     await cleo.joinRoom('Cleo', rust.code);
     await rust.waitReady('Cleo');
     await cleo.waitConnected('Ferris');
