@@ -26,6 +26,7 @@ use peerchat_core::{
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::DEFAULT_SERVER_URL;
+use crate::escape::escape;
 
 /// Network options shared by `create` and `join`.
 #[derive(Args)]
@@ -82,12 +83,12 @@ pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
     let room = match role {
         Role::Create => {
             let room = engine.create_room().await.map_err(|e| e.to_string())?;
-            println!("* room code: {}", room.code);
+            println!("* room code: {}", escape(&room.code));
             room
         }
         Role::Join(code) => {
             let room = engine.join_room(&code).await.map_err(|e| e.to_string())?;
-            println!("* joined room {}", room.code);
+            println!("* joined room {}", escape(&room.code));
             room
         }
     };
@@ -104,8 +105,8 @@ pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
                 Ok(Some(line)) if line.is_empty() => {}
                 Ok(Some(line)) => {
                     match engine.send_message(&line) {
-                        Ok(id) => println!("> [{id}] {line}"),
-                        Err(err) => println!("! error: {err}"),
+                        Ok(id) => println!("> [{id}] {}", escape(&line)),
+                        Err(err) => println!("! error: {}", escape(&err.to_string())),
                     }
                 }
                 Ok(None) => break,
@@ -120,63 +121,131 @@ pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
     if engine.room_code().is_some()
         && let Err(err) = engine.leave_room().await
     {
-        println!("! error: {err}");
+        println!("! error: {}", escape(&err.to_string()));
     }
     engine.shutdown();
     Ok(())
 }
 
 fn name_of(names: &HashMap<String, String>, peer_id: &str) -> String {
-    names
-        .get(peer_id)
-        .cloned()
-        .unwrap_or_else(|| peer_id.to_string())
+    let name = names.get(peer_id).map(String::as_str).unwrap_or(peer_id);
+    escape(name).into_owned()
 }
 
 fn print_event(event: EngineEvent, names: &mut HashMap<String, String>) {
-    match event {
+    if let Some(line) = event_line(event, names) {
+        println!("{line}");
+    }
+}
+
+/// The line printed for `event`, if any. Everything a peer or the server chose (names,
+/// message text, error descriptions) goes through [`escape`], so each event is exactly one
+/// line and carries no terminal control sequence.
+fn event_line(event: EngineEvent, names: &mut HashMap<String, String>) -> Option<String> {
+    Some(match event {
         EngineEvent::PeerJoined(peer) => {
-            println!("* peer joined: {}", peer.name);
+            let line = format!("* peer joined: {}", escape(&peer.name));
             names.insert(peer.peer_id, peer.name);
+            line
         }
         EngineEvent::PeerState { peer_id, state } => match state {
-            PeerState::Connected => println!("* chat ready with {}", name_of(names, &peer_id)),
+            PeerState::Connected => format!("* chat ready with {}", name_of(names, &peer_id)),
             PeerState::Failed => {
-                println!("! error: connection to {} failed", name_of(names, &peer_id))
+                format!("! error: connection to {} failed", name_of(names, &peer_id))
             }
             PeerState::Disconnected => {
-                println!("* connection to {} lost", name_of(names, &peer_id))
+                format!("* connection to {} lost", name_of(names, &peer_id))
             }
-            PeerState::Connecting => {}
+            PeerState::Connecting => return None,
         },
         EngineEvent::PeerLeft { peer_id, reason } => {
             let why = match reason {
                 LeaveReason::Left => "left",
                 LeaveReason::Disconnected => "disconnected",
             };
-            println!("* peer left: {} ({why})", name_of(names, &peer_id));
+            format!("* peer left: {} ({why})", name_of(names, &peer_id))
         }
         EngineEvent::Message(message) => {
             names.insert(message.peer_id.clone(), message.sender_name.clone());
-            println!("< {}: {}", message.sender_name, message.text);
+            format!(
+                "< {}: {}",
+                escape(&message.sender_name),
+                escape(&message.text)
+            )
         }
         EngineEvent::MessageStatus {
             message_id,
             peer_id,
             status,
         } => match status {
-            MessageStatus::Sent => {}
-            MessageStatus::Delivered => {
-                println!("✓ delivered [{message_id}] to {}", name_of(names, &peer_id))
-            }
-            MessageStatus::Failed => println!(
-                "! error: message [{message_id}] not delivered to {}",
+            MessageStatus::Sent => return None,
+            MessageStatus::Delivered => format!(
+                "✓ delivered [{}] to {}",
+                escape(&message_id),
+                name_of(names, &peer_id)
+            ),
+            MessageStatus::Failed => format!(
+                "! error: message [{}] not delivered to {}",
+                escape(&message_id),
                 name_of(names, &peer_id)
             ),
         },
-        EngineEvent::Error(err) => println!("! error: {err}"),
+        EngineEvent::Error(err) => format!("! error: {}", escape(&err.to_string())),
         EngineEvent::SignalingState(_)
         | EngineEvent::RoomCreated(_)
-        | EngineEvent::RoomJoined(_) => {}
+        | EngineEvent::RoomJoined(_) => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use peerchat_core::{ChatMessage, Peer};
+
+    fn message(name: &str, text: &str) -> EngineEvent {
+        EngineEvent::Message(ChatMessage {
+            id: "m1".into(),
+            peer_id: "p1".into(),
+            sender_name: name.into(),
+            text: text.into(),
+            sent_at_ms: 0,
+            seq: 1,
+        })
+    }
+
+    #[test]
+    fn a_peer_cannot_forge_event_lines_or_send_escapes() {
+        let mut names = HashMap::new();
+        let line = event_line(
+            message("Bob", "hi\n* peer left: Alice (left)\n! error: fake"),
+            &mut names,
+        )
+        .unwrap();
+        assert_eq!(
+            line,
+            "< Bob: hi\\n* peer left: Alice (left)\\n! error: fake"
+        );
+        let line = event_line(message("B\x1b[2Jo\rb", "\x1b]0;title\x07"), &mut names).unwrap();
+        assert_eq!(line, "< B\\u{1b}[2Jo\\rb: \\u{1b}]0;title\\u{7}");
+        assert!(!line.contains('\x1b'));
+        // The stored name is escaped again wherever it is printed later.
+        let line = event_line(
+            EngineEvent::PeerLeft {
+                peer_id: "p1".into(),
+                reason: LeaveReason::Left,
+            },
+            &mut names,
+        )
+        .unwrap();
+        assert_eq!(line, "* peer left: B\\u{1b}[2Jo\\rb (left)");
+        let line = event_line(
+            EngineEvent::PeerJoined(Peer {
+                peer_id: "p2".into(),
+                name: "Eve\n* chat ready with Alice".into(),
+            }),
+            &mut names,
+        )
+        .unwrap();
+        assert_eq!(line, "* peer joined: Eve\\n* chat ready with Alice");
     }
 }

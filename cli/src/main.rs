@@ -4,6 +4,7 @@
 mod bench;
 mod chat;
 mod demo;
+mod escape;
 mod serve;
 mod wait;
 

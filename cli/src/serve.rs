@@ -18,19 +18,41 @@ pub struct ServeArgs {
     room_capacity: usize,
 }
 
-/// Binds, prints `listening on ws://ADDR/ws` (the line scripts wait for), serves until Ctrl-C.
+/// Binds, prints `listening on ws://ADDR/ws` (the line scripts wait for), serves until SIGINT
+/// (Ctrl-C) or SIGTERM (what `kill`, systemd and container runtimes send); either one shuts
+/// down gracefully (every client gets close code 1001).
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let config = ServerConfig::default()
         .with_bind(SocketAddr::new(args.bind, args.port))
         .with_room_capacity(args.room_capacity);
     let server = Server::bind(config).await.map_err(|e| e.to_string())?;
     let addr = server.local_addr();
+    let stop = stop_signal().map_err(|e| format!("cannot watch for signals: {e}"))?;
     println!("listening on ws://{addr}/ws");
     println!("health at http://{addr}/health");
-    server
-        .run_until(async {
+    server.run_until(stop).await.map_err(|e| e.to_string())
+}
+
+/// A future that completes on the first SIGINT or SIGTERM. The handlers are installed before
+/// this returns, so a signal that arrives once the `listening` line is printed is never lost.
+/// Errors: the OS refused to install a signal handler.
+fn stop_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        Ok(async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await
-        .map_err(|e| e.to_string())
+    }
 }

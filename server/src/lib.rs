@@ -43,10 +43,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 pub use config::ServerConfig;
 pub use error::ServerError;
@@ -118,6 +119,13 @@ impl Server {
         info!(%local_addr, "signaling server listening (WebSocket at {WS_PATH})");
         let app = http::router(shared.clone());
         let stopping = shared.clone();
+        // Signaling messages are small and latency-bound: without TCP_NODELAY a message to a
+        // client that just received one waits ~40 ms behind Nagle + delayed ACK.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                debug!(error = %e, "cannot set TCP_NODELAY");
+            }
+        });
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
