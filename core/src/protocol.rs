@@ -327,6 +327,11 @@ pub enum ErrorCode {
     RelayNotAllowed,
     /// A relay with both or neither of `to` and `to_login`.
     InvalidTarget,
+    /// A relay refused because its target cannot take more now: the target's outgoing queue
+    /// holds as many relayed messages as the server allows, or the target receives relays
+    /// faster than its per-target limit. The message was dropped; the target stays connected.
+    /// Retry later (back off) or give up.
+    TargetBusy,
     /// The server failed on its side.
     Internal,
 }
@@ -352,6 +357,7 @@ impl ErrorCode {
             Self::PeerNotFound => "peer_not_found",
             Self::RelayNotAllowed => "relay_not_allowed",
             Self::InvalidTarget => "invalid_target",
+            Self::TargetBusy => "target_busy",
             Self::Internal => "internal",
         }
     }

@@ -46,6 +46,7 @@ export const SERVER_ERROR_CODES = [
   'peer_not_found',
   'relay_not_allowed',
   'invalid_target',
+  'target_busy',
   'internal',
 ] as const;
 

@@ -16,9 +16,11 @@ pub const DEFAULT_PORT: u16 = 7777;
 /// Smallest room capacity a server accepts (a room of one could never chat).
 pub const MIN_ROOM_CAPACITY: usize = 2;
 
-/// Messages (WebSocket frames) that may wait in one connection's outgoing queue. When a client
-/// reads so slowly that its queue is full, the server closes that client's WebSocket (close
-/// code 1008) instead of buffering without bound or slowing the senders down.
+/// Messages (WebSocket frames) that may wait in one connection's outgoing queue. Relayed
+/// messages may use all but `RELAY_QUEUE_RESERVE` (16) of them; past that, relays to this
+/// client are refused to their *senders* with `target_busy`. Only when the server's own
+/// messages overflow the reserve too (the client does not read at all) is the client's
+/// WebSocket closed (close code 1008).
 pub const OUTGOING_QUEUE_LEN: usize = 64;
 
 /// Read buffer (bytes) tungstenite allocates per connection. Signaling messages are small and
@@ -34,6 +36,11 @@ pub const WRITE_BUFFER_BYTES: usize = 0;
 /// code 1009 after a clean close handshake; larger ones are cut off mid-frame (close 1009 is
 /// still sent, but the client may see a TCP reset first).
 pub const FRAME_HARD_LIMIT_BYTES: usize = 2 * peerchat_core::protocol::MAX_FRAME_BYTES;
+
+/// Longest time (ms) one write to a client may stay blocked (its TCP window closed, nothing
+/// read) before the server closes it as a slow reader (close 1008). A client that reads, even
+/// over a slow link, always lets a write complete well within this.
+pub const WRITE_STALL_TIMEOUT_MS: u64 = 10_000;
 
 /// How long (ms) the server waits for a client to answer its close frame before dropping the
 /// TCP connection.
@@ -67,6 +74,9 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// Outgoing queue length per connection; default [`OUTGOING_QUEUE_LEN`]. Must be >= 1.
     pub outgoing_queue: usize,
+    /// A write to a client blocked this long closes it (1008); default
+    /// [`WRITE_STALL_TIMEOUT_MS`] ms. Must be non-zero.
+    pub write_stall_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +89,7 @@ impl Default for ServerConfig {
             rate_limit_per_sec: RATE_LIMIT_PER_SEC,
             rate_limit_burst: RATE_LIMIT_BURST,
             outgoing_queue: OUTGOING_QUEUE_LEN,
+            write_stall_timeout: Duration::from_millis(WRITE_STALL_TIMEOUT_MS),
         }
     }
 }
@@ -116,10 +127,16 @@ impl ServerConfig {
         self
     }
 
+    /// Sets how long one blocked write may last before the client is closed as a slow reader.
+    pub fn with_write_stall_timeout(mut self, timeout: Duration) -> Self {
+        self.write_stall_timeout = timeout;
+        self
+    }
+
     /// Checks every field. Errors: [`ServerError::InvalidConfig`] naming the field when
     /// `room_capacity` is outside [`MIN_ROOM_CAPACITY`]`..=`[`MAX_ROOM_CAPACITY`], a zero
     /// `ping_interval`, an `idle_timeout` shorter than `ping_interval`, a zero
-    /// `rate_limit_burst` or a zero `outgoing_queue`.
+    /// `rate_limit_burst`, a zero `write_stall_timeout` or a zero `outgoing_queue`.
     pub fn validate(&self) -> Result<(), ServerError> {
         if !(MIN_ROOM_CAPACITY..=MAX_ROOM_CAPACITY).contains(&self.room_capacity) {
             return Err(ServerError::InvalidConfig(format!(
@@ -142,6 +159,11 @@ impl ServerConfig {
         if self.rate_limit_burst == 0 {
             return Err(ServerError::InvalidConfig(
                 "rate limit burst must be at least 1".into(),
+            ));
+        }
+        if self.write_stall_timeout.is_zero() {
+            return Err(ServerError::InvalidConfig(
+                "write stall timeout must be greater than zero".into(),
             ));
         }
         if self.outgoing_queue == 0 {

@@ -29,7 +29,8 @@ enum End {
     ClientClosed,
     /// Nothing received for the idle timeout.
     Idle,
-    /// The outgoing queue overflowed.
+    /// The outgoing queue overflowed its reserve, or a write stayed blocked for the
+    /// write-stall timeout: the client does not read.
     SlowReader,
     /// A message over `MAX_FRAME_BYTES`.
     TooBig,
@@ -221,6 +222,10 @@ async fn serve(
                 _ = &mut idle => {
                     debug!(peer = peer_id, "idle timeout while writing");
                     return End::Idle;
+                }
+                _ = tokio::time::sleep(config.write_stall_timeout) => {
+                    debug!(peer = peer_id, "write blocked for the write-stall timeout");
+                    return End::SlowReader;
                 }
                 r = socket.send(msg) => r,
             };

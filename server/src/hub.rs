@@ -20,6 +20,7 @@ use crate::config::ServerConfig;
 use crate::logins::{LoginError, Logins};
 use crate::parse::{Refusal, type_name};
 use crate::relay::{Links, RelayError, Route, resolve};
+use crate::relay_limits::{RELAY_QUEUE_RESERVE, Refused, RelayLimits};
 use crate::rooms::{RoomError, Rooms};
 
 /// What the hub keeps for each connected peer: how to reach its connection task.
@@ -41,6 +42,7 @@ pub struct Hub {
     rooms: Rooms,
     logins: Logins,
     links: Links,
+    relay_limits: RelayLimits,
     room_capacity: usize,
 }
 
@@ -87,6 +89,7 @@ impl Hub {
     pub fn unregister(&mut self, peer: &str) -> Vec<Delivery> {
         let mut out = Vec::new();
         self.peers.remove(peer);
+        self.relay_limits.forget(peer);
         if let Some(d) = self.rooms.leave(peer) {
             for other in d.remaining {
                 out.push((
@@ -264,6 +267,9 @@ impl Hub {
                         kind,
                     ));
                 }
+                if let Err(refusal) = self.admit(peer, &route.to, kind) {
+                    return me(refusal);
+                }
                 self.links.unlink(peer, &route.to);
                 vec![(
                     route.to,
@@ -309,6 +315,9 @@ impl Hub {
             Ok(r) => r,
             Err(e) => return vec![(peer.to_string(), relay_error(e, kind))],
         };
+        if let Err(refusal) = self.admit(peer, &route.to, kind) {
+            return vec![(peer.to_string(), refusal)];
+        }
         if route.by_login {
             self.links.link(peer, &route.to);
         }
@@ -320,6 +329,40 @@ impl Hub {
         .unwrap_or(peer)
         .to_string();
         vec![(route.to, build(peer.to_string(), from_name))]
+    }
+
+    /// Whether a relay from `peer` to `to` may go out now (see `relay_limits`): the pair and
+    /// target token buckets, then the target's queue share. Errors: the `error` to send back.
+    fn admit(&mut self, peer: &str, to: &str, kind: &str) -> Result<(), ServerMessage> {
+        match self.relay_limits.admit(peer, to) {
+            Ok(()) => {}
+            Err(Refused::Pair) => {
+                return Err(error(
+                    ErrorCode::RateLimited,
+                    "too many messages to this peer; this one was dropped",
+                    kind,
+                ));
+            }
+            Err(Refused::Target) => {
+                return Err(error(
+                    ErrorCode::TargetBusy,
+                    "this peer receives too many messages right now; this one was dropped",
+                    kind,
+                ));
+            }
+        }
+        if let Some(slot) = self.peers.get(to) {
+            let reserve = RELAY_QUEUE_RESERVE.min(slot.tx.max_capacity() / 4);
+            if slot.tx.capacity() <= reserve {
+                return Err(error(
+                    ErrorCode::TargetBusy,
+                    "this peer's queue is full (it reads slower than it is sent to); \
+                     this one was dropped",
+                    kind,
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Queues each delivery on its target's queue. A target whose queue is full is told to

@@ -35,6 +35,7 @@ mod logins;
 mod parse;
 mod ratelimit;
 mod relay;
+mod relay_limits;
 mod rooms;
 pub mod web;
 

@@ -32,6 +32,12 @@ impl TokenBucket {
         self.try_take_at(Instant::now())
     }
 
+    /// Whether the bucket has refilled to its burst (nothing taken recently).
+    pub fn is_full(&self) -> bool {
+        let elapsed = self.last.elapsed().as_secs_f64();
+        self.tokens + elapsed * self.per_sec >= self.burst
+    }
+
     fn try_take_at(&mut self, now: Instant) -> bool {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;

@@ -194,7 +194,8 @@ async fn default_rate_limit_allows_the_burst_then_refuses() {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let refill = (elapsed * f64::from(RATE_LIMIT_PER_SEC)).ceil() as usize;
-    assert!(pongs >= RATE_LIMIT_BURST as usize, "pongs {pongs}");
+    // `create_room` in `pair` took one token of the burst (it may have refilled since).
+    assert!(pongs + 1 >= RATE_LIMIT_BURST as usize, "pongs {pongs}");
     assert!(
         pongs <= RATE_LIMIT_BURST as usize + refill,
         "pongs {pongs}, refill {refill} in {elapsed:.3}s"

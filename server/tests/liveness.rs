@@ -59,13 +59,15 @@ async fn server_pings_keep_a_reading_client_alive() {
 
 #[tokio::test]
 async fn slow_reader_is_dropped_without_blocking_others() {
-    // b stops reading while a floods it with 32 KiB offers. b's queue (64 messages) fills once
-    // the TCP buffers are full; the server then drops b, and a hears peer_left. The idle
-    // timeout is long so it cannot be what drops b.
+    // b stops reading while a floods it with 32 KiB offers. Once the TCP buffers are full a
+    // write to b blocks; after the write-stall timeout the server drops b, and a hears
+    // peer_left. Relays past b's queue share are refused to a (`target_busy`), never
+    // buffered. The idle timeout is long so it cannot be what drops b.
     let server = start(
         config()
             .with_rate_limit(100_000, 100_000)
-            .with_liveness(Duration::from_secs(30), Duration::from_secs(60)),
+            .with_liveness(Duration::from_secs(30), Duration::from_secs(60))
+            .with_write_stall_timeout(Duration::from_millis(500)),
     )
     .await;
     let (mut a, b, code) = pair(&server).await;
@@ -83,8 +85,12 @@ async fn slow_reader_is_dropped_without_blocking_others() {
             if v["type"] == "peer_left" {
                 break v;
             }
-            // Offers sent after b was dropped, before a heard it.
-            assert_eq!(v["code"], "peer_not_found", "{v}");
+            // Offers refused by the relay limits, or sent after b was dropped.
+            assert!(
+                ["peer_not_found", "target_busy", "rate_limited"]
+                    .contains(&v["code"].as_str().unwrap_or_default()),
+                "{v}"
+            );
         }
     };
     assert_eq!(
@@ -103,7 +109,11 @@ async fn slow_reader_is_dropped_without_blocking_others() {
         if v["type"] == "pong" {
             break;
         }
-        assert_eq!(v["code"], "peer_not_found", "{v}");
+        assert!(
+            ["peer_not_found", "target_busy", "rate_limited"]
+                .contains(&v["code"].as_str().unwrap_or_default()),
+            "{v}"
+        );
     }
     assert_server_serves(&server).await;
     drop(b);
