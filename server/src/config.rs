@@ -1,6 +1,7 @@
 //! [`ServerConfig`]: everything a signaling server can be tuned with.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use peerchat_core::protocol::{
@@ -42,6 +43,24 @@ pub const FRAME_HARD_LIMIT_BYTES: usize = 2 * peerchat_core::protocol::MAX_FRAME
 /// over a slow link, always lets a write complete well within this.
 pub const WRITE_STALL_TIMEOUT_MS: u64 = 10_000;
 
+/// Time (ms) from TCP accept to a completed WebSocket upgrade: the TLS handshake, the HTTP
+/// request headers and the upgrade must all fit. A connection still not upgraded then is
+/// closed; plain HTTP connections (`/health`) live at most this long.
+pub const UPGRADE_TIMEOUT_MS: u64 = 10_000;
+
+/// Open TCP connections one IP address (IPv6: one /64) may hold, before and after the upgrade.
+/// Generous, since many users can share one address behind carrier-grade NAT.
+pub const MAX_CONNECTIONS_PER_IP: usize = 256;
+
+/// WebSocket clients a server holds unless configured lower; the open-file limit lowers it
+/// further (see [`FD_RESERVE`]).
+pub const MAX_CLIENTS: usize = 100_000;
+
+/// File descriptors kept free below `RLIMIT_NOFILE`: WebSocket clients may use the limit minus
+/// this many, and all TCP connections together the limit minus a quarter of it, so that
+/// `/health` and new handshakes still get a descriptor when the server is full.
+pub const FD_RESERVE: usize = 128;
+
 /// How long (ms) the server waits for a client to answer its close frame before dropping the
 /// TCP connection.
 pub const CLOSE_TIMEOUT_MS: u64 = 1_000;
@@ -74,6 +93,19 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// Outgoing queue length per connection; default [`OUTGOING_QUEUE_LEN`]. Must be >= 1.
     pub outgoing_queue: usize,
+    /// PEM certificate chain for TLS (`wss://`, `https://`); with [`Self::tls_key`]. `None`
+    /// (default) serves plain `ws://`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of [`Self::tls_cert`].
+    pub tls_key: Option<PathBuf>,
+    /// Time from TCP accept to completed upgrade; default [`UPGRADE_TIMEOUT_MS`] ms.
+    pub upgrade_timeout: Duration,
+    /// Connections per IP (IPv6 /64); default [`MAX_CONNECTIONS_PER_IP`]. Must be >= 1.
+    pub max_connections_per_ip: usize,
+    /// WebSocket clients at most; default [`MAX_CLIENTS`], lowered to the open-file limit
+    /// minus [`FD_RESERVE`]. Past it, upgrades are answered `503 Service Unavailable` while
+    /// `/health` keeps answering. Must be >= 1.
+    pub max_clients: usize,
     /// A write to a client blocked this long closes it (1008); default
     /// [`WRITE_STALL_TIMEOUT_MS`] ms. Must be non-zero.
     pub write_stall_timeout: Duration,
@@ -90,6 +122,11 @@ impl Default for ServerConfig {
             rate_limit_burst: RATE_LIMIT_BURST,
             outgoing_queue: OUTGOING_QUEUE_LEN,
             write_stall_timeout: Duration::from_millis(WRITE_STALL_TIMEOUT_MS),
+            tls_cert: None,
+            tls_key: None,
+            upgrade_timeout: Duration::from_millis(UPGRADE_TIMEOUT_MS),
+            max_connections_per_ip: MAX_CONNECTIONS_PER_IP,
+            max_clients: MAX_CLIENTS,
         }
     }
 }
@@ -133,6 +170,26 @@ impl ServerConfig {
         self
     }
 
+    /// Serves TLS with this PEM certificate chain and key.
+    pub fn with_tls(mut self, cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        self.tls_cert = Some(cert.into());
+        self.tls_key = Some(key.into());
+        self
+    }
+
+    /// Sets the connection caps: per IP, and WebSocket clients in all.
+    pub fn with_connection_caps(mut self, per_ip: usize, clients: usize) -> Self {
+        self.max_connections_per_ip = per_ip;
+        self.max_clients = clients;
+        self
+    }
+
+    /// Sets the time from TCP accept to completed WebSocket upgrade.
+    pub fn with_upgrade_timeout(mut self, timeout: Duration) -> Self {
+        self.upgrade_timeout = timeout;
+        self
+    }
+
     /// Checks every field. Errors: [`ServerError::InvalidConfig`] naming the field when
     /// `room_capacity` is outside [`MIN_ROOM_CAPACITY`]`..=`[`MAX_ROOM_CAPACITY`], a zero
     /// `ping_interval`, an `idle_timeout` shorter than `ping_interval`, a zero
@@ -159,6 +216,20 @@ impl ServerConfig {
         if self.rate_limit_burst == 0 {
             return Err(ServerError::InvalidConfig(
                 "rate limit burst must be at least 1".into(),
+            ));
+        }
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return Err(ServerError::InvalidConfig(
+                "TLS needs both a certificate and a key".into(),
+            ));
+        }
+        if self.upgrade_timeout.is_zero()
+            || self.max_connections_per_ip == 0
+            || self.max_clients == 0
+        {
+            return Err(ServerError::InvalidConfig(
+                "upgrade timeout, connections per IP and max clients must be greater than zero"
+                    .into(),
             ));
         }
         if self.write_stall_timeout.is_zero() {

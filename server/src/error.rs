@@ -17,6 +17,9 @@ pub enum ServerError {
         #[source]
         source: std::io::Error,
     },
+    /// The TLS certificate or key could not be read or used; the text names the file.
+    #[error("TLS setup failed: {0}")]
+    Tls(String),
     /// Accepting or serving connections failed.
     #[error("server I/O error: {0}")]
     Io(#[from] std::io::Error),

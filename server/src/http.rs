@@ -1,13 +1,14 @@
 //! The HTTP side: the [`Router`] serving `/ws` (WebSocket upgrade) and `GET /health`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
-use axum::response::Response;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use peerchat_core::protocol::{MAX_FRAME_BYTES, PROTOCOL_VERSION};
 use serde::Serialize;
@@ -16,6 +17,10 @@ use tracing::warn;
 use crate::config::{FRAME_HARD_LIMIT_BYTES, READ_BUFFER_BYTES, WRITE_BUFFER_BYTES};
 use crate::connection;
 use crate::hub::Shared;
+use crate::limits::log_limit::LogLimit;
+use crate::listener::ConnInfo;
+
+static FULL_LOG: LogLimit = LogLimit::new(Duration::from_secs(10));
 
 /// Path of the WebSocket signaling endpoint.
 pub const WS_PATH: &str = "/ws";
@@ -77,8 +82,21 @@ async fn health(State(shared): State<Arc<Shared>>) -> Json<Health> {
 async fn ws_upgrade(
     ws: WebSocketUpgrade,
     State(shared): State<Arc<Shared>>,
-    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    ConnectInfo(info): ConnectInfo<ConnInfo>,
 ) -> Response {
+    // At the client cap, refuse the upgrade; plain HTTP (`/health`) is still served.
+    let Some(slot) = shared.client_slots.try_take() else {
+        if let Some(suppressed) = FULL_LOG.allow() {
+            warn!(suppressed, "WebSocket refused: client cap reached");
+        }
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            "server full: too many clients\n",
+        )
+            .into_response();
+    };
+    let remote = info.remote;
     // Messages between MAX_FRAME_BYTES and the hard limit are read whole and refused by the
     // connection with close code 1009 after a clean close handshake; above the hard limit
     // tungstenite stops reading the frame and the connection gets 1009 on a best-effort basis.
@@ -87,5 +105,11 @@ async fn ws_upgrade(
         .max_frame_size(FRAME_HARD_LIMIT_BYTES)
         .max_message_size(FRAME_HARD_LIMIT_BYTES)
         .on_failed_upgrade(|e| warn!(error = %e, "WebSocket upgrade failed"))
-        .on_upgrade(move |socket| connection::run(socket, shared, remote))
+        .on_upgrade(move |socket| {
+            info.mark_upgraded();
+            async move {
+                let _slot = slot;
+                connection::run(socket, shared, remote).await;
+            }
+        })
 }

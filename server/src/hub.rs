@@ -456,17 +456,21 @@ pub struct Shared {
     pub shutdown: watch::Sender<bool>,
     /// Connection tasks still running.
     pub active: watch::Sender<usize>,
+    /// The cap on WebSocket clients (`ServerConfig::max_clients`).
+    pub client_slots: crate::limits::clients::ClientSlots,
 }
 
 impl Shared {
     /// Fresh state for `config`.
     pub fn new(config: ServerConfig) -> Self {
+        let client_slots = crate::limits::clients::ClientSlots::new(config.max_clients);
         Self {
             hub: Mutex::new(Hub::new(config.room_capacity)),
             config,
             started: Instant::now(),
             shutdown: watch::Sender::new(false),
             active: watch::Sender::new(0),
+            client_slots,
         }
     }
 

@@ -31,12 +31,15 @@ mod connection;
 mod error;
 mod http;
 mod hub;
+mod limits;
+mod listener;
 mod logins;
 mod parse;
 mod ratelimit;
 mod relay;
 mod relay_limits;
 mod rooms;
+mod tls;
 pub mod web;
 
 use std::future::Future;
@@ -44,11 +47,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 pub use config::ServerConfig;
 pub use error::ServerError;
@@ -64,16 +66,32 @@ pub struct Server {
     listener: TcpListener,
     local_addr: SocketAddr,
     shared: Arc<Shared>,
+    tls: Option<tls::Acceptor>,
 }
 
 impl Server {
     /// Checks `config` and binds its address. Nothing is served until [`Server::run`],
     /// [`Server::run_until`] or [`Server::spawn`].
     ///
+    /// Also raises the process's open-file limit (`RLIMIT_NOFILE`) to its hard limit and fits
+    /// the connection caps under it (see [`config::FD_RESERVE`]).
+    ///
     /// Errors: [`ServerError::InvalidConfig`] (see [`ServerConfig::validate`]),
+    /// [`ServerError::Tls`] when the TLS certificate or key cannot be loaded,
     /// [`ServerError::Bind`] when the address cannot be bound.
-    pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
+    pub async fn bind(mut config: ServerConfig) -> Result<Server, ServerError> {
         config.validate()?;
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
+            _ => None,
+        };
+        if let Some(nofile) = limits::nofile::raise() {
+            let nofile = usize::try_from(nofile).unwrap_or(usize::MAX);
+            let fit = nofile.saturating_sub(config::FD_RESERVE).max(1);
+            if config.max_clients > fit {
+                config.max_clients = fit;
+            }
+        }
         let listener =
             TcpListener::bind(config.bind)
                 .await
@@ -86,12 +104,18 @@ impl Server {
             listener,
             local_addr,
             shared: Arc::new(Shared::new(config)),
+            tls,
         })
     }
 
     /// The address actually bound (with the real port when the config asked for port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// `ws` or `wss`: the scheme of this server's WebSocket URL.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "wss" } else { "ws" }
     }
 
     /// The configuration in force.
@@ -116,20 +140,25 @@ impl Server {
             listener,
             local_addr,
             shared,
+            tls,
         } = self;
         info!(%local_addr, "signaling server listening (WebSocket at {WS_PATH})");
         let app = http::router(shared.clone());
         let stopping = shared.clone();
-        // Signaling messages are small and latency-bound: without TCP_NODELAY a message to a
-        // client that just received one waits ~40 ms behind Nagle + delayed ACK.
-        let listener = listener.tap_io(|tcp| {
-            if let Err(e) = tcp.set_nodelay(true) {
-                debug!(error = %e, "cannot set TCP_NODELAY");
-            }
-        });
+        let nofile = limits::nofile::raise()
+            .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+        let total = nofile.saturating_sub(nofile / 4).max(1);
+        let listener = listener::PeerListener::new(
+            listener,
+            listener::ListenerSettings {
+                tls: tls.map(|t| t.0),
+                cap: limits::ip_cap::IpCap::new(shared.config.max_connections_per_ip, total),
+                upgrade_timeout: shared.config.upgrade_timeout,
+            },
+        )?;
         axum::serve(
             listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            app.into_make_service_with_connect_info::<listener::ConnInfo>(),
         )
         .with_graceful_shutdown(async move {
             signal.await;
@@ -156,12 +185,14 @@ impl Server {
     /// Runs the server on a Tokio task; the returned handle stops it.
     pub fn spawn(self) -> ServerHandle {
         let local_addr = self.local_addr;
+        let scheme = self.scheme();
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(self.run_until(async move {
             let _ = rx.await;
         }));
         ServerHandle {
             local_addr,
+            scheme,
             stop: Some(tx),
             task,
         }
@@ -173,6 +204,7 @@ impl Server {
 #[derive(Debug)]
 pub struct ServerHandle {
     local_addr: SocketAddr,
+    scheme: &'static str,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), ServerError>>,
 }
@@ -183,9 +215,9 @@ impl ServerHandle {
         self.local_addr
     }
 
-    /// The WebSocket URL clients connect to, `ws://<addr>/ws`.
+    /// The WebSocket URL clients connect to, `ws://<addr>/ws` (`wss://` with TLS).
     pub fn ws_url(&self) -> String {
-        format!("ws://{}{WS_PATH}", self.local_addr)
+        format!("{}://{}{WS_PATH}", self.scheme, self.local_addr)
     }
 
     /// Stops the server gracefully (see [`Server::run_until`]) and waits for it.
