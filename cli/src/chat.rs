@@ -32,27 +32,40 @@ use crate::escape::escape;
 #[derive(Args)]
 pub struct NetArgs {
     /// Signaling server WebSocket URL.
-    #[arg(long, default_value = DEFAULT_SERVER_URL)]
+    #[arg(long, env = "PEERCHAT_SERVER", default_value = DEFAULT_SERVER_URL)]
     server: String,
     /// Local address for ICE (repeatable), e.g. 127.0.0.1:0. Default: every IPv4 interface.
-    #[arg(long = "ice-addr")]
+    #[arg(long = "ice-addr", env = "PEERCHAT_ICE_ADDRS", value_delimiter = ',')]
     ice_addrs: Vec<String>,
     /// STUN/TURN server URL (repeatable). None by default: peerchat adds no servers of its own.
-    #[arg(long = "ice-server")]
+    #[arg(
+        long = "ice-server",
+        env = "PEERCHAT_ICE_SERVERS",
+        value_delimiter = ','
+    )]
     ice_servers: Vec<String>,
     /// TURN username for the --ice-server entries.
-    #[arg(long)]
+    #[arg(long, env = "PEERCHAT_TURN_USERNAME")]
     turn_username: Option<String>,
     /// TURN password for the --ice-server entries.
-    #[arg(long)]
+    #[arg(long, env = "PEERCHAT_TURN_PASSWORD", hide_env_values = true)]
     turn_password: Option<String>,
     /// ICE transport policy (W3C `RTCIceTransportPolicy`): `all`, or `relay` to send every
     /// packet through the TURN server given with --ice-server.
-    #[arg(long, value_name = "all|relay", default_value = "all")]
+    #[arg(
+        long,
+        env = "PEERCHAT_ICE_TRANSPORT_POLICY",
+        value_name = "all|relay",
+        default_value = "all"
+    )]
     ice_transport_policy: IceTransportPolicy,
     /// Do not resolve browsers' mDNS (`.local`) ICE candidates.
-    #[arg(long)]
+    #[arg(long, env = "PEERCHAT_NO_MDNS")]
     no_mdns: bool,
+    /// Extra CA certificate (PEM file) trusted for a wss:// server, besides the public web
+    /// roots: for private deployments and tests.
+    #[arg(long, env = "PEERCHAT_CA_CERT", value_name = "PEM")]
+    ca_cert: Option<std::path::PathBuf>,
 }
 
 /// Whether this client creates the room or joins one.
@@ -61,8 +74,13 @@ pub enum Role {
     Join(String),
 }
 
-fn config(name: String, net: NetArgs) -> EngineConfig {
+fn config(name: String, net: NetArgs) -> Result<EngineConfig, String> {
     let mut config = EngineConfig::new(net.server, name);
+    if let Some(path) = &net.ca_cert {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?;
+        config.ca_cert_pem = Some(pem);
+    }
     config.ice_udp_addrs = net.ice_addrs;
     config.resolve_mdns_candidates = !net.no_mdns;
     config.ice_transport_policy = net.ice_transport_policy;
@@ -73,13 +91,13 @@ fn config(name: String, net: NetArgs) -> EngineConfig {
             credential: net.turn_password,
         }];
     }
-    config
+    Ok(config)
 }
 
 /// Runs the chat until `/leave` or end of input.
 pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
     let (listener, mut events) = ChannelListener::new();
-    let engine = Engine::new(config(name, net), listener).map_err(|e| e.to_string())?;
+    let engine = Engine::new(config(name, net)?, listener).map_err(|e| e.to_string())?;
     let room = match role {
         Role::Create => {
             let room = engine.create_room().await.map_err(|e| e.to_string())?;

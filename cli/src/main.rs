@@ -37,7 +37,7 @@ enum Command {
     /// Create a room, print its code, and chat with whoever joins.
     Create {
         /// Display name shown to the other peer.
-        #[arg(long)]
+        #[arg(long, env = "PEERCHAT_NAME")]
         name: String,
         #[command(flatten)]
         net: chat::NetArgs,
@@ -47,7 +47,7 @@ enum Command {
         /// The room code, e.g. ABC-DEF-GHJ (case and dashes do not matter).
         code: String,
         /// Display name shown to the other peer.
-        #[arg(long)]
+        #[arg(long, env = "PEERCHAT_NAME")]
         name: String,
         #[command(flatten)]
         net: chat::NetArgs,

@@ -1,6 +1,7 @@
 //! `peerchat serve`: the signaling server from `peerchat-server`.
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 
 use clap::Args;
 use peerchat_server::{Server, ServerConfig};
@@ -8,28 +9,56 @@ use peerchat_server::{Server, ServerConfig};
 #[derive(Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
+    #[arg(long, env = "PEERCHAT_BIND", default_value = "127.0.0.1")]
     bind: IpAddr,
     /// Port to listen on (0 picks a free one); the PORT environment variable also sets it.
     #[arg(long, env = "PORT", default_value_t = peerchat_server::config::DEFAULT_PORT)]
     port: u16,
     /// Peers one room holds (2 = one-to-one chat; more = mesh rooms).
-    #[arg(long, default_value_t = peerchat_core::protocol::DEFAULT_ROOM_CAPACITY)]
+    #[arg(long, env = "PEERCHAT_ROOM_CAPACITY", default_value_t = peerchat_core::protocol::DEFAULT_ROOM_CAPACITY)]
     room_capacity: usize,
+    /// PEM certificate chain: serve `wss://` and `https://` (needs --tls-key).
+    #[arg(
+        long,
+        env = "PEERCHAT_TLS_CERT",
+        value_name = "PEM",
+        requires = "tls_key"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "PEERCHAT_TLS_KEY",
+        value_name = "PEM",
+        requires = "tls_cert"
+    )]
+    tls_key: Option<PathBuf>,
+    /// Open TCP connections one IP address (IPv6: one /64) may hold.
+    #[arg(long, env = "PEERCHAT_MAX_CONNECTIONS_PER_IP", default_value_t = peerchat_server::config::MAX_CONNECTIONS_PER_IP)]
+    max_connections_per_ip: usize,
+    /// WebSocket clients at most (lowered to fit the open-file limit).
+    #[arg(long, env = "PEERCHAT_MAX_CLIENTS", default_value_t = peerchat_server::config::MAX_CLIENTS)]
+    max_clients: usize,
 }
 
 /// Binds, prints `listening on ws://ADDR/ws` (the line scripts wait for), serves until SIGINT
 /// (Ctrl-C) or SIGTERM (what `kill`, systemd and container runtimes send); either one shuts
 /// down gracefully (every client gets close code 1001).
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let config = ServerConfig::default()
+    let mut config = ServerConfig::default()
         .with_bind(SocketAddr::new(args.bind, args.port))
-        .with_room_capacity(args.room_capacity);
+        .with_room_capacity(args.room_capacity)
+        .with_connection_caps(args.max_connections_per_ip, args.max_clients);
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        config = config.with_tls(cert, key);
+    }
     let server = Server::bind(config).await.map_err(|e| e.to_string())?;
     let addr = server.local_addr();
+    let scheme = server.scheme();
+    let http = if scheme == "wss" { "https" } else { "http" };
     let stop = stop_signal().map_err(|e| format!("cannot watch for signals: {e}"))?;
-    println!("listening on ws://{addr}/ws");
-    println!("health at http://{addr}/health");
+    println!("listening on {scheme}://{addr}/ws");
+    println!("health at {http}://{addr}/health");
     server.run_until(stop).await.map_err(|e| e.to_string())
 }
 

@@ -97,6 +97,10 @@ pub struct EngineConfig {
     /// How long (ms) a peer may take from the first SDP offer to an open data channel before
     /// it is reported [`PeerState::Failed`](crate::PeerState::Failed).
     pub peer_connect_timeout_ms: u64,
+    /// Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
+    /// Mozilla root store of the `webpki-roots` crate: for private deployments and tests whose
+    /// server certificate comes from their own CA. `None` (default): web roots only.
+    pub ca_cert_pem: Option<String>,
 }
 
 impl EngineConfig {
@@ -112,6 +116,7 @@ impl EngineConfig {
             resolve_mdns_candidates: true,
             signaling_timeout_ms: 10_000,
             peer_connect_timeout_ms: 30_000,
+            ca_cert_pem: None,
         }
     }
 
@@ -127,7 +132,7 @@ impl EngineConfig {
     /// `ws://` or `wss://`, an ICE address does not parse as `ip:port`, an ICE server has no URL
     /// or a URL that is not `stun:`, `stuns:`, `turn:` or `turns:`, the ICE transport policy is
     /// [`IceTransportPolicy::Relay`] with no `turn:`/`turns:` URL (no candidate could ever be
-    /// gathered), or a timeout is zero; and
+    /// gathered), `ca_cert_pem` holds no parsable PEM certificate, or a timeout is zero; and
     /// with [`EngineError::InvalidName`] for a bad display name.
     pub fn validate(&self) -> Result<(), EngineError> {
         let invalid = |reason: String| Err(EngineError::InvalidConfig { reason });
@@ -170,6 +175,10 @@ impl EngineConfig {
                 "ice_transport_policy \"relay\" needs a turn: or turns: URL in ice_servers"
                     .to_string(),
             );
+        }
+        if let Some(pem) = &self.ca_cert_pem {
+            crate::tls::parse_ca_pem(pem)
+                .map_err(|reason| EngineError::InvalidConfig { reason })?;
         }
         if self.signaling_timeout_ms == 0 || self.peer_connect_timeout_ms == 0 {
             return invalid("timeouts must be greater than zero".to_string());

@@ -34,6 +34,8 @@ mod listener;
 mod peer;
 #[cfg(feature = "engine")]
 mod signaling;
+#[cfg(feature = "engine")]
+mod tls;
 
 #[cfg(feature = "engine")]
 pub use config::{EngineConfig, IceServer, IceTransportPolicy};

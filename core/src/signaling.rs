@@ -29,13 +29,16 @@ impl SignalingClient {
     /// Spawns the task that connects to `url` within `connect_timeout`, then forwards every
     /// server message to `events` until the socket closes or every handle is dropped (then it
     /// sends a WebSocket close frame). The returned task ends after the last event.
+    /// For a `wss://` URL the server's certificate must chain to a web root or to one of
+    /// `ca_cert_pem`'s certificates (see [`crate::tls`]).
     pub(crate) fn spawn(
         url: String,
         connect_timeout: Duration,
+        ca_cert_pem: Option<String>,
         events: impl Fn(SignalingEvent) + Send + 'static,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (outgoing, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(url, connect_timeout, rx, events));
+        let task = tokio::spawn(run(url, connect_timeout, ca_cert_pem, rx, events));
         (Self { outgoing }, task)
     }
 
@@ -48,13 +51,32 @@ impl SignalingClient {
 async fn run(
     url: String,
     connect_timeout: Duration,
+    ca_cert_pem: Option<String>,
     mut outgoing: mpsc::UnboundedReceiver<ClientMessage>,
     events: impl Fn(SignalingEvent),
 ) {
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME_BYTES))
         .max_frame_size(Some(MAX_FRAME_BYTES));
-    let connect = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true);
+    let connector = if url.starts_with("wss://") {
+        match crate::tls::connector(ca_cert_pem.as_deref()) {
+            Ok(c) => Some(c),
+            Err(err) => {
+                events(SignalingEvent::Closed(format!(
+                    "cannot connect to {url}: {err}"
+                )));
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    let connect = tokio_tungstenite::connect_async_tls_with_config(
+        url.as_str(),
+        Some(config),
+        true,
+        connector,
+    );
     let socket = match tokio::time::timeout(connect_timeout, connect).await {
         Ok(Ok((socket, _response))) => socket,
         Ok(Err(err)) => {

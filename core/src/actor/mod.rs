@@ -166,6 +166,7 @@ impl Actor {
         let (client, task) = SignalingClient::spawn(
             self.config.signaling_url.clone(),
             Duration::from_millis(self.config.signaling_timeout_ms),
+            self.config.ca_cert_pem.clone(),
             move |event| {
                 let _ = tx.send(Input::Signaling(event));
             },
