@@ -65,6 +65,12 @@ pub struct EngineConfig {
     /// it is reported `Failed`. Default: [`DEFAULT_PEER_CONNECT_TIMEOUT_MS`] (30 000 ms).
     #[uniffi(default = 30000)]
     pub peer_connect_timeout_ms: u64,
+    /// Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
+    /// public web roots (the `webpki-roots` crate): for private deployments and tests whose
+    /// server certificate comes from their own CA. A value without a parsable PEM
+    /// `CERTIFICATE` makes the constructor throw `InvalidConfig`. Default: `null`/`nil`.
+    #[uniffi(default = None)]
+    pub ca_cert_pem: Option<String>,
 }
 
 /// Which ICE candidates a peer connection may use, as the W3C `RTCIceTransportPolicy` enum
@@ -190,6 +196,7 @@ impl From<EngineConfig> for core::EngineConfig {
             resolve_mdns_candidates: c.resolve_mdns_candidates,
             signaling_timeout_ms: c.signaling_timeout_ms,
             peer_connect_timeout_ms: c.peer_connect_timeout_ms,
+            ca_cert_pem: c.ca_cert_pem,
         }
     }
 }
@@ -284,6 +291,7 @@ mod tests {
             resolve_mdns_candidates: false,
             signaling_timeout_ms: 1_234,
             peer_connect_timeout_ms: 5_678,
+            ca_cert_pem: Some("-----BEGIN CERTIFICATE-----".into()),
         }
     }
 

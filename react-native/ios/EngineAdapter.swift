@@ -31,6 +31,8 @@ struct EngineConfigData {
   let resolveMdnsCandidates: Bool
   let signalingTimeoutMs: UInt64
   let peerConnectTimeoutMs: UInt64
+  /// Extra CA certificate(s), PEM text, trusted for a `wss://` URL; nil = web roots only.
+  let caCertPem: String?
 }
 
 /// The listener callbacks as JS-ready dictionaries: (event name of the spec, body without
@@ -55,7 +57,8 @@ final class EngineHandle: @unchecked Sendable {
           iceUdpAddrs: config.iceUdpAddrs,
           resolveMdnsCandidates: config.resolveMdnsCandidates,
           signalingTimeoutMs: config.signalingTimeoutMs,
-          peerConnectTimeoutMs: config.peerConnectTimeoutMs),
+          peerConnectTimeoutMs: config.peerConnectTimeoutMs,
+          caCertPem: config.caCertPem),
         listener: ListenerBridge(sink: sink))
     } catch let error as PeerChatError {
       throw error.failure

@@ -82,6 +82,7 @@
 resolveMdnsCandidates:config.resolveMdnsCandidates()
    signalingTimeoutMs:config.signalingTimeoutMs()
  peerConnectTimeoutMs:config.peerConnectTimeoutMs()
+            caCertPem:config.caCertPem()
               resolve:resolve
                reject:reject];
 }

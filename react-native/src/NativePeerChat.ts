@@ -42,6 +42,8 @@ export type NativeEngineConfig = {
   signalingTimeoutMs: number;
   /** ms, > 0. */
   peerConnectTimeoutMs: number;
+  /** Extra CA certificate(s), PEM text, trusted for a `wss://` URL; absent = web roots only. */
+  caCertPem?: string;
 };
 
 /** A peer in a room. */

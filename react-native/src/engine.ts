@@ -286,6 +286,7 @@ export async function createEngine(config: PeerChatConfig): Promise<PeerChatEngi
       resolveMdnsCandidates: config.resolveMdnsCandidates ?? true,
       signalingTimeoutMs: config.signalingTimeoutMs ?? DEFAULT_SIGNALING_TIMEOUT_MS,
       peerConnectTimeoutMs: config.peerConnectTimeoutMs ?? DEFAULT_PEER_CONNECT_TIMEOUT_MS,
+      ...(config.caCertPem !== undefined ? { caCertPem: config.caCertPem } : {}),
     });
   } catch (e) {
     engine.markDead();

@@ -31,6 +31,12 @@ export interface PeerChatConfig {
   signalingTimeoutMs?: number;
   /** ms a peer may take to open its data channel. Default {@link DEFAULT_PEER_CONNECT_TIMEOUT_MS}. */
   peerConnectTimeoutMs?: number;
+  /**
+   * Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the public
+   * web roots: for private deployments and tests. A value with no PEM `CERTIFICATE` block is
+   * refused with `invalid_config`. Default: none.
+   */
+  caCertPem?: string;
 }
 
 /** The engine's default signaling timeout (ms), as `EngineConfig::new`. */

@@ -61,6 +61,14 @@ pub const MAX_CLIENTS: usize = 100_000;
 /// `/health` and new handshakes still get a descriptor when the server is full.
 pub const FD_RESERVE: usize = 128;
 
+/// WebSocket ping control frames per second a client may send, sustained (each makes the
+/// server write a pong); see [`PING_FRAMES_BURST`]. Over the limit the connection is closed
+/// with 1008.
+pub const PING_FRAMES_PER_SEC: u32 = 5;
+
+/// Ping control frames a client may send at once.
+pub const PING_FRAMES_BURST: u32 = 20;
+
 /// How long (ms) the server waits for a client to answer its close frame before dropping the
 /// TCP connection.
 pub const CLOSE_TIMEOUT_MS: u64 = 1_000;

@@ -12,7 +12,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 use tracing::{debug, info, warn};
 
-use crate::config::CLOSE_TIMEOUT_MS;
+use crate::config::{CLOSE_TIMEOUT_MS, PING_FRAMES_BURST, PING_FRAMES_PER_SEC};
 use crate::hub::{PeerSlot, Shared};
 use crate::parse::{Refusal, parse, peek_type};
 use crate::ratelimit::TokenBucket;
@@ -36,6 +36,8 @@ enum End {
     TooBig,
     /// The server is shutting down.
     Shutdown,
+    /// Ping control frames over [`PING_FRAMES_PER_SEC`] / [`PING_FRAMES_BURST`].
+    PingFlood,
     /// The TCP connection failed or ended (no close handshake left to do).
     Gone,
 }
@@ -66,6 +68,13 @@ async fn finish(socket: &mut WebSocket, end: End) {
             format!("message larger than {MAX_FRAME_BYTES} bytes"),
         ),
         End::Shutdown => (close_code::AWAY, "server shutting down".to_string()),
+        End::PingFlood => (
+            close_code::POLICY,
+            format!(
+                "too many ping frames (more than {PING_FRAMES_BURST} at once or \
+                 {PING_FRAMES_PER_SEC}/s)"
+            ),
+        ),
     };
     close(socket, code, &reason).await;
 }
@@ -124,6 +133,7 @@ pub async fn run(mut socket: WebSocket, shared: Arc<Shared>, remote: SocketAddr)
         PeerSlot {
             tx,
             kill: kill.clone(),
+            ip: remote.ip(),
         },
     );
     info!(peer = %peer_id, %remote, "client connected");
@@ -150,6 +160,7 @@ async fn serve(
     let config = &shared.config;
     let mut shutdown = shared.shutdown.subscribe();
     let mut bucket = TokenBucket::new(config.rate_limit_per_sec, config.rate_limit_burst);
+    let mut pings = TokenBucket::new(PING_FRAMES_PER_SEC, PING_FRAMES_BURST);
     let mut ping = interval_at(Instant::now() + config.ping_interval, config.ping_interval);
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let idle = sleep_until(Instant::now() + config.idle_timeout);
@@ -206,7 +217,13 @@ async fn serve(
                                 shared.refuse(peer_id, r);
                             }
                             Message::Close(_) => return End::ClientClosed,
-                            Message::Ping(_) | Message::Pong(_) => {}
+                            Message::Ping(_) => {
+                                // tungstenite queues a pong for each: bound that work.
+                                if !pings.try_take() {
+                                    return End::PingFlood;
+                                }
+                            }
+                            Message::Pong(_) => {}
                         }
                         None
                     }

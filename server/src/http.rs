@@ -103,7 +103,9 @@ async fn ws_upgrade(
     ws.read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_frame_size(FRAME_HARD_LIMIT_BYTES)
-        .max_message_size(FRAME_HARD_LIMIT_BYTES)
+        // Counted as fragments arrive: an unfinished fragmented message can never hold more
+        // than MAX_FRAME_BYTES of this connection's memory.
+        .max_message_size(MAX_FRAME_BYTES)
         .on_failed_upgrade(|e| warn!(error = %e, "WebSocket upgrade failed"))
         .on_upgrade(move |socket| {
             info.mark_upgraded();

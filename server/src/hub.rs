@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use peerchat_core::protocol::{
     ClientMessage, ErrorCode, LeaveReason, PeerInfo, ServerMessage, normalize_room_code,
-    validate_name,
 };
 use tokio::sync::{Notify, mpsc, watch};
 use tracing::{debug, warn};
@@ -30,6 +29,8 @@ pub struct PeerSlot {
     pub tx: mpsc::Sender<String>,
     /// Signalled when the queue overflowed: the connection must close.
     pub kill: Arc<Notify>,
+    /// The client's IP address (for the per-IP room-code guessing limit).
+    pub ip: std::net::IpAddr,
 }
 
 /// A message for one peer.
@@ -43,6 +44,7 @@ pub struct Hub {
     logins: Logins,
     links: Links,
     relay_limits: RelayLimits,
+    guesses: crate::limits::guess::GuessLimits,
     room_capacity: usize,
 }
 
@@ -123,7 +125,7 @@ impl Hub {
         let me = |m: ServerMessage| vec![(peer.to_string(), m)];
         match msg {
             ClientMessage::CreateRoom { name } => {
-                let name = match validate_name(&name) {
+                let name = match crate::names::validate(&name) {
                     Ok(n) => n,
                     Err(e) => return me(error(ErrorCode::InvalidName, e.to_string(), kind)),
                 };
@@ -136,7 +138,7 @@ impl Hub {
                 }
             }
             ClientMessage::JoinRoom { code, name } => {
-                let name = match validate_name(&name) {
+                let name = match crate::names::validate(&name) {
                     Ok(n) => n,
                     Err(e) => return me(error(ErrorCode::InvalidName, e.to_string(), kind)),
                 };
@@ -144,6 +146,16 @@ impl Hub {
                     Ok(c) => c,
                     Err(e) => return me(error(ErrorCode::InvalidRoomCode, e.to_string(), kind)),
                 };
+                let ip = self.peers.get(peer).map(|s| s.ip);
+                if let Some(ip) = ip
+                    && !self.guesses.may_try(ip)
+                {
+                    return me(error(
+                        ErrorCode::RateLimited,
+                        "too many wrong room codes; wait a minute before trying again",
+                        kind,
+                    ));
+                }
                 match self.rooms.join(&code, peer, &name) {
                     Ok((capacity, members)) => {
                         let newcomer = PeerInfo {
@@ -172,7 +184,12 @@ impl Hub {
                         }
                         out
                     }
-                    Err(e) => me(room_error(e, kind)),
+                    Err(e) => {
+                        if let (Some(ip), RoomError::NotFound | RoomError::Full) = (ip, e) {
+                            self.guesses.failed(ip);
+                        }
+                        me(room_error(e, kind))
+                    }
                 }
             }
             ClientMessage::LeaveRoom => match self.rooms.leave(peer) {
@@ -195,7 +212,7 @@ impl Hub {
                 }
             },
             ClientMessage::Login { login } => {
-                let login = match validate_name(&login) {
+                let login = match crate::names::validate(&login) {
                     Ok(l) => l,
                     Err(e) => return me(error(ErrorCode::InvalidName, e.to_string(), kind)),
                 };
@@ -515,6 +532,7 @@ mod tests {
             PeerSlot {
                 tx,
                 kill: Arc::new(Notify::new()),
+                ip: std::net::Ipv4Addr::LOCALHOST.into(),
             },
             rx,
         )

@@ -34,6 +34,7 @@ mod hub;
 mod limits;
 mod listener;
 mod logins;
+mod names;
 mod parse;
 mod ratelimit;
 mod relay;

@@ -20,9 +20,10 @@ pub struct Logins {
     by_peer: HashMap<String, String>,
 }
 
-/// The case-insensitive comparison key of a login (Unicode lower case).
+/// The comparison key of a login: look-alikes (letter case, NFKC, UTS #39 confusables) share
+/// one (see `names.rs`).
 fn fold(login: &str) -> String {
-    login.to_lowercase()
+    crate::names::login_key(login)
 }
 
 impl Logins {

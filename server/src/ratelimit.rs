@@ -27,6 +27,19 @@ impl TokenBucket {
         }
     }
 
+    /// A full bucket of `burst` tokens refilling at `per_min` tokens per minute.
+    pub fn per_minute(per_min: u32, burst: u32) -> Self {
+        let mut b = Self::new(0, burst);
+        b.per_sec = f64::from(per_min) / 60.0;
+        b
+    }
+
+    /// Whether a token is available now (takes none).
+    pub fn has_token(&self) -> bool {
+        let elapsed = self.last.elapsed().as_secs_f64();
+        (self.tokens + elapsed * self.per_sec).min(self.burst) >= 1.0
+    }
+
     /// Takes one token; `false` when the bucket is empty.
     pub fn try_take(&mut self) -> bool {
         self.try_take_at(Instant::now())

@@ -72,3 +72,33 @@ async fn invalid_logins_are_refused() {
     a.send(json!({"type":"login","login":"  Trimmed  "})).await;
     assert_eq!(a.expect("logged_in").await["login"], "Trimmed");
 }
+
+#[tokio::test]
+async fn look_alike_logins_are_the_same_login_and_invisible_ones_are_refused() {
+    let server = common::start_default().await;
+    let mut alice = common::Client::connect(&server).await;
+    alice.login("alice").await;
+    let mut eve = common::Client::connect(&server).await;
+    // Cyrillic а, fullwidth, upper case: all the login "alice".
+    for look_alike in ["\u{0430}lice", "ａｌｉｃｅ", "ALICE", "ali\u{0441}e"] {
+        eve.send(serde_json::json!({"type":"login","login":look_alike}))
+            .await;
+        eve.expect_error("login_taken", Some("login")).await;
+    }
+    // Zero-width, BOM-only, right-to-left override: refused outright.
+    for invisible in ["al\u{200B}ice", "\u{FEFF}", "\u{202E}ecila", "a\u{2066}b"] {
+        eve.send(serde_json::json!({"type":"login","login":invisible}))
+            .await;
+        eve.expect_error("invalid_name", Some("login")).await;
+        eve.send(serde_json::json!({"type":"create_room","name":invisible}))
+            .await;
+        eve.expect_error("invalid_name", Some("create_room")).await;
+    }
+    // A fullwidth login is stored and shown in its NFKC form.
+    let mut bob = common::Client::connect(&server).await;
+    bob.send(serde_json::json!({"type":"login","login":"ｂｏｂ"}))
+        .await;
+    let v = bob.expect("logged_in").await;
+    assert_eq!(v["login"], "bob");
+    alice.assert_alive().await;
+}

@@ -1654,6 +1654,13 @@ public struct EngineConfig: Equatable, Hashable {
      * it is reported `Failed`. Default: [`DEFAULT_PEER_CONNECT_TIMEOUT_MS`] (30 000 ms).
      */
     public let peerConnectTimeoutMs: UInt64
+    /**
+     * Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
+     * public web roots (the `webpki-roots` crate): for private deployments and tests whose
+     * server certificate comes from their own CA. A value without a parsable PEM
+     * `CERTIFICATE` makes the constructor throw `InvalidConfig`. Default: `null`/`nil`.
+     */
+    public let caCertPem: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1689,7 +1696,13 @@ public struct EngineConfig: Equatable, Hashable {
         /**
          * How long (ms) a peer may take from the first SDP offer to an open data channel before
          * it is reported `Failed`. Default: [`DEFAULT_PEER_CONNECT_TIMEOUT_MS`] (30 000 ms).
-         */peerConnectTimeoutMs: UInt64 = UInt64(30000)) {
+         */peerConnectTimeoutMs: UInt64 = UInt64(30000), 
+        /**
+         * Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
+         * public web roots (the `webpki-roots` crate): for private deployments and tests whose
+         * server certificate comes from their own CA. A value without a parsable PEM
+         * `CERTIFICATE` makes the constructor throw `InvalidConfig`. Default: `null`/`nil`.
+         */caCertPem: String? = nil) {
         self.signalingUrl = signalingUrl
         self.displayName = displayName
         self.iceServers = iceServers
@@ -1698,6 +1711,7 @@ public struct EngineConfig: Equatable, Hashable {
         self.resolveMdnsCandidates = resolveMdnsCandidates
         self.signalingTimeoutMs = signalingTimeoutMs
         self.peerConnectTimeoutMs = peerConnectTimeoutMs
+        self.caCertPem = caCertPem
     }
 
     
@@ -1723,7 +1737,8 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
                 iceUdpAddrs: FfiConverterSequenceString.read(from: &buf), 
                 resolveMdnsCandidates: FfiConverterBool.read(from: &buf), 
                 signalingTimeoutMs: FfiConverterUInt64.read(from: &buf), 
-                peerConnectTimeoutMs: FfiConverterUInt64.read(from: &buf)
+                peerConnectTimeoutMs: FfiConverterUInt64.read(from: &buf), 
+                caCertPem: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1736,6 +1751,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         FfiConverterBool.write(value.resolveMdnsCandidates, into: &buf)
         FfiConverterUInt64.write(value.signalingTimeoutMs, into: &buf)
         FfiConverterUInt64.write(value.peerConnectTimeoutMs, into: &buf)
+        FfiConverterOptionString.write(value.caCertPem, into: &buf)
     }
 }
 

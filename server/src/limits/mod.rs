@@ -2,6 +2,7 @@
 //! ([`ip_cap`]), the file-descriptor limit ([`nofile`]), and log lines ([`log_limit`]).
 
 pub mod clients;
+pub mod guess;
 pub mod ip_cap;
 pub mod log_limit;
 pub mod nofile;

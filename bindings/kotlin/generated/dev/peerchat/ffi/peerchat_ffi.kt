@@ -2694,6 +2694,14 @@ data class EngineConfig (
      * it is reported `Failed`. Default: [`DEFAULT_PEER_CONNECT_TIMEOUT_MS`] (30 000 ms).
      */
     val `peerConnectTimeoutMs`: kotlin.ULong = 30000uL 
+    , 
+    /**
+     * Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
+     * public web roots (the `webpki-roots` crate): for private deployments and tests whose
+     * server certificate comes from their own CA. A value without a parsable PEM
+     * `CERTIFICATE` makes the constructor throw `InvalidConfig`. Default: `null`/`nil`.
+     */
+    val `caCertPem`: kotlin.String? = null 
     
 ){
     
@@ -2718,6 +2726,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterBoolean.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -2729,7 +2738,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterSequenceString.allocationSize(value.`iceUdpAddrs`) +
             FfiConverterBoolean.allocationSize(value.`resolveMdnsCandidates`) +
             FfiConverterULong.allocationSize(value.`signalingTimeoutMs`) +
-            FfiConverterULong.allocationSize(value.`peerConnectTimeoutMs`)
+            FfiConverterULong.allocationSize(value.`peerConnectTimeoutMs`) +
+            FfiConverterOptionalString.allocationSize(value.`caCertPem`)
     )
 
     override fun write(value: EngineConfig, buf: ByteBuffer) {
@@ -2741,6 +2751,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterBoolean.write(value.`resolveMdnsCandidates`, buf)
             FfiConverterULong.write(value.`signalingTimeoutMs`, buf)
             FfiConverterULong.write(value.`peerConnectTimeoutMs`, buf)
+            FfiConverterOptionalString.write(value.`caCertPem`, buf)
     }
 }
 

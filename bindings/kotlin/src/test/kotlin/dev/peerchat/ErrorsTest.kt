@@ -119,6 +119,8 @@ class ErrorsTest : WithSignalingServer() {
         }
         assertTrue(relay.reason.contains("relay"), relay.reason)
         assertThrows<PeerChatException.InvalidConfig> { PeerChatClient(good.copy(signalingTimeoutMs = 0uL)) }
+        val ca = assertThrows<PeerChatException.InvalidConfig> { PeerChatClient(good.copy(caCertPem = "not a certificate")) }
+        assertTrue(ca.reason.contains("ca_cert_pem"), ca.reason)
         val e = assertThrows<PeerChatException.InvalidName> { PeerChatClient(good.copy(displayName = "")) }
         assertTrue(e.reason.startsWith("invalid name"), e.reason)
         assertThrows<PeerChatException.InvalidName> { PeerChatClient(good.copy(displayName = "x".repeat(33))) }
@@ -133,6 +135,7 @@ class ErrorsTest : WithSignalingServer() {
         assertEquals(emptyList<String>(), config.iceUdpAddrs)
         assertEquals(true, config.resolveMdnsCandidates)
         assertEquals(null, config.iceTransportPolicy) // null means ALL, as in the W3C API
+        assertEquals(null, config.caCertPem) // web roots only
     }
 
     @Test

@@ -34,6 +34,8 @@ data class EngineConfigData(
   val peerConnectTimeoutMs: Long,
   /** Resolve remote `*.local` ICE candidates with mDNS (the engine's default: true). */
   val resolveMdnsCandidates: Boolean = true,
+  /** Extra CA certificate(s), PEM text, trusted for a `wss://` URL; null = web roots only. */
+  val caCertPem: String? = null,
 )
 
 data class PeerData(val peerId: String, val name: String)
@@ -168,6 +170,7 @@ private fun EngineConfigData.toFfi(): FfiEngineConfig {
     resolveMdnsCandidates = resolveMdnsCandidates,
     signalingTimeoutMs = signalingTimeoutMs.toULong(),
     peerConnectTimeoutMs = peerConnectTimeoutMs.toULong(),
+    caCertPem = caCertPem,
   )
 }
 

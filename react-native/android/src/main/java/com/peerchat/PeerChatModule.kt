@@ -162,6 +162,7 @@ class PeerChatModule(reactContext: ReactApplicationContext) : NativePeerChatSpec
           },
         signalingTimeoutMs = millis("signalingTimeoutMs"),
         peerConnectTimeoutMs = millis("peerConnectTimeoutMs"),
+        caCertPem = if (map.hasKey("caCertPem") && !map.isNull("caCertPem")) map.getString("caCertPem") else null,
       )
     }
 
