@@ -71,6 +71,10 @@ pub struct EngineConfig {
     /// `CERTIFICATE` makes the constructor throw `InvalidConfig`. Default: `null`/`nil`.
     #[uniffi(default = None)]
     pub ca_cert_pem: Option<String>,
+    /// Bearer token (a JSON Web Token minted by the app's backend) for servers that require
+    /// one (`--auth-secret`); sent as `Authorization: Bearer <token>`. Default: `null`/`nil`.
+    #[uniffi(default = None)]
+    pub auth_token: Option<String>,
 }
 
 /// Which ICE candidates a peer connection may use, as the W3C `RTCIceTransportPolicy` enum
@@ -197,6 +201,7 @@ impl From<EngineConfig> for core::EngineConfig {
             signaling_timeout_ms: c.signaling_timeout_ms,
             peer_connect_timeout_ms: c.peer_connect_timeout_ms,
             ca_cert_pem: c.ca_cert_pem,
+            auth_token: c.auth_token,
         }
     }
 }
@@ -292,6 +297,7 @@ mod tests {
             signaling_timeout_ms: 1_234,
             peer_connect_timeout_ms: 5_678,
             ca_cert_pem: Some("-----BEGIN CERTIFICATE-----".into()),
+            auth_token: Some("token".into()),
         }
     }
 

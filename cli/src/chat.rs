@@ -66,6 +66,9 @@ pub struct NetArgs {
     /// roots: for private deployments and tests.
     #[arg(long, env = "PEERCHAT_CA_CERT", value_name = "PEM")]
     ca_cert: Option<std::path::PathBuf>,
+    /// Bearer token (JWT) for a server run with --auth-secret.
+    #[arg(long, env = "PEERCHAT_AUTH_TOKEN", hide_env_values = true)]
+    auth_token: Option<String>,
 }
 
 /// Whether this client creates the room or joins one.
@@ -76,6 +79,7 @@ pub enum Role {
 
 fn config(name: String, net: NetArgs) -> Result<EngineConfig, String> {
     let mut config = EngineConfig::new(net.server, name);
+    config.auth_token = net.auth_token.clone();
     if let Some(path) = &net.ca_cert {
         let pem = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?;

@@ -39,6 +39,10 @@ pub struct ServeArgs {
     /// WebSocket clients at most (lowered to fit the open-file limit).
     #[arg(long, env = "PEERCHAT_MAX_CLIENTS", default_value_t = peerchat_server::config::MAX_CLIENTS)]
     max_clients: usize,
+    /// Require HS256 JSON Web Tokens signed with this secret (at least 32 bytes); a token's
+    /// `sub` is the only login its connection may claim.
+    #[arg(long, env = "PEERCHAT_AUTH_SECRET", hide_env_values = true)]
+    auth_secret: Option<String>,
 }
 
 /// Binds, prints `listening on ws://ADDR/ws` (the line scripts wait for), serves until SIGINT
@@ -49,6 +53,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .with_bind(SocketAddr::new(args.bind, args.port))
         .with_room_capacity(args.room_capacity)
         .with_connection_caps(args.max_connections_per_ip, args.max_clients);
+    if let Some(secret) = args.auth_secret {
+        config = config.with_auth_secret(secret);
+    }
     if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
         config = config.with_tls(cert, key);
     }

@@ -101,6 +101,10 @@ pub struct EngineConfig {
     /// Mozilla root store of the `webpki-roots` crate: for private deployments and tests whose
     /// server certificate comes from their own CA. `None` (default): web roots only.
     pub ca_cert_pem: Option<String>,
+    /// Bearer token (a JSON Web Token your backend mints, see `docs/protocol.md`
+    /// "Authentication") sent as `Authorization: Bearer <token>` when connecting, for servers
+    /// run with `--auth-secret`. `None` (default): no token.
+    pub auth_token: Option<String>,
 }
 
 impl EngineConfig {
@@ -117,6 +121,7 @@ impl EngineConfig {
             signaling_timeout_ms: 10_000,
             peer_connect_timeout_ms: 30_000,
             ca_cert_pem: None,
+            auth_token: None,
         }
     }
 

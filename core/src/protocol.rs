@@ -332,6 +332,9 @@ pub enum ErrorCode {
     /// faster than its per-target limit. The message was dropped; the target stays connected.
     /// Retry later (back off) or give up.
     TargetBusy,
+    /// `login` for a login other than the one the connection's auth token grants (only on a
+    /// server that requires tokens, `--auth-secret`).
+    Unauthorized,
     /// The server failed on its side.
     Internal,
 }
@@ -358,6 +361,7 @@ impl ErrorCode {
             Self::RelayNotAllowed => "relay_not_allowed",
             Self::InvalidTarget => "invalid_target",
             Self::TargetBusy => "target_busy",
+            Self::Unauthorized => "unauthorized",
             Self::Internal => "internal",
         }
     }

@@ -35,10 +35,18 @@ impl SignalingClient {
         url: String,
         connect_timeout: Duration,
         ca_cert_pem: Option<String>,
+        auth_token: Option<String>,
         events: impl Fn(SignalingEvent) + Send + 'static,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (outgoing, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(url, connect_timeout, ca_cert_pem, rx, events));
+        let task = tokio::spawn(run(
+            url,
+            connect_timeout,
+            ca_cert_pem,
+            auth_token,
+            rx,
+            events,
+        ));
         (Self { outgoing }, task)
     }
 
@@ -52,6 +60,7 @@ async fn run(
     url: String,
     connect_timeout: Duration,
     ca_cert_pem: Option<String>,
+    auth_token: Option<String>,
     mut outgoing: mpsc::UnboundedReceiver<ClientMessage>,
     events: impl Fn(SignalingEvent),
 ) {
@@ -71,12 +80,17 @@ async fn run(
     } else {
         None
     };
-    let connect = tokio_tungstenite::connect_async_tls_with_config(
-        url.as_str(),
-        Some(config),
-        true,
-        connector,
-    );
+    let request = match crate::tls::request(&url, auth_token.as_deref()) {
+        Ok(r) => r,
+        Err(err) => {
+            events(SignalingEvent::Closed(format!(
+                "cannot connect to {url}: {err}"
+            )));
+            return;
+        }
+    };
+    let connect =
+        tokio_tungstenite::connect_async_tls_with_config(request, Some(config), true, connector);
     let socket = match tokio::time::timeout(connect_timeout, connect).await {
         Ok(Ok((socket, _response))) => socket,
         Ok(Err(err)) => {

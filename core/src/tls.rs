@@ -39,3 +39,23 @@ pub(crate) fn connector(ca_cert_pem: Option<&str>) -> Result<Connector, String> 
         .with_no_client_auth();
     Ok(Connector::Rustls(Arc::new(config)))
 }
+
+/// The WebSocket handshake request for `url`, with `Authorization: Bearer <auth_token>` when a
+/// token is given (RFC 6750 §2.1). Errors: a description when the URL or token is unusable.
+pub(crate) fn request(
+    url: &str,
+    auth_token: Option<&str>,
+) -> Result<tokio_tungstenite::tungstenite::handshake::client::Request, String> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    if let Some(token) = auth_token {
+        let value = HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| "auth_token has characters not allowed in an HTTP header".to_string())?;
+        request.headers_mut().insert(
+            tokio_tungstenite::tungstenite::http::header::AUTHORIZATION,
+            value,
+        );
+    }
+    Ok(request)
+}

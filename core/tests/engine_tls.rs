@@ -1,6 +1,7 @@
 //! The engine over `wss://`: a real signaling server with a certificate from a CA this test
 //! generates (rcgen). Engines given the CA (`EngineConfig::ca_cert_pem`) chat through it;
-//! an engine without it is refused with a certificate error.
+//! an engine without it is refused with a certificate error. Also: `EngineConfig::auth_token`
+//! against a server that requires tokens.
 
 use std::time::Duration;
 
@@ -133,4 +134,41 @@ async fn an_engine_without_the_ca_is_refused_and_a_bad_pem_is_invalid_config() {
         other => panic!("expected InvalidConfig, got {:?}", other.err()),
     }
     drop(pki);
+}
+
+#[tokio::test]
+async fn an_engine_with_a_token_connects_to_a_server_that_requires_one() {
+    const SECRET: &str = "engine-test-secret-of-32-bytes-or-more";
+    let config = ServerConfig::default()
+        .with_port(0)
+        .with_auth_secret(SECRET);
+    let server = Server::bind(config).await.unwrap().spawn();
+    let exp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let token = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &serde_json::json!({"sub":"Alice","exp":exp}),
+        &jsonwebtoken::EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let mut config = EngineConfig::new(server.ws_url(), "Alice").loopback_only();
+    config.auth_token = Some(token);
+    let (listener, _events) = ChannelListener::new();
+    let alice = Engine::new(config, listener).unwrap();
+    tokio::time::timeout(WAIT, alice.create_room())
+        .await
+        .unwrap()
+        .expect("create room with a token");
+    alice.shutdown();
+
+    let (eve, _events) = engine(&server.ws_url(), "Eve", None);
+    let err = tokio::time::timeout(WAIT, eve.create_room())
+        .await
+        .unwrap()
+        .expect_err("no token");
+    assert!(err.to_string().contains("401"), "{err}");
+    eve.shutdown();
 }

@@ -33,6 +33,8 @@ struct EngineConfigData {
   let peerConnectTimeoutMs: UInt64
   /// Extra CA certificate(s), PEM text, trusted for a `wss://` URL; nil = web roots only.
   let caCertPem: String?
+  /// Bearer token for servers run with `--auth-secret`; nil = none.
+  let authToken: String?
 }
 
 /// The listener callbacks as JS-ready dictionaries: (event name of the spec, body without
@@ -58,7 +60,8 @@ final class EngineHandle: @unchecked Sendable {
           resolveMdnsCandidates: config.resolveMdnsCandidates,
           signalingTimeoutMs: config.signalingTimeoutMs,
           peerConnectTimeoutMs: config.peerConnectTimeoutMs,
-          caCertPem: config.caCertPem),
+          caCertPem: config.caCertPem,
+          authToken: config.authToken),
         listener: ListenerBridge(sink: sink))
     } catch let error as PeerChatError {
       throw error.failure

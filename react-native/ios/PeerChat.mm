@@ -83,6 +83,7 @@ resolveMdnsCandidates:config.resolveMdnsCandidates()
    signalingTimeoutMs:config.signalingTimeoutMs()
  peerConnectTimeoutMs:config.peerConnectTimeoutMs()
             caCertPem:config.caCertPem()
+            authToken:config.authToken()
               resolve:resolve
                reject:reject];
 }

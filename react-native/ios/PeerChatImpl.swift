@@ -48,7 +48,7 @@ public final class PeerChatImpl: NSObject {
   @objc public func createEngine(
     _ engineId: String, signalingUrl: String, displayName: String, iceServers: [[String: Any]],
     iceUdpAddrs: [String], resolveMdnsCandidates: Bool, signalingTimeoutMs: Double,
-    peerConnectTimeoutMs: Double, caCertPem: String?,
+    peerConnectTimeoutMs: Double, caCertPem: String?, authToken: String?,
     resolve: @escaping RCTPromiseResolveBlock, reject: @escaping RCTPromiseRejectBlock
   ) {
     settle(resolve, reject) { [self] in
@@ -66,7 +66,8 @@ public final class PeerChatImpl: NSObject {
         resolveMdnsCandidates: resolveMdnsCandidates,
         signalingTimeoutMs: UInt64(signalingTimeoutMs),
         peerConnectTimeoutMs: UInt64(peerConnectTimeoutMs),
-        caCertPem: caCertPem)
+        caCertPem: caCertPem,
+        authToken: authToken)
       let emit = self.emit
       let handle = try EngineHandle(config: config) { event, body in
         var tagged = body

@@ -44,6 +44,8 @@ export type NativeEngineConfig = {
   peerConnectTimeoutMs: number;
   /** Extra CA certificate(s), PEM text, trusted for a `wss://` URL; absent = web roots only. */
   caCertPem?: string;
+  /** Bearer token for servers run with `--auth-secret`; absent = none. */
+  authToken?: string;
 };
 
 /** A peer in a room. */

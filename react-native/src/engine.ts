@@ -287,6 +287,7 @@ export async function createEngine(config: PeerChatConfig): Promise<PeerChatEngi
       signalingTimeoutMs: config.signalingTimeoutMs ?? DEFAULT_SIGNALING_TIMEOUT_MS,
       peerConnectTimeoutMs: config.peerConnectTimeoutMs ?? DEFAULT_PEER_CONNECT_TIMEOUT_MS,
       ...(config.caCertPem !== undefined ? { caCertPem: config.caCertPem } : {}),
+      ...(config.authToken !== undefined ? { authToken: config.authToken } : {}),
     });
   } catch (e) {
     engine.markDead();

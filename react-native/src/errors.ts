@@ -47,6 +47,7 @@ export const SERVER_ERROR_CODES = [
   'relay_not_allowed',
   'invalid_target',
   'target_busy',
+  'unauthorized',
   'internal',
 ] as const;
 

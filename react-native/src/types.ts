@@ -37,6 +37,11 @@ export interface PeerChatConfig {
    * refused with `invalid_config`. Default: none.
    */
   caCertPem?: string;
+  /**
+   * Bearer token (a JSON Web Token minted by your backend, whose `sub` is the user's login) for
+   * signaling servers run with `--auth-secret`. Default: none.
+   */
+  authToken?: string;
 }
 
 /** The engine's default signaling timeout (ms), as `EngineConfig::new`. */

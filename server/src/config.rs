@@ -114,6 +114,10 @@ pub struct ServerConfig {
     /// minus [`FD_RESERVE`]. Past it, upgrades are answered `503 Service Unavailable` while
     /// `/health` keeps answering. Must be >= 1.
     pub max_clients: usize,
+    /// Shared secret for HS256 JSON Web Tokens: when set, every WebSocket must present a valid
+    /// token and may claim only the login in its `sub` (see `auth.rs`). `None` (default): no
+    /// authentication. Never logged.
+    pub auth_secret: Option<String>,
     /// A write to a client blocked this long closes it (1008); default
     /// [`WRITE_STALL_TIMEOUT_MS`] ms. Must be non-zero.
     pub write_stall_timeout: Duration,
@@ -135,6 +139,7 @@ impl Default for ServerConfig {
             upgrade_timeout: Duration::from_millis(UPGRADE_TIMEOUT_MS),
             max_connections_per_ip: MAX_CONNECTIONS_PER_IP,
             max_clients: MAX_CLIENTS,
+            auth_secret: None,
         }
     }
 }
@@ -192,6 +197,12 @@ impl ServerConfig {
         self
     }
 
+    /// Requires HS256 tokens signed with `secret` (see [`Self::auth_secret`]).
+    pub fn with_auth_secret(mut self, secret: impl Into<String>) -> Self {
+        self.auth_secret = Some(secret.into());
+        self
+    }
+
     /// Sets the time from TCP accept to completed WebSocket upgrade.
     pub fn with_upgrade_timeout(mut self, timeout: Duration) -> Self {
         self.upgrade_timeout = timeout;
@@ -238,6 +249,11 @@ impl ServerConfig {
             return Err(ServerError::InvalidConfig(
                 "upgrade timeout, connections per IP and max clients must be greater than zero"
                     .into(),
+            ));
+        }
+        if self.auth_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(ServerError::InvalidConfig(
+                "auth secret must be at least 32 bytes (HS256 key)".into(),
             ));
         }
         if self.write_stall_timeout.is_zero() {

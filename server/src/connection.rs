@@ -97,7 +97,14 @@ impl Drop for ActiveGuard {
 
 /// Serves one upgraded WebSocket until it closes, then removes the peer from every room,
 /// login and link (room members and login partners get `peer_left` `disconnected`).
-pub async fn run(mut socket: WebSocket, shared: Arc<Shared>, remote: SocketAddr) {
+///
+/// `granted_login`: with authentication on, the login the client's token grants.
+pub async fn run(
+    mut socket: WebSocket,
+    shared: Arc<Shared>,
+    remote: SocketAddr,
+    granted_login: Option<String>,
+) {
     let _active = ActiveGuard::new(shared.clone());
     let config = shared.config.clone();
     let peer_id = new_peer_id();
@@ -134,6 +141,7 @@ pub async fn run(mut socket: WebSocket, shared: Arc<Shared>, remote: SocketAddr)
             tx,
             kill: kill.clone(),
             ip: remote.ip(),
+            granted_login,
         },
     );
     info!(peer = %peer_id, %remote, "client connected");

@@ -7,13 +7,14 @@ use axum::Json;
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use peerchat_core::protocol::{MAX_FRAME_BYTES, PROTOCOL_VERSION};
 use serde::Serialize;
 use tracing::warn;
 
+use crate::auth::bearer;
 use crate::config::{FRAME_HARD_LIMIT_BYTES, READ_BUFFER_BYTES, WRITE_BUFFER_BYTES};
 use crate::connection;
 use crate::hub::Shared;
@@ -83,7 +84,17 @@ async fn ws_upgrade(
     ws: WebSocketUpgrade,
     State(shared): State<Arc<Shared>>,
     ConnectInfo(info): ConnectInfo<ConnInfo>,
+    headers: HeaderMap,
+    uri: Uri,
 ) -> Response {
+    let granted_login = match &shared.auth {
+        None => None,
+        Some(auth) => match bearer(&headers, &uri).map(|t| auth.verify(&t)) {
+            Some(Ok(login)) => Some(login),
+            Some(Err(why)) => return unauthorized(&format!("invalid token: {why}")),
+            None => return unauthorized("this server requires a bearer token"),
+        },
+    };
     // At the client cap, refuse the upgrade; plain HTTP (`/health`) is still served.
     let Some(slot) = shared.client_slots.try_take() else {
         if let Some(suppressed) = FULL_LOG.allow() {
@@ -111,7 +122,17 @@ async fn ws_upgrade(
             info.mark_upgraded();
             async move {
                 let _slot = slot;
-                connection::run(socket, shared, remote).await;
+                connection::run(socket, shared, remote, granted_login).await;
             }
         })
+}
+
+/// `401 Unauthorized` with `WWW-Authenticate: Bearer` (RFC 6750 §3).
+fn unauthorized(why: &str) -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer error=\"invalid_token\"")],
+        format!("{why}\n"),
+    )
+        .into_response()
 }

@@ -31,6 +31,8 @@ pub struct PeerSlot {
     pub kill: Arc<Notify>,
     /// The client's IP address (for the per-IP room-code guessing limit).
     pub ip: std::net::IpAddr,
+    /// With authentication on: the login the connection's token grants (its `sub`).
+    pub granted_login: Option<String>,
 }
 
 /// A message for one peer.
@@ -216,6 +218,15 @@ impl Hub {
                     Ok(l) => l,
                     Err(e) => return me(error(ErrorCode::InvalidName, e.to_string(), kind)),
                 };
+                if let Some(granted) = self.peers.get(peer).and_then(|s| s.granted_login.as_ref())
+                    && crate::names::login_key(granted) != crate::names::login_key(&login)
+                {
+                    return me(error(
+                        ErrorCode::Unauthorized,
+                        format!("your token grants the login \"{granted}\" only"),
+                        kind,
+                    ));
+                }
                 match self.logins.claim(peer, &login) {
                     Ok(()) => me(ServerMessage::LoggedIn { login }),
                     Err(LoginError::Taken) => me(error(
@@ -475,12 +486,15 @@ pub struct Shared {
     pub active: watch::Sender<usize>,
     /// The cap on WebSocket clients (`ServerConfig::max_clients`).
     pub client_slots: crate::limits::clients::ClientSlots,
+    /// The token verifier, when authentication is on.
+    pub auth: Option<crate::auth::Auth>,
 }
 
 impl Shared {
     /// Fresh state for `config`.
     pub fn new(config: ServerConfig) -> Self {
         let client_slots = crate::limits::clients::ClientSlots::new(config.max_clients);
+        let auth = config.auth_secret.as_deref().map(crate::auth::Auth::new);
         Self {
             hub: Mutex::new(Hub::new(config.room_capacity)),
             config,
@@ -488,6 +502,7 @@ impl Shared {
             shutdown: watch::Sender::new(false),
             active: watch::Sender::new(0),
             client_slots,
+            auth,
         }
     }
 
@@ -533,6 +548,7 @@ mod tests {
                 tx,
                 kill: Arc::new(Notify::new()),
                 ip: std::net::Ipv4Addr::LOCALHOST.into(),
+                granted_login: None,
             },
             rx,
         )

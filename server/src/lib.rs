@@ -26,6 +26,7 @@
 //! `connection` (one task per socket), `http` (router), `parse` (frame → message),
 //! `ratelimit` (token bucket).
 
+mod auth;
 pub mod config;
 mod connection;
 mod error;

@@ -105,6 +105,8 @@ export function describeServerError(error, context = {}) {
       return 'You are not in a room.';
     case 'rate_limited':
       return 'Too many requests at once; please wait a moment and try again.';
+    case 'unauthorized':
+      return 'Your sign-in does not allow that name.';
     case 'target_busy':
       return 'That person is receiving too much right now; please try again in a moment.';
     case 'relay_not_allowed':

@@ -167,6 +167,7 @@ impl Actor {
             self.config.signaling_url.clone(),
             Duration::from_millis(self.config.signaling_timeout_ms),
             self.config.ca_cert_pem.clone(),
+            self.config.auth_token.clone(),
             move |event| {
                 let _ = tx.send(Input::Signaling(event));
             },

@@ -1661,6 +1661,11 @@ public struct EngineConfig: Equatable, Hashable {
      * `CERTIFICATE` makes the constructor throw `InvalidConfig`. Default: `null`/`nil`.
      */
     public let caCertPem: String?
+    /**
+     * Bearer token (a JSON Web Token minted by the app's backend) for servers that require
+     * one (`--auth-secret`); sent as `Authorization: Bearer <token>`. Default: `null`/`nil`.
+     */
+    public let authToken: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1702,7 +1707,11 @@ public struct EngineConfig: Equatable, Hashable {
          * public web roots (the `webpki-roots` crate): for private deployments and tests whose
          * server certificate comes from their own CA. A value without a parsable PEM
          * `CERTIFICATE` makes the constructor throw `InvalidConfig`. Default: `null`/`nil`.
-         */caCertPem: String? = nil) {
+         */caCertPem: String? = nil, 
+        /**
+         * Bearer token (a JSON Web Token minted by the app's backend) for servers that require
+         * one (`--auth-secret`); sent as `Authorization: Bearer <token>`. Default: `null`/`nil`.
+         */authToken: String? = nil) {
         self.signalingUrl = signalingUrl
         self.displayName = displayName
         self.iceServers = iceServers
@@ -1712,6 +1721,7 @@ public struct EngineConfig: Equatable, Hashable {
         self.signalingTimeoutMs = signalingTimeoutMs
         self.peerConnectTimeoutMs = peerConnectTimeoutMs
         self.caCertPem = caCertPem
+        self.authToken = authToken
     }
 
     
@@ -1738,7 +1748,8 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
                 resolveMdnsCandidates: FfiConverterBool.read(from: &buf), 
                 signalingTimeoutMs: FfiConverterUInt64.read(from: &buf), 
                 peerConnectTimeoutMs: FfiConverterUInt64.read(from: &buf), 
-                caCertPem: FfiConverterOptionString.read(from: &buf)
+                caCertPem: FfiConverterOptionString.read(from: &buf), 
+                authToken: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1752,6 +1763,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.signalingTimeoutMs, into: &buf)
         FfiConverterUInt64.write(value.peerConnectTimeoutMs, into: &buf)
         FfiConverterOptionString.write(value.caCertPem, into: &buf)
+        FfiConverterOptionString.write(value.authToken, into: &buf)
     }
 }
 

@@ -2702,6 +2702,12 @@ data class EngineConfig (
      * `CERTIFICATE` makes the constructor throw `InvalidConfig`. Default: `null`/`nil`.
      */
     val `caCertPem`: kotlin.String? = null 
+    , 
+    /**
+     * Bearer token (a JSON Web Token minted by the app's backend) for servers that require
+     * one (`--auth-secret`); sent as `Authorization: Bearer <token>`. Default: `null`/`nil`.
+     */
+    val `authToken`: kotlin.String? = null 
     
 ){
     
@@ -2727,6 +2733,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -2739,7 +2746,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterBoolean.allocationSize(value.`resolveMdnsCandidates`) +
             FfiConverterULong.allocationSize(value.`signalingTimeoutMs`) +
             FfiConverterULong.allocationSize(value.`peerConnectTimeoutMs`) +
-            FfiConverterOptionalString.allocationSize(value.`caCertPem`)
+            FfiConverterOptionalString.allocationSize(value.`caCertPem`) +
+            FfiConverterOptionalString.allocationSize(value.`authToken`)
     )
 
     override fun write(value: EngineConfig, buf: ByteBuffer) {
@@ -2752,6 +2760,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterULong.write(value.`signalingTimeoutMs`, buf)
             FfiConverterULong.write(value.`peerConnectTimeoutMs`, buf)
             FfiConverterOptionalString.write(value.`caCertPem`, buf)
+            FfiConverterOptionalString.write(value.`authToken`, buf)
     }
 }
 

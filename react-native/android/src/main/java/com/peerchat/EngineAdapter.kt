@@ -36,6 +36,8 @@ data class EngineConfigData(
   val resolveMdnsCandidates: Boolean = true,
   /** Extra CA certificate(s), PEM text, trusted for a `wss://` URL; null = web roots only. */
   val caCertPem: String? = null,
+  /** Bearer token for servers run with `--auth-secret`; null = none. */
+  val authToken: String? = null,
 )
 
 data class PeerData(val peerId: String, val name: String)
@@ -171,6 +173,7 @@ private fun EngineConfigData.toFfi(): FfiEngineConfig {
     signalingTimeoutMs = signalingTimeoutMs.toULong(),
     peerConnectTimeoutMs = peerConnectTimeoutMs.toULong(),
     caCertPem = caCertPem,
+    authToken = authToken,
   )
 }
 

@@ -163,6 +163,7 @@ class PeerChatModule(reactContext: ReactApplicationContext) : NativePeerChatSpec
         signalingTimeoutMs = millis("signalingTimeoutMs"),
         peerConnectTimeoutMs = millis("peerConnectTimeoutMs"),
         caCertPem = if (map.hasKey("caCertPem") && !map.isNull("caCertPem")) map.getString("caCertPem") else null,
+        authToken = if (map.hasKey("authToken") && !map.isNull("authToken")) map.getString("authToken") else null,
       )
     }
 
