@@ -43,6 +43,26 @@ pub struct ServeArgs {
     /// `sub` is the only login its connection may claim.
     #[arg(long, env = "PEERCHAT_AUTH_SECRET", hide_env_values = true)]
     auth_secret: Option<String>,
+    /// Shared secret of a coturn run with `use-auth-secret` / `static-auth-secret`: `welcome`
+    /// then carries time-limited TURN credentials (needs --turn-url).
+    #[arg(
+        long,
+        env = "PEERCHAT_TURN_SECRET",
+        hide_env_values = true,
+        requires = "turn_urls"
+    )]
+    turn_secret: Option<String>,
+    /// TURN URL handed out with the credentials (repeatable; env: comma-separated).
+    #[arg(
+        long = "turn-url",
+        env = "PEERCHAT_TURN_URLS",
+        value_delimiter = ',',
+        requires = "turn_secret"
+    )]
+    turn_urls: Vec<String>,
+    /// Lifetime of the TURN credentials, seconds.
+    #[arg(long, env = "PEERCHAT_TURN_TTL", default_value_t = peerchat_server::config::TURN_TTL_SECS)]
+    turn_ttl: u64,
 }
 
 /// Binds, prints `listening on ws://ADDR/ws` (the line scripts wait for), serves until SIGINT
@@ -53,6 +73,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         .with_bind(SocketAddr::new(args.bind, args.port))
         .with_room_capacity(args.room_capacity)
         .with_connection_caps(args.max_connections_per_ip, args.max_clients);
+    if let Some(secret) = args.turn_secret {
+        config = config.with_turn(secret, args.turn_urls);
+    }
+    config.turn_ttl = std::time::Duration::from_secs(args.turn_ttl);
     if let Some(secret) = args.auth_secret {
         config = config.with_auth_secret(secret);
     }

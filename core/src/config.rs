@@ -133,6 +133,25 @@ impl EngineConfig {
         self
     }
 
+    /// Adds the TURN servers a signaling server handed out in `welcome` (time-limited
+    /// credentials, see `docs/protocol.md` "TURN credentials"): an entry of `ice_servers` with
+    /// the same URLs gets the new credentials (so an app may list its TURN URL without
+    /// credentials, e.g. to use [`IceTransportPolicy::Relay`]); others are appended. Peers
+    /// created afterwards use them.
+    pub(crate) fn adopt_server_turn(&mut self, servers: Vec<crate::protocol::TurnServer>) {
+        for s in servers {
+            let entry = IceServer {
+                urls: s.urls,
+                username: Some(s.username),
+                credential: Some(s.credential),
+            };
+            match self.ice_servers.iter_mut().find(|e| e.urls == entry.urls) {
+                Some(existing) => *existing = entry,
+                None => self.ice_servers.push(entry),
+            }
+        }
+    }
+
     /// Checks the configuration. Errors with [`EngineError::InvalidConfig`] when the URL is not
     /// `ws://` or `wss://`, an ICE address does not parse as `ip:port`, an ICE server has no URL
     /// or a URL that is not `stun:`, `stuns:`, `turn:` or `turns:`, the ICE transport policy is

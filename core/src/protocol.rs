@@ -184,6 +184,11 @@ pub enum ServerMessage {
         server_version: String,
         /// Limits in force on this server.
         limits: Limits,
+        /// TURN servers with time-limited credentials for this connection (the TURN REST API
+        /// scheme coturn's `use-auth-secret` implements), when the server is configured with a
+        /// TURN secret; absent otherwise. Clients add them to their ICE servers.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        ice_servers: Vec<TurnServer>,
     },
     /// Answer to `create_room`: the room exists and the sender is its only member.
     RoomCreated {
@@ -270,6 +275,20 @@ pub enum ServerMessage {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         request: Option<String>,
     },
+}
+
+/// A TURN server with time-limited credentials, in [`ServerMessage::Welcome`]
+/// (draft-uberti-behave-turn-rest-00, as coturn's `use-auth-secret` implements it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TurnServer {
+    /// `turn:`/`turns:` URLs (RFC 7065).
+    pub urls: Vec<String>,
+    /// `<expiry unix seconds>:<peer id>`.
+    pub username: String,
+    /// base64(HMAC-SHA1(secret, username)).
+    pub credential: String,
+    /// Seconds the credentials stay valid from when `welcome` was sent.
+    pub ttl_seconds: u64,
 }
 
 /// Limits a server announces in [`ServerMessage::Welcome`].

@@ -190,3 +190,88 @@ async fn wrong_turn_credentials_never_connect_and_the_peer_fails() {
         "no peer is connected, so nothing can be sent"
     );
 }
+
+/// An engine whose app configuration names the TURN URL with no credentials and the `relay`
+/// policy: only the signaling server's `welcome` can make it work.
+fn relay_client_without_credentials(
+    signaling_url: &str,
+    name: &str,
+    turn: &Coturn,
+    timeout_ms: u64,
+) -> Client {
+    let mut config = EngineConfig::new(signaling_url, name).loopback_only();
+    config.ice_servers = vec![IceServer {
+        urls: vec![turn.url()],
+        username: None,
+        credential: None,
+    }];
+    config.ice_transport_policy = IceTransportPolicy::Relay;
+    config.peer_connect_timeout_ms = timeout_ms;
+    let (listener, events) = ChannelListener::new();
+    let engine = Engine::new(config, listener).expect("engine starts");
+    Client { engine, events }
+}
+
+const REST_SECRET: &str = "turn-rest-shared-secret";
+
+#[tokio::test]
+async fn welcome_turn_credentials_relay_through_coturn_with_use_auth_secret() {
+    let turn = Coturn::start_with_secret(REST_SECRET).await;
+    let server = common::server_with(|c| {
+        c.turn_secret = Some(REST_SECRET.to_string());
+        c.turn_urls = vec![turn.url()];
+    })
+    .await;
+    let timeout = EngineConfig::new("ws://x/ws", "x").peer_connect_timeout_ms;
+    let mut alice = relay_client_without_credentials(&server.ws_url(), "Alice", &turn, timeout);
+    let mut bob = relay_client_without_credentials(&server.ws_url(), "Bob", &turn, timeout);
+    let room = alice.engine.create_room().await.expect("create room");
+    bob.engine.join_room(&room.code).await.expect("join room");
+    bob.wait_connected().await;
+    alice.wait_connected().await;
+    let id = alice
+        .engine
+        .send_message("relayed with REST credentials")
+        .unwrap();
+    let got = bob.next_message().await;
+    assert_eq!(
+        (got.id.as_str(), got.text.as_str()),
+        (id.as_str(), "relayed with REST credentials")
+    );
+    // coturn checked the HMAC of both usernames (`<expiry>:<peer id>`) and allocated for each.
+    let log = turn.log();
+    for peer in [
+        alice.engine.peer_id().unwrap(),
+        bob.engine.peer_id().unwrap(),
+    ] {
+        assert!(
+            log.lines().any(|l| l.contains(&format!(
+                ":{peer}>: incoming packet ALLOCATE processed, success"
+            ))),
+            "no successful ALLOCATE for {peer} in the coturn log:\n{log}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn credentials_signed_with_another_secret_are_refused_by_coturn() {
+    let turn = Coturn::start_with_secret(REST_SECRET).await;
+    let server = common::server_with(|c| {
+        c.turn_secret = Some("not-the-turn-servers-secret".to_string());
+        c.turn_urls = vec![turn.url()];
+    })
+    .await;
+    let mut alice = relay_client_without_credentials(
+        &server.ws_url(),
+        "Alice",
+        &turn,
+        SHORT_CONNECT_TIMEOUT_MS,
+    );
+    let mut bob =
+        relay_client_without_credentials(&server.ws_url(), "Bob", &turn, SHORT_CONNECT_TIMEOUT_MS);
+    let room = alice.engine.create_room().await.expect("create room");
+    bob.engine.join_room(&room.code).await.expect("join room");
+    let states = states_until(&mut bob, PeerState::Failed).await;
+    assert!(!states.contains(&PeerState::Connected), "{states:?}");
+    let _ = &mut alice;
+}

@@ -69,6 +69,10 @@ pub const PING_FRAMES_PER_SEC: u32 = 5;
 /// Ping control frames a client may send at once.
 pub const PING_FRAMES_BURST: u32 = 20;
 
+/// Lifetime (s) of the TURN credentials in `welcome`: long enough for a long chat (ICE restarts
+/// re-allocate with the same credentials), short enough that leaked ones soon expire.
+pub const TURN_TTL_SECS: u64 = 6 * 3600;
+
 /// How long (ms) the server waits for a client to answer its close frame before dropping the
 /// TCP connection.
 pub const CLOSE_TIMEOUT_MS: u64 = 1_000;
@@ -118,6 +122,14 @@ pub struct ServerConfig {
     /// token and may claim only the login in its `sub` (see `auth.rs`). `None` (default): no
     /// authentication. Never logged.
     pub auth_secret: Option<String>,
+    /// Shared secret of a TURN server run with coturn's `use-auth-secret` /
+    /// `static-auth-secret`: with [`Self::turn_urls`], every `welcome` carries time-limited
+    /// TURN credentials. `None` (default): none. Never logged.
+    pub turn_secret: Option<String>,
+    /// `turn:`/`turns:` URLs of that TURN server.
+    pub turn_urls: Vec<String>,
+    /// Lifetime of the TURN credentials; default [`TURN_TTL_SECS`] s.
+    pub turn_ttl: Duration,
     /// A write to a client blocked this long closes it (1008); default
     /// [`WRITE_STALL_TIMEOUT_MS`] ms. Must be non-zero.
     pub write_stall_timeout: Duration,
@@ -140,6 +152,9 @@ impl Default for ServerConfig {
             max_connections_per_ip: MAX_CONNECTIONS_PER_IP,
             max_clients: MAX_CLIENTS,
             auth_secret: None,
+            turn_secret: None,
+            turn_urls: Vec::new(),
+            turn_ttl: Duration::from_secs(TURN_TTL_SECS),
         }
     }
 }
@@ -203,6 +218,13 @@ impl ServerConfig {
         self
     }
 
+    /// Hands out TURN credentials for `urls`, signed with `secret` (see [`Self::turn_secret`]).
+    pub fn with_turn(mut self, secret: impl Into<String>, urls: Vec<String>) -> Self {
+        self.turn_secret = Some(secret.into());
+        self.turn_urls = urls;
+        self
+    }
+
     /// Sets the time from TCP accept to completed WebSocket upgrade.
     pub fn with_upgrade_timeout(mut self, timeout: Duration) -> Self {
         self.upgrade_timeout = timeout;
@@ -255,6 +277,20 @@ impl ServerConfig {
             return Err(ServerError::InvalidConfig(
                 "auth secret must be at least 32 bytes (HS256 key)".into(),
             ));
+        }
+        if self.turn_secret.is_some() != !self.turn_urls.is_empty() {
+            return Err(ServerError::InvalidConfig(
+                "TURN credentials need both a TURN secret and at least one TURN URL".into(),
+            ));
+        }
+        if let Some(url) = self
+            .turn_urls
+            .iter()
+            .find(|u| !(u.starts_with("turn:") || u.starts_with("turns:")))
+        {
+            return Err(ServerError::InvalidConfig(format!(
+                "TURN URL {url:?} is not turn: or turns:"
+            )));
         }
         if self.write_stall_timeout.is_zero() {
             return Err(ServerError::InvalidConfig(

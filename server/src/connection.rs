@@ -122,6 +122,7 @@ pub async fn run(
             ping_interval_ms: millis(config.ping_interval),
             idle_timeout_ms: millis(config.idle_timeout),
         },
+        ice_servers: crate::turn_credentials::for_peer(&config, &peer_id),
     };
     // The welcome goes first: nobody can address this peer before knowing its id.
     match serde_json::to_string(&welcome) {

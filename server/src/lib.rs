@@ -42,6 +42,7 @@ mod relay;
 mod relay_limits;
 mod rooms;
 mod tls;
+mod turn_credentials;
 pub mod web;
 
 use std::future::Future;

@@ -34,7 +34,12 @@ impl Actor {
 
     pub(super) async fn on_server_message(&mut self, message: ServerMessage) {
         match message {
-            ServerMessage::Welcome { peer_id, .. } => {
+            ServerMessage::Welcome {
+                peer_id,
+                ice_servers,
+                ..
+            } => {
+                self.config.adopt_server_turn(ice_servers);
                 self.shared.lock().expect("shared state lock").peer_id = Some(peer_id);
                 self.welcomed = true;
                 self.events

@@ -36,6 +36,25 @@ impl Coturn {
     /// `scripts/test.d/20-turn.sh` installs it), if it exits, or if it is not ready within
     /// [`READY_TIMEOUT`].
     pub async fn start(user: &str, password: &str) -> Coturn {
+        Self::start_with(vec![
+            "--lt-cred-mech".to_string(),
+            format!("--user={user}:{password}"),
+        ])
+        .await
+    }
+
+    /// Starts `turnserver` with the TURN REST API scheme (`--use-auth-secret
+    /// --static-auth-secret=SECRET`): it accepts the time-limited credentials a signaling server
+    /// derives from the same secret. Otherwise as [`Coturn::start`].
+    pub async fn start_with_secret(secret: &str) -> Coturn {
+        Self::start_with(vec![
+            "--use-auth-secret".to_string(),
+            format!("--static-auth-secret={secret}"),
+        ])
+        .await
+    }
+
+    async fn start_with(credentials: Vec<String>) -> Coturn {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!(
             "coturn-{}-{}",
             std::process::id(),
@@ -46,13 +65,12 @@ impl Coturn {
         let port = free_udp_port();
         let path = |name: &str| dir.join(name).display().to_string();
         let spawned = Command::new("turnserver")
+            .args(credentials)
             .args([
                 "-n".to_string(), // no configuration file
                 "--listening-ip=127.0.0.1".to_string(),
                 "--relay-ip=127.0.0.1".to_string(),
                 format!("--listening-port={port}"),
-                "--lt-cred-mech".to_string(),
-                format!("--user={user}:{password}"),
                 format!("--realm={REALM}"),
                 // UDP only: no TCP, TLS or DTLS listeners, no TCP relays, no telnet CLI, no
                 // NAT-behaviour discovery (it would want a second address).
