@@ -26,8 +26,24 @@ const DEFAULT_SERVER_URL: &str = "ws://127.0.0.1:7777/ws";
     about = "Peer-to-peer chat over WebRTC data channels"
 )]
 struct Cli {
+    /// Log line format on stderr: `text`, or `json` (one JSON object per line, for log
+    /// collectors). The filter comes from PEERCHAT_LOG.
+    #[arg(
+        long,
+        global = true,
+        env = "PEERCHAT_LOG_FORMAT",
+        value_name = "text|json",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -59,14 +75,17 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
+    let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PEERCHAT_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER)),
         )
-        .with_writer(std::io::stderr)
-        .init();
-    let cli = Cli::parse();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,6 +1,6 @@
 //! `peerchat serve` shuts down gracefully on SIGTERM (what `kill`, systemd and container
 //! runtimes send), exactly as on SIGINT: every client gets close code 1001 and the process
-//! exits 0.
+//! exits 0. Also: every `serve` flag has an environment variable, and JSON logs.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -89,4 +89,57 @@ async fn sigterm_closes_clients_with_1001_and_exits_zero() {
 #[tokio::test]
 async fn sigint_closes_clients_with_1001_and_exits_zero() {
     graceful_on("INT").await;
+}
+
+#[test]
+fn every_serve_flag_has_an_environment_variable_and_json_logs_work() {
+    // --help lists the variable of each flag ([env: NAME=]).
+    let out = Command::new(env!("CARGO_BIN_EXE_peerchat"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--bind",
+        "--port",
+        "--room-capacity",
+        "--tls-cert",
+        "--tls-key",
+        "--max-connections-per-ip",
+        "--max-clients",
+        "--auth-secret",
+        "--turn-secret",
+        "--turn-url",
+        "--turn-ttl",
+        "--log-format",
+    ] {
+        let line = help
+            .lines()
+            .skip_while(|l| !l.trim_start().starts_with(flag))
+            .take(4)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            line.contains("[env: "),
+            "{flag} has no environment variable:\n{help}"
+        );
+    }
+    // JSON logs, asked for by environment: the server's start-up line (info level) is one
+    // JSON object.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_peerchat"))
+        .args(["serve", "--port", "0"])
+        .env("PEERCHAT_LOG_FORMAT", "json")
+        .env("PEERCHAT_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let v: serde_json::Value = serde_json::from_str(first.trim()).expect("a JSON log line");
+    assert_eq!(v["level"], "INFO", "{v}");
 }

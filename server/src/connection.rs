@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
 use peerchat_core::protocol::{
-    ErrorCode, Limits, MAX_FRAME_BYTES, MAX_NAME_CHARS, PROTOCOL_VERSION, ServerMessage,
+    ClientMessage, ErrorCode, Limits, MAX_FRAME_BYTES, MAX_NAME_CHARS, PROTOCOL_VERSION,
+    ServerMessage,
 };
 use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
@@ -150,6 +151,12 @@ pub async fn run(
     let end = serve(&mut socket, &shared, &peer_id, &mut rx, &kill).await;
     // Tell the others first, then spend up to CLOSE_TIMEOUT_MS closing this socket.
     shared.unregister(&peer_id);
+    match end {
+        End::SlowReader => shared.metrics.limit_hit("slow_reader"),
+        End::PingFlood => shared.metrics.limit_hit("ping_flood"),
+        End::TooBig => shared.metrics.limit_hit("too_big"),
+        _ => {}
+    }
     info!(peer = %peer_id, %remote, reason = ?end, "client disconnected");
     finish(&mut socket, end).await;
 }
@@ -274,7 +281,19 @@ fn on_text(shared: &Shared, peer_id: &str, bucket: &mut TokenBucket, text: &str)
         return;
     }
     match parse(text) {
-        Ok(msg) => shared.handle(peer_id, msg),
+        Ok(msg) => {
+            let relay = matches!(
+                msg,
+                ClientMessage::Offer { .. }
+                    | ClientMessage::Answer { .. }
+                    | ClientMessage::IceCandidate { .. }
+            );
+            let started = std::time::Instant::now();
+            shared.handle(peer_id, msg);
+            if relay {
+                shared.metrics.relay_time(started.elapsed().as_secs_f64());
+            }
+        }
         Err(r) => shared.refuse(peer_id, r),
     }
 }

@@ -54,7 +54,8 @@ const _: () = assert!(FRAME_HARD_LIMIT_BYTES > MAX_FRAME_BYTES);
 pub fn router(shared: Arc<Shared>) -> Router {
     let router = Router::new()
         .route(WS_PATH, get(ws_upgrade))
-        .route(HEALTH_PATH, get(health));
+        .route(HEALTH_PATH, get(health))
+        .route(crate::metrics::METRICS_PATH, get(crate::metrics::handler));
     // ---------------------------------------------------------------------------------------
     // WEB CLIENT: the static single-page web client is merged here by the `web` module, e.g.
     //     let router = router.merge(crate::web::routes());
@@ -97,6 +98,7 @@ async fn ws_upgrade(
     };
     // At the client cap, refuse the upgrade; plain HTTP (`/health`) is still served.
     let Some(slot) = shared.client_slots.try_take() else {
+        shared.metrics.limit_hit("client_cap");
         if let Some(suppressed) = FULL_LOG.allow() {
             warn!(suppressed, "WebSocket refused: client cap reached");
         }
@@ -120,6 +122,7 @@ async fn ws_upgrade(
         .on_failed_upgrade(|e| warn!(error = %e, "WebSocket upgrade failed"))
         .on_upgrade(move |socket| {
             info.mark_upgraded();
+            shared.metrics.accepted();
             async move {
                 let _slot = slot;
                 connection::run(socket, shared, remote, granted_login).await;

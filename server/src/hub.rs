@@ -488,6 +488,8 @@ pub struct Shared {
     pub client_slots: crate::limits::clients::ClientSlots,
     /// The token verifier, when authentication is on.
     pub auth: Option<crate::auth::Auth>,
+    /// The server's metrics (`/metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Shared {
@@ -503,6 +505,7 @@ impl Shared {
             active: watch::Sender::new(0),
             client_slots,
             auth,
+            metrics: crate::metrics::Metrics::new(),
         }
     }
 
@@ -516,6 +519,9 @@ impl Shared {
     pub fn handle(&self, peer: &str, msg: ClientMessage) {
         let mut hub = self.hub();
         let out = hub.handle(peer, msg);
+        for (_, m) in &out {
+            self.metrics.outgoing(m);
+        }
         hub.dispatch(out);
     }
 
@@ -526,6 +532,7 @@ impl Shared {
             message: r.message,
             request: r.request,
         };
+        self.metrics.outgoing(&msg);
         self.hub().send_to(peer, &msg);
     }
 

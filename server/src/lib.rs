@@ -35,6 +35,7 @@ mod hub;
 mod limits;
 mod listener;
 mod logins;
+pub mod metrics;
 mod names;
 mod parse;
 mod ratelimit;
@@ -157,6 +158,7 @@ impl Server {
                 tls: tls.map(|t| t.0),
                 cap: limits::ip_cap::IpCap::new(shared.config.max_connections_per_ip, total),
                 upgrade_timeout: shared.config.upgrade_timeout,
+                metrics: shared.metrics.clone(),
             },
         )?;
         axum::serve(

@@ -152,6 +152,8 @@ pub struct ListenerSettings {
     pub cap: Arc<IpCap>,
     /// Time from TCP accept to completed WebSocket upgrade.
     pub upgrade_timeout: Duration,
+    /// Where cap hits are counted.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// An axum [`Listener`](axum::serve::Listener) over a TCP listener (see the module docs).
@@ -205,6 +207,10 @@ async fn accept_loop(
         let guard = match settings.cap.try_acquire(remote.ip()) {
             Ok(g) => g,
             Err(e) => {
+                settings.metrics.limit_hit(match e {
+                    CapError::PerIp => "per_ip_cap",
+                    CapError::Total => "total_cap",
+                });
                 if let Some(suppressed) = CAP_LOG.allow() {
                     let which = match e {
                         CapError::PerIp => "per-IP",
