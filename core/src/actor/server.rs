@@ -336,6 +336,10 @@ impl Actor {
             }
             ServerMessage::PeerJoined { peer: info, .. } => {
                 let newcomer = peer(info);
+                if self.key_of(&newcomer.peer_id).is_some() {
+                    // Announced on its data channel already: one of our peers.
+                    return;
+                }
                 if self.peers.values().any(|e| e.stale) {
                     // Perhaps one of our peers on a new session: wait for its data channel's
                     // announcement, or for its offer.
