@@ -12,7 +12,15 @@
 //! < NAME: TEXT                      a message from NAME
 //! > [ID] TEXT                       your message was accepted and queued to every peer
 //! ✓ delivered [ID] to NAME          NAME acknowledged message ID
-//! * peer left: NAME (left|disconnected)
+//! * peer left: NAME (left|disconnected|timeout)
+//! * peer interrupted: NAME          NAME's signaling connection dropped; the server keeps
+//!                                   its session for the grace period (chat goes on while the
+//!                                   data channel is open)
+//! * peer resumed: NAME              NAME is back on the signaling server, same session
+//! * signaling lost, reconnecting (attempt N, next try in MS ms)
+//!                                   our signaling connection dropped (or the first dial
+//!                                   failed); open chats go on meanwhile
+//! * signaling reconnected           our session is back (resumed, or rejoined the room)
 //! ! error: DESCRIPTION              something failed (the chat goes on when it can)
 //! ```
 
@@ -21,7 +29,7 @@ use std::collections::HashMap;
 use clap::Args;
 use peerchat_core::{
     ChannelListener, Engine, EngineConfig, EngineEvent, IceTransportPolicy, LeaveReason,
-    MessageStatus, PeerState,
+    MessageStatus, PeerState, SignalingState,
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -114,11 +122,14 @@ pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
             room
         }
     };
-    let mut names: HashMap<String, String> = room
-        .members
-        .into_iter()
-        .map(|p| (p.peer_id, p.name))
-        .collect();
+    let mut printer = Printer {
+        names: room
+            .members
+            .into_iter()
+            .map(|p| (p.peer_id, p.name))
+            .collect(),
+        reconnecting: false,
+    };
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     loop {
         tokio::select! {
@@ -137,7 +148,7 @@ pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
                     break;
                 }
             },
-            Some(event) = events.recv() => print_event(event, &mut names),
+            Some(event) = events.recv() => printer.print(event),
         }
     }
     if engine.room_code().is_some()
@@ -149,74 +160,109 @@ pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn name_of(names: &HashMap<String, String>, peer_id: &str) -> String {
-    let name = names.get(peer_id).map(String::as_str).unwrap_or(peer_id);
-    escape(name).into_owned()
+/// Prints engine events as the lines documented at the top of this file.
+struct Printer {
+    /// Display names by peer id.
+    names: HashMap<String, String>,
+    /// The signaling connection is being dialled again.
+    reconnecting: bool,
 }
 
-fn print_event(event: EngineEvent, names: &mut HashMap<String, String>) {
-    if let Some(line) = event_line(event, names) {
-        println!("{line}");
+impl Printer {
+    fn name_of(&self, peer_id: &str) -> String {
+        let name = self
+            .names
+            .get(peer_id)
+            .map(String::as_str)
+            .unwrap_or(peer_id);
+        escape(name).into_owned()
     }
-}
 
-/// The line printed for `event`, if any. Everything a peer or the server chose (names,
-/// message text, error descriptions) goes through [`escape`], so each event is exactly one
-/// line and carries no terminal control sequence.
-fn event_line(event: EngineEvent, names: &mut HashMap<String, String>) -> Option<String> {
-    Some(match event {
-        EngineEvent::PeerJoined(peer) => {
-            let line = format!("* peer joined: {}", escape(&peer.name));
-            names.insert(peer.peer_id, peer.name);
-            line
+    fn print(&mut self, event: EngineEvent) {
+        if let Some(line) = self.line(event) {
+            println!("{line}");
         }
-        EngineEvent::PeerState { peer_id, state } => match state {
-            PeerState::Connected => format!("* chat ready with {}", name_of(names, &peer_id)),
-            PeerState::Failed => {
-                format!("! error: connection to {} failed", name_of(names, &peer_id))
+    }
+
+    /// The line printed for `event`, if any. Everything a peer or the server chose (names,
+    /// message text, error descriptions) goes through [`escape`], so each event is exactly
+    /// one line and carries no terminal control sequence.
+    fn line(&mut self, event: EngineEvent) -> Option<String> {
+        Some(match event {
+            EngineEvent::PeerJoined(peer) => {
+                let line = format!("* peer joined: {}", escape(&peer.name));
+                self.names.insert(peer.peer_id, peer.name);
+                line
             }
-            PeerState::Disconnected => {
-                format!("* connection to {} lost", name_of(names, &peer_id))
+            EngineEvent::PeerState { peer_id, state } => match state {
+                PeerState::Connected => format!("* chat ready with {}", self.name_of(&peer_id)),
+                PeerState::Failed => {
+                    format!("! error: connection to {} failed", self.name_of(&peer_id))
+                }
+                PeerState::Disconnected => {
+                    format!("* connection to {} lost", self.name_of(&peer_id))
+                }
+                PeerState::Connecting => return None,
+            },
+            EngineEvent::PeerLeft { peer_id, reason } => {
+                let why = match reason {
+                    LeaveReason::Left => "left",
+                    LeaveReason::Disconnected => "disconnected",
+                    LeaveReason::Timeout => "timeout",
+                };
+                format!("* peer left: {} ({why})", self.name_of(&peer_id))
             }
-            PeerState::Connecting => return None,
-        },
-        EngineEvent::PeerLeft { peer_id, reason } => {
-            let why = match reason {
-                LeaveReason::Left => "left",
-                LeaveReason::Disconnected => "disconnected",
-            };
-            format!("* peer left: {} ({why})", name_of(names, &peer_id))
-        }
-        EngineEvent::Message(message) => {
-            names.insert(message.peer_id.clone(), message.sender_name.clone());
-            format!(
-                "< {}: {}",
-                escape(&message.sender_name),
-                escape(&message.text)
-            )
-        }
-        EngineEvent::MessageStatus {
-            message_id,
-            peer_id,
-            status,
-        } => match status {
-            MessageStatus::Sent => return None,
-            MessageStatus::Delivered => format!(
-                "✓ delivered [{}] to {}",
-                escape(&message_id),
-                name_of(names, &peer_id)
-            ),
-            MessageStatus::Failed => format!(
-                "! error: message [{}] not delivered to {}",
-                escape(&message_id),
-                name_of(names, &peer_id)
-            ),
-        },
-        EngineEvent::Error(err) => format!("! error: {}", escape(&err.to_string())),
-        EngineEvent::SignalingState(_)
-        | EngineEvent::RoomCreated(_)
-        | EngineEvent::RoomJoined(_) => return None,
-    })
+            EngineEvent::PeerInterrupted(peer_id) => {
+                format!("* peer interrupted: {}", self.name_of(&peer_id))
+            }
+            EngineEvent::PeerResumed(peer_id) => {
+                format!("* peer resumed: {}", self.name_of(&peer_id))
+            }
+            EngineEvent::Message(message) => {
+                self.names
+                    .insert(message.peer_id.clone(), message.sender_name.clone());
+                format!(
+                    "< {}: {}",
+                    escape(&message.sender_name),
+                    escape(&message.text)
+                )
+            }
+            EngineEvent::MessageStatus {
+                message_id,
+                peer_id,
+                status,
+            } => match status {
+                MessageStatus::Sent => return None,
+                MessageStatus::Delivered => format!(
+                    "✓ delivered [{}] to {}",
+                    escape(&message_id),
+                    self.name_of(&peer_id)
+                ),
+                MessageStatus::Failed => format!(
+                    "! error: message [{}] not delivered to {}",
+                    escape(&message_id),
+                    self.name_of(&peer_id)
+                ),
+            },
+            EngineEvent::Error(err) => format!("! error: {}", escape(&err.to_string())),
+            EngineEvent::SignalingState(SignalingState::Reconnecting {
+                attempt,
+                next_retry_ms,
+            }) => {
+                self.reconnecting = true;
+                format!(
+                    "* signaling lost, reconnecting (attempt {attempt}, next try in {next_retry_ms} ms)"
+                )
+            }
+            EngineEvent::SignalingState(SignalingState::Connected) if self.reconnecting => {
+                self.reconnecting = false;
+                "* signaling reconnected".to_string()
+            }
+            EngineEvent::SignalingState(_)
+            | EngineEvent::RoomCreated(_)
+            | EngineEvent::RoomJoined(_) => return None,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -235,9 +281,16 @@ mod tests {
         })
     }
 
+    fn event_line(event: EngineEvent, names: &mut Printer) -> Option<String> {
+        names.line(event)
+    }
+
     #[test]
     fn a_peer_cannot_forge_event_lines_or_send_escapes() {
-        let mut names = HashMap::new();
+        let mut names = Printer {
+            names: HashMap::new(),
+            reconnecting: false,
+        };
         let line = event_line(
             message("Bob", "hi\n* peer left: Alice (left)\n! error: fake"),
             &mut names,

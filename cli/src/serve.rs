@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::Args;
 use peerchat_server::{Server, ServerConfig};
@@ -63,6 +64,16 @@ pub struct ServeArgs {
     /// Lifetime of the TURN credentials, seconds.
     #[arg(long, env = "PEERCHAT_TURN_TTL", default_value_t = peerchat_server::config::TURN_TTL_SECS)]
     turn_ttl: u64,
+    /// How long (ms) a client whose connection dropped can resume its session (its peer id,
+    /// room seat and login); its room mates see it interrupted meanwhile.
+    #[arg(long, env = "PEERCHAT_SESSION_GRACE_MS", default_value_t = peerchat_core::protocol::DEFAULT_SESSION_GRACE_MS)]
+    session_grace_ms: u64,
+    /// Interval (ms) between the WebSocket pings the server sends each client.
+    #[arg(long, env = "PEERCHAT_PING_INTERVAL_MS", default_value_t = peerchat_core::protocol::PING_INTERVAL_MS)]
+    ping_interval_ms: u64,
+    /// A client from which nothing arrived for this long (ms) is considered gone.
+    #[arg(long, env = "PEERCHAT_IDLE_TIMEOUT_MS", default_value_t = peerchat_core::protocol::IDLE_TIMEOUT_MS)]
+    idle_timeout_ms: u64,
 }
 
 /// Binds, prints `listening on ws://ADDR/ws` (the line scripts wait for), serves until SIGINT
@@ -72,11 +83,16 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let mut config = ServerConfig::default()
         .with_bind(SocketAddr::new(args.bind, args.port))
         .with_room_capacity(args.room_capacity)
-        .with_connection_caps(args.max_connections_per_ip, args.max_clients);
+        .with_connection_caps(args.max_connections_per_ip, args.max_clients)
+        .with_session_grace(Duration::from_millis(args.session_grace_ms))
+        .with_liveness(
+            Duration::from_millis(args.ping_interval_ms),
+            Duration::from_millis(args.idle_timeout_ms),
+        );
     if let Some(secret) = args.turn_secret {
         config = config.with_turn(secret, args.turn_urls);
     }
-    config.turn_ttl = std::time::Duration::from_secs(args.turn_ttl);
+    config.turn_ttl = Duration::from_secs(args.turn_ttl);
     if let Some(secret) = args.auth_secret {
         config = config.with_auth_secret(secret);
     }

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use peerchat_core::protocol::{
-    DEFAULT_ROOM_CAPACITY, IDLE_TIMEOUT_MS, MAX_ROOM_CAPACITY, PING_INTERVAL_MS, RATE_LIMIT_BURST,
-    RATE_LIMIT_PER_SEC,
+    DEFAULT_ROOM_CAPACITY, DEFAULT_SESSION_GRACE_MS, IDLE_TIMEOUT_MS, MAX_ROOM_CAPACITY,
+    PING_INTERVAL_MS, RATE_LIMIT_BURST, RATE_LIMIT_PER_SEC,
 };
 
 use crate::error::ServerError;
@@ -133,6 +133,10 @@ pub struct ServerConfig {
     /// A write to a client blocked this long closes it (1008); default
     /// [`WRITE_STALL_TIMEOUT_MS`] ms. Must be non-zero.
     pub write_stall_timeout: Duration,
+    /// How long an interrupted version 2 session can be resumed (`session_grace_ms` of the
+    /// protocol); default [`DEFAULT_SESSION_GRACE_MS`] ms. Zero ends sessions at once, as
+    /// version 1 does.
+    pub session_grace: Duration,
 }
 
 impl Default for ServerConfig {
@@ -155,6 +159,7 @@ impl Default for ServerConfig {
             turn_secret: None,
             turn_urls: Vec::new(),
             turn_ttl: Duration::from_secs(TURN_TTL_SECS),
+            session_grace: Duration::from_millis(DEFAULT_SESSION_GRACE_MS),
         }
     }
 }
@@ -182,6 +187,12 @@ impl ServerConfig {
     pub fn with_liveness(mut self, ping_interval: Duration, idle_timeout: Duration) -> Self {
         self.ping_interval = ping_interval;
         self.idle_timeout = idle_timeout;
+        self
+    }
+
+    /// Sets how long an interrupted session can be resumed.
+    pub fn with_session_grace(mut self, grace: Duration) -> Self {
+        self.session_grace = grace;
         self
     }
 

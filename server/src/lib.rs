@@ -42,6 +42,7 @@ mod ratelimit;
 mod relay;
 mod relay_limits;
 mod rooms;
+mod sessions;
 mod tls;
 mod turn_credentials;
 pub mod web;
