@@ -289,7 +289,7 @@ impl ServerConfig {
                 "auth secret must be at least 32 bytes (HS256 key)".into(),
             ));
         }
-        if self.turn_secret.is_some() != !self.turn_urls.is_empty() {
+        if self.turn_secret.is_some() == self.turn_urls.is_empty() {
             return Err(ServerError::InvalidConfig(
                 "TURN credentials need both a TURN secret and at least one TURN URL".into(),
             ));

@@ -487,7 +487,7 @@ impl Hub {
                     ));
                 }
                 if let Err(refusal) = self.admit(peer, &route.to, kind) {
-                    return me(refusal);
+                    return me(*refusal);
                 }
                 self.links.unlink(peer, &route.to);
                 vec![(
@@ -539,7 +539,7 @@ impl Hub {
             Err(e) => return vec![(peer.to_string(), relay_error(e, kind))],
         };
         if let Err(refusal) = self.admit(peer, &route.to, kind) {
-            return vec![(peer.to_string(), refusal)];
+            return vec![(peer.to_string(), *refusal)];
         }
         if !self.sessions.has_room(&route.to) {
             return vec![(
@@ -586,34 +586,35 @@ impl Hub {
     }
 
     /// Whether a relay from `peer` to `to` may go out now (see `relay_limits`): the pair and
-    /// target token buckets, then the target's queue share. Errors: the `error` to send back.
-    fn admit(&mut self, peer: &str, to: &str, kind: &str) -> Result<(), ServerMessage> {
+    /// target token buckets, then the target's queue share. Errors: the `error` to send back
+    /// (boxed: a `ServerMessage` is large).
+    fn admit(&mut self, peer: &str, to: &str, kind: &str) -> Result<(), Box<ServerMessage>> {
         match self.relay_limits.admit(peer, to) {
             Ok(()) => {}
             Err(Refused::Pair) => {
-                return Err(error(
+                return Err(Box::new(error(
                     ErrorCode::RateLimited,
                     "too many messages to this peer; this one was dropped",
                     kind,
-                ));
+                )));
             }
             Err(Refused::Target) => {
-                return Err(error(
+                return Err(Box::new(error(
                     ErrorCode::TargetBusy,
                     "this peer receives too many messages right now; this one was dropped",
                     kind,
-                ));
+                )));
             }
         }
         if let Some(slot) = self.peers.get(to) {
             let reserve = RELAY_QUEUE_RESERVE.min(slot.tx.max_capacity() / 4);
             if slot.tx.capacity() <= reserve {
-                return Err(error(
+                return Err(Box::new(error(
                     ErrorCode::TargetBusy,
                     "this peer's queue is full (it reads slower than it is sent to); \
                      this one was dropped",
                     kind,
-                ));
+                )));
             }
         }
         Ok(())

@@ -26,6 +26,8 @@ pub fn raise() -> Option<u64> {
                 }
             }
         }
+        // `rlim_t` is not `u64` on every Unix.
+        #[allow(clippy::unnecessary_cast)]
         Some(lim.rlim_cur as u64)
     }
     #[cfg(not(unix))]
