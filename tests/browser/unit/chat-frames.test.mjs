@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import {
   MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, decodeFrame, encodeAck, encodeHello, encodeMessage, newMessageId,
   utf8Bytes, validateMessageText,
-} from '../../static/chat-frames.js';
+} from '../../../web/static/chat-frames.js';
 
 test('frames encode exactly as the engine expects', () => {
   assert.equal(encodeHello('Ada'), '{"type":"hello","name":"Ada","version":1}');
