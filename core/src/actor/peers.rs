@@ -195,6 +195,11 @@ impl Actor {
                     .emit(move |l| l.on_peer_state(peer_id, PeerState::Connected));
             }
             PeerEvent::Frame(bytes) => self.on_frame(peer_id, &bytes),
+            PeerEvent::BinaryFrame(size) => {
+                let reason = chat::FrameError::Binary { size }.to_string();
+                self.events
+                    .emit(move |l| l.on_error(EngineError::PeerProtocol { peer_id, reason }));
+            }
             PeerEvent::FrameSent(id) => {
                 if entry.outbox.sent(&id) == StatusChange::Sent {
                     self.events
@@ -259,11 +264,9 @@ impl Actor {
                 }),
                 StatusChange::Sent | StatusChange::None => {}
             },
-            Ok(Decoded::Frame(Frame::Hello { name, .. })) => {
-                if entry.info.name.is_empty() {
-                    entry.info.name = name;
-                }
-            }
+            // Shown names come from the signaling server (validated there); a peer's own
+            // `hello.name` could claim anyone's (docs/protocol.md, "Which name is shown").
+            Ok(Decoded::Frame(Frame::Hello { .. })) => {}
             Ok(Decoded::Unknown(kind)) => {
                 tracing::debug!(%kind, "ignoring chat frame of unknown type");
             }

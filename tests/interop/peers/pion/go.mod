@@ -1,0 +1,3 @@
+module peerchat.dev/interop/pion
+
+go 1.24
