@@ -321,7 +321,10 @@ mod tests {
             Err(FrameError::EmptyText)
         );
         let one = br#"{"type":"message","id":"a","seq":1,"sent_at_ms":1,"text":"x"}"#;
-        assert!(matches!(decode(one), Ok(Decoded::Frame(Frame::Message { .. }))));
+        assert!(matches!(
+            decode(one),
+            Ok(Decoded::Frame(Frame::Message { .. }))
+        ));
         assert_eq!(
             decode_message(false, one),
             Err(FrameError::Binary { size: one.len() })

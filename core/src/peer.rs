@@ -170,9 +170,7 @@ impl PeerConnectionEventHandler for Handler {
                     .map(|s| s.mid.clone())
                     .or(init.sdp_mid.filter(|mid| !mid.is_empty())),
                 sdp_m_line_index: section.as_ref().map(|s| s.index).or(init.sdp_mline_index),
-                username_fragment: section
-                    .and_then(|s| s.ufrag)
-                    .or(init.username_fragment),
+                username_fragment: section.and_then(|s| s.ufrag).or(init.username_fragment),
                 extra: Default::default(),
             })),
             Err(err) => (self.report)(PeerEvent::Error(format!("local candidate: {err}"))),

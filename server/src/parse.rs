@@ -250,7 +250,11 @@ mod tests {
         // "c" + "0" + `"relay_protocol":"udp"` (22) + `"x":{"y":[1,2]}` (15)
         assert_eq!(candidate.counted_bytes(), 1 + 1 + 22 + 15);
         let json = serde_json::to_value(&msg).unwrap();
-        assert_eq!(json.get("session"), None, "unknown top-level fields are not kept");
+        assert_eq!(
+            json.get("session"),
+            None,
+            "unknown top-level fields are not kept"
+        );
         assert_eq!(json["candidate"]["x"]["y"][1], 2);
         let padded = |n: usize| {
             serde_json::json!({"type":"ice_candidate","to":"p",

@@ -241,9 +241,11 @@ async fn candidate_objects_are_relayed_unchanged_and_unknown_top_level_fields_dr
     let (mut a, mut b, _) = pair(&server).await;
     let cand = json!({"candidate":"candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host",
         "sdp_mid":"0","sdp_m_line_index":0,"relay_protocol":"udp","x_future":{"n":[1,true,null]}});
-    a.send(json!({"type":"ice_candidate","to":b.peer_id,"candidate":cand,
-        "session":"abc","from":"forged"}))
-        .await;
+    a.send(
+        json!({"type":"ice_candidate","to":b.peer_id,"candidate":cand,
+        "session":"abc","from":"forged"}),
+    )
+    .await;
     assert_eq!(
         b.expect("ice_candidate").await,
         json!({"type":"ice_candidate","from":a.peer_id,"candidate":cand})

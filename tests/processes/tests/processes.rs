@@ -26,7 +26,14 @@ fn peerchat_bin() -> PathBuf {
             .and_then(Path::parent)
             .expect("test executable in target/<profile>/deps");
         let mut build = Command::new(env!("CARGO"));
-        build.args(["build", "--quiet", "-p", "peerchat-cli", "--bin", "peerchat"]);
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "peerchat-cli",
+            "--bin",
+            "peerchat",
+        ]);
         if profile_dir.ends_with("release") {
             build.arg("--release");
         }
@@ -215,10 +222,7 @@ fn joining_an_unknown_room_fails_with_a_clear_error() {
 
 #[test]
 fn demo_runs_and_exits_zero() {
-    let output = Command::new(peerchat_bin())
-        .arg("demo")
-        .output()
-        .unwrap();
+    let output = Command::new(peerchat_bin()).arg("demo").output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "demo failed: {stdout}");
     assert!(

@@ -1,6 +1,6 @@
 module peerchat.dev/interop/pion
 
-go 1.24
+go 1.21
 
 require (
 	github.com/gorilla/websocket v1.5.3
