@@ -128,6 +128,12 @@ class Stranger:
         text = c.get("candidate", "")
         if not text:
             return  # end of candidates
+        # docs/protocol.md: sdp_mid names the sender's first m-section (its a=mid:).
+        mids = [line[6:].strip() for line in p.pc.remoteDescription.sdp.splitlines()
+                if line.startswith("a=mid:")]
+        if "sdp_mid" in c and c["sdp_mid"] != (mids[0] if mids else None):
+            emit({"event": "candidate_refused", "candidate": c,
+                  "reason": f"sdp_mid {c['sdp_mid']!r} is not the a=mid {mids[:1]}"})
         candidate = candidate_from_sdp(text.removeprefix("a=").removeprefix("candidate:"))
         candidate.sdpMid = c.get("sdp_mid")
         candidate.sdpMLineIndex = c.get("sdp_m_line_index")

@@ -107,6 +107,11 @@ export function startStranger({ RTCPeerConnection, WebSocket, url, name, emit, r
 
   async function addCandidate(p, c) {
     if (!c.candidate) return; // end of candidates
+    // docs/protocol.md: sdp_mid names the sender's first m-section (its a=mid:).
+    const mid = /^a=mid:(.*)$/m.exec(p.pc.remoteDescription?.sdp ?? '')?.[1]?.trim();
+    if (c.sdp_mid !== undefined && c.sdp_mid !== mid) {
+      emit({ event: 'candidate_refused', candidate: c, reason: `sdp_mid "${c.sdp_mid}" is not the a=mid "${mid}"` });
+    }
     const init = { candidate: c.candidate, sdpMid: c.sdp_mid, sdpMLineIndex: c.sdp_m_line_index,
       usernameFragment: c.username_fragment };
     if (init.sdpMid == null && init.sdpMLineIndex == null) init.sdpMLineIndex = 0;

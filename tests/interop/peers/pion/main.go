@@ -222,8 +222,27 @@ func (s *stranger) addCandidate(p *peer, c *candidate) {
 		p.early = append(p.early, init)
 		return
 	}
+	s.checkMid(p, c)
 	if err := p.pc.AddICECandidate(init); err != nil {
 		s.emit(map[string]any{"event": "candidate_refused", "reason": err.Error()})
+	}
+}
+
+// checkMid reports a candidate whose sdp_mid is not the a=mid of the sender's first m-section
+// (docs/protocol.md, ice_candidate).
+func (s *stranger) checkMid(p *peer, c *candidate) {
+	if c.SdpMid == nil {
+		return
+	}
+	mid := ""
+	if rd := p.pc.RemoteDescription(); rd != nil {
+		if parsed, err := rd.Unmarshal(); err == nil && len(parsed.MediaDescriptions) > 0 {
+			mid, _ = parsed.MediaDescriptions[0].Attribute("mid")
+		}
+	}
+	if *c.SdpMid != mid {
+		s.emit(map[string]any{"event": "candidate_refused",
+			"reason": fmt.Sprintf("sdp_mid %q is not the a=mid %q", *c.SdpMid, mid)})
 	}
 }
 
@@ -235,6 +254,7 @@ func (s *stranger) setRemote(p *peer, desc webrtc.SessionDescription) error {
 	early := p.early
 	p.early = nil
 	for _, init := range early {
+		s.checkMid(p, &candidate{Candidate: init.Candidate, SdpMid: init.SDPMid})
 		if err := p.pc.AddICECandidate(init); err != nil {
 			s.emit(map[string]any{"event": "candidate_refused", "reason": err.Error()})
 		}

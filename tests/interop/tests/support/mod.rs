@@ -154,7 +154,9 @@ impl Stranger {
     }
 
     /// The next event named `event` that `pick` accepts; earlier events are skipped (kept for
-    /// the failure message). Fails on an `error` event or after [`STRANGER_TIMEOUT`].
+    /// the failure message). Fails on an `error`, `candidate_refused` (say a wrong `sdp_mid`)
+    /// or `protocol_error` (a frame our engine should not have sent) event, or after
+    /// [`STRANGER_TIMEOUT`].
     pub async fn wait(&mut self, event: &str, pick: impl Fn(&Value) -> bool) -> Value {
         let stack = self.stack;
         let found = tokio::time::timeout(STRANGER_TIMEOUT, async {
@@ -163,7 +165,11 @@ impl Stranger {
                 let Ok(value) = serde_json::from_str::<Value>(&line) else {
                     continue;
                 };
-                if value["event"] == "error" {
+                // A stranger reports what breaks docs/protocol.md: never expected here.
+                if ["error", "candidate_refused", "protocol_error"]
+                    .iter()
+                    .any(|bad| value["event"] == *bad)
+                {
                     return Err(format!("{stack:?} reported {value}"));
                 }
                 if value["event"] == event && pick(&value) {
