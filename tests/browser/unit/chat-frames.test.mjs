@@ -41,6 +41,10 @@ test('message text limit is MAX_MESSAGE_BYTES UTF-8 bytes, on send and on receiv
   assert.equal(validateMessageText('   ').ok, false);
   const big = encodeMessage({ id: 'a', seq: 1, sentAtMs: 1, text: 'a'.repeat(MAX_MESSAGE_BYTES + 1) });
   assert.equal(decodeFrame(big).kind, 'invalid');
+  // An empty text is refused on receive too (docs/protocol.md: 1 to 16,384 bytes).
+  assert.deepEqual(decodeFrame('{"type":"message","id":"a","seq":1,"sent_at_ms":1,"text":""}'),
+    { kind: 'invalid', reason: 'empty message' });
+  assert.equal(decodeFrame('{"type":"message","id":"a","seq":1,"sent_at_ms":1,"text":" "}').kind, 'message');
 });
 
 test('a text within the byte limit that JSON escaping blows past MAX_FRAME_BYTES is refused', () => {
