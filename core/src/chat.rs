@@ -7,6 +7,7 @@
 //! | `hello` | `name`, `version` | sent once by each side when the channel opens |
 //! | `message` | `id`, `seq`, `sent_at_ms`, `text` | a chat message |
 //! | `ack` | `id` | the receiver got message `id` (status `delivered`) |
+//! | `peer_id` | `peer_id` | the sender's signaling session was replaced: this is its new peer id |
 //!
 //! The data channel is reliable and ordered (SCTP, RFC 8831), so messages from one peer arrive
 //! in the order they were sent; [`Inbox`] drops a message whose `id` it has already seen (a
@@ -63,6 +64,15 @@ pub enum Frame {
     Ack {
         /// The acknowledged message's id.
         id: String,
+    },
+    /// The sender's signaling session could not be resumed (the server restarted, or the
+    /// session's grace period ran out), so the server knows it by a new peer id now. Sent on
+    /// every open data channel right after the new `welcome`; the receiver addresses the
+    /// sender's signaling messages to this id from then on. Carried over the DTLS-protected
+    /// data channel, so neither the server nor another peer can forge it.
+    PeerId {
+        /// The sender's new peer id (from its `welcome`).
+        peer_id: String,
     },
 }
 
@@ -146,7 +156,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, FrameError> {
                 kind: String,
             }
             match serde_json::from_slice::<Tagged>(bytes) {
-                Ok(Tagged { kind }) if !matches!(kind.as_str(), "hello" | "message" | "ack") => {
+                Ok(Tagged { kind })
+                    if !matches!(kind.as_str(), "hello" | "message" | "ack" | "peer_id") =>
+                {
                     Ok(Decoded::Unknown(kind))
                 }
                 _ => Err(FrameError::Malformed(err.to_string())),

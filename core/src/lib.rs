@@ -33,7 +33,7 @@ mod listener;
 #[cfg(feature = "engine")]
 mod peer;
 #[cfg(feature = "engine")]
-mod signaling;
+pub mod signaling;
 
 #[cfg(feature = "engine")]
 pub use config::{EngineConfig, IceServer, IceTransportPolicy};

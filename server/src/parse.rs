@@ -14,6 +14,8 @@ pub const CLIENT_TYPES: &[&str] = &[
     "ice_candidate",
     "bye",
     "ping",
+    "resume",
+    "rejoin_room",
 ];
 
 /// A refused frame: the fields of the `error` the client gets.
@@ -40,18 +42,7 @@ impl Refusal {
 
 /// The wire `type` of a client message.
 pub fn type_name(msg: &ClientMessage) -> &'static str {
-    match msg {
-        ClientMessage::CreateRoom { .. } => "create_room",
-        ClientMessage::JoinRoom { .. } => "join_room",
-        ClientMessage::LeaveRoom => "leave_room",
-        ClientMessage::Login { .. } => "login",
-        ClientMessage::Logout => "logout",
-        ClientMessage::Offer { .. } => "offer",
-        ClientMessage::Answer { .. } => "answer",
-        ClientMessage::IceCandidate { .. } => "ice_candidate",
-        ClientMessage::Bye { .. } => "bye",
-        ClientMessage::Ping => "ping",
-    }
+    msg.type_name()
 }
 
 /// The `type` string of a frame, if it is a JSON object with a string `type` (used to label a
@@ -186,6 +177,13 @@ mod tests {
                 to_login: None,
             },
             ClientMessage::Ping,
+            ClientMessage::Resume {
+                session_token: String::new(),
+            },
+            ClientMessage::RejoinRoom {
+                code: String::new(),
+                name: String::new(),
+            },
         ];
         assert_eq!(all.len(), CLIENT_TYPES.len());
         for msg in &all {
