@@ -176,13 +176,18 @@ impl ServerProc {
     }
 }
 
-/// A TCP proxy on 127.0.0.1 in front of `target`; [`TcpProxy::cut`] drops every connection
-/// through it and stops listening, as a lost network path does.
+/// A TCP proxy on 127.0.0.1 in front of `target`. [`TcpProxy::cut`] drops every connection
+/// through it and stops listening, as a lost network path does; [`TcpProxy::freeze`] stops
+/// forwarding on the open connections but keeps them open, as a half-dead path (a NAT that
+/// forgot the mapping, a sleeping radio) does.
 pub struct TcpProxy {
     /// The port it listens on.
     pub port: u16,
     tasks: Arc<Mutex<Vec<JoinHandle<()>>>>,
     accept: JoinHandle<()>,
+    /// Incremented by each [`TcpProxy::freeze`]; a connection freezes when it grows past the
+    /// value it had when the connection was made.
+    frozen: tokio::sync::watch::Sender<u64>,
 }
 
 impl TcpProxy {
@@ -194,11 +199,23 @@ impl TcpProxy {
         let port = listener.local_addr().expect("local addr").port();
         let tasks: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let conns = tasks.clone();
+        let frozen = tokio::sync::watch::Sender::new(0u64);
+        let freezes = frozen.clone();
         let accept = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
+                let mut frozen = freezes.subscribe();
+                let epoch = *frozen.borrow();
                 let task = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", target)).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    let Ok(mut outbound) = TcpStream::connect(("127.0.0.1", target)).await else {
+                        return;
+                    };
+                    let froze = tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => false,
+                        r = frozen.wait_for(|e| *e > epoch) => r.is_ok(),
+                    };
+                    if froze {
+                        // Hold both sockets open and forward nothing until cut.
+                        std::future::pending::<()>().await;
                     }
                 });
                 conns.lock().expect("proxy lock").push(task);
@@ -208,7 +225,14 @@ impl TcpProxy {
             port,
             tasks,
             accept,
+            frozen,
         }
+    }
+
+    /// Stops forwarding on the connections open now, keeping them open; new connections are
+    /// forwarded as before.
+    pub fn freeze(&self) {
+        self.frozen.send_modify(|e| *e += 1);
     }
 
     /// The WebSocket URL through the proxy.

@@ -150,6 +150,26 @@ async fn cut_tcp_connection_resumes_the_same_session() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_dead_connection_is_detected_within_20_s_and_resumed() {
+    let server = ServerProc::start(0, &[]);
+    let proxy = TcpProxy::start(0, server.port).await;
+    let (mut alice, mut bob, _, _) = chatting(&proxy.url(), &server.url()).await;
+    let alice_id = alice.engine.peer_id().expect("peer id");
+    let mark = alice.mark();
+    // Nothing crosses Alice's signaling path any more, yet neither side sees it close.
+    proxy.freeze();
+    let frozen_at = Instant::now();
+    let back = alice.wait_reconnected(mark).await;
+    let detected = back - frozen_at;
+    assert!(detected <= Duration::from_secs(20), "took {detected:?}");
+    assert_eq!(alice.engine.peer_id(), Some(alice_id), "same session");
+    alice.engine.send_message("still here").expect("send");
+    assert_eq!(bob.received(1).await, ["still here"]);
+    assert!(bob.seen_where(is_peer_left).is_empty());
+    println!("half-dead signaling connection -> session resumed after {detected:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_stopped_for_20_s_resumes_and_nothing_is_lost() {
     const STOPPED: Duration = Duration::from_secs(20);
     let server = ServerProc::start(0, &[]);
