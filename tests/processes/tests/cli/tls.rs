@@ -37,7 +37,7 @@ fn serve_with_tls_and_join_with_a_ca_cert() {
     std::fs::write(&key_path, key.serialize_pem()).unwrap();
 
     let mut server = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_peerchat"))
+        Command::new(crate::peerchat_bin())
             .args(["serve", "--port", "0", "--tls-cert"])
             .arg(&cert_path)
             .arg("--tls-key")
@@ -58,7 +58,7 @@ fn serve_with_tls_and_join_with_a_ca_cert() {
     assert!(url.starts_with("wss://127.0.0.1:"), "{url}");
 
     let join = |ca: Option<&std::path::Path>| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_peerchat"));
+        let mut cmd = Command::new(crate::peerchat_bin());
         cmd.args([
             "join",
             "ABC-DEF-GHJ",

@@ -23,7 +23,7 @@ impl Drop for KillOnDrop {
 }
 
 async fn graceful_on(signal: &str) {
-    let child = Command::new(env!("CARGO_BIN_EXE_peerchat"))
+    let child = Command::new(crate::peerchat_bin())
         .args(["serve", "--bind", "127.0.0.1", "--port", "0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -94,7 +94,7 @@ async fn sigint_closes_clients_with_1001_and_exits_zero() {
 #[test]
 fn every_serve_flag_has_an_environment_variable_and_json_logs_work() {
     // --help lists the variable of each flag ([env: NAME=]).
-    let out = Command::new(env!("CARGO_BIN_EXE_peerchat"))
+    let out = Command::new(crate::peerchat_bin())
         .args(["serve", "--help"])
         .output()
         .unwrap();
@@ -126,7 +126,7 @@ fn every_serve_flag_has_an_environment_variable_and_json_logs_work() {
     }
     // JSON logs, asked for by environment: the server's start-up line (info level) is one
     // JSON object.
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_peerchat"))
+    let mut child = std::process::Command::new(crate::peerchat_bin())
         .args(["serve", "--port", "0"])
         .env("PEERCHAT_LOG_FORMAT", "json")
         .env("PEERCHAT_LOG", "info")
