@@ -98,6 +98,8 @@ impl Actor {
             // signaling backlog for the session's resume (a lost session left by itself).
             self.leave_queued = true;
             self.signal(ClientMessage::LeaveRoom);
+            // The caller's getters must show no room once `leave_room` returns.
+            self.publish();
             let _ = tx.send(Ok(()));
         }
     }

@@ -30,6 +30,27 @@ async fn chatting(alice_url: &str, bob_url: &str) -> (Client, Client, String, St
     (alice, bob, bob_key, alice_key)
 }
 
+/// Alice, an engine in this process, creates a room; Bob, a `peerchat join` process, joins it.
+/// Returns them with Alice's id for Bob once both data channel ends are open.
+async fn engine_and_terminal_client(url: &str) -> (Client, Proc, String) {
+    let mut alice = Client::new(url, "Alice");
+    let room = alice.engine.create_room().await.expect("create");
+    let mut bob = Proc::spawn(&[
+        "join",
+        &room.code,
+        "--name",
+        "Bob",
+        "--server",
+        url,
+        "--ice-addr",
+        "127.0.0.1:0",
+        "--no-mdns",
+    ]);
+    bob.expect("chat ready", |l| l == "* chat ready with Alice");
+    let bob_key = alice.wait_connected().await;
+    (alice, bob, bob_key)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_restart_both_clients_rejoin_and_chat_never_stops() {
     let mut server = ServerProc::start(0, &[]);
@@ -227,21 +248,7 @@ async fn client_stopped_for_20_s_resumes_and_nothing_is_lost() {
     const STOPPED: Duration = Duration::from_secs(20);
     let server = ServerProc::start(0, &[]);
     let url = server.url();
-    let mut alice = Client::new(&url, "Alice");
-    let room = alice.engine.create_room().await.expect("create");
-    let mut bob = Proc::spawn(&[
-        "join",
-        &room.code,
-        "--name",
-        "Bob",
-        "--server",
-        &url,
-        "--ice-addr",
-        "127.0.0.1:0",
-        "--no-mdns",
-    ]);
-    bob.expect("chat ready", |l| l == "* chat ready with Alice");
-    let bob_key = alice.wait_connected().await;
+    let (mut alice, mut bob, bob_key) = engine_and_terminal_client(&url).await;
 
     bob.signal(Signal::SIGSTOP);
     let stopped_at = tokio::time::Instant::now();
@@ -302,21 +309,7 @@ async fn a_client_that_never_returns_is_peer_left_timeout_after_the_grace_period
     const GRACE_MS: u64 = 1_500;
     let server = ServerProc::start(0, &["--session-grace-ms", &GRACE_MS.to_string()]);
     let url = server.url();
-    let mut alice = Client::new(&url, "Alice");
-    let room = alice.engine.create_room().await.expect("create");
-    let mut bob = Proc::spawn(&[
-        "join",
-        &room.code,
-        "--name",
-        "Bob",
-        "--server",
-        &url,
-        "--ice-addr",
-        "127.0.0.1:0",
-        "--no-mdns",
-    ]);
-    bob.expect("chat ready", |l| l == "* chat ready with Alice");
-    let bob_key = alice.wait_connected().await;
+    let (mut alice, mut bob, bob_key) = engine_and_terminal_client(&url).await;
 
     bob.kill();
     alice
