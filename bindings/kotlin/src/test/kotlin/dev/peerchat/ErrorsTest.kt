@@ -88,7 +88,7 @@ class ErrorsTest : WithSignalingServer() {
                     e is PeerChatException.Signaling || e is PeerChatException.Timeout,
                     "expected Signaling or Timeout, got $e",
                 )
-                log.await<SignalingStateChanged>("signaling connecting") { it.state == SignalingState.CONNECTING }
+                log.await<SignalingStateChanged>("signaling connecting") { it.state == SignalingState.Connecting }
                 val event = log.await<PeerChatEvent.Error>("on_error(Signaling)") {
                     it.error is PeerChatException.Signaling
                 }
