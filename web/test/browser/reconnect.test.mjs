@@ -113,6 +113,12 @@ describe(`signaling that comes back (${NET_MODE})`, () => {
     assert.equal(peerList, 'With Rusty (connected), Cleo (connected)');
     assert.deepEqual(rust.errors(), []);
     if (NET_MODE === 'loopback') await ada.screenshot('reconnected-after-restart');
+
+    // The engine knows Ada by her new peer id (from her `peer_id` frame), so her leaving on
+    // the new server reaches it as the same peer, never seen as a second "Ada".
+    await ada.leave();
+    await rust.waitPeerLeft('Ada', 'left');
+    assert.deepEqual(rust.proc.lines.filter((l) => l.startsWith('* peer joined: Ada')), [], rust.proc.describe());
   });
 
   test('a page\'s WebSocket is cut, the server stays: the session resumes with the same peer id', async () => {
