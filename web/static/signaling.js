@@ -232,7 +232,8 @@ export class SignalingClient extends EventTarget {
     this.ws = ws;
     this.phase = 'welcome';
     this.lastFrameAt = Date.now();
-    if (!this.hadSession) this.#setState('connecting');
+    // Only the first dial is `connecting`; later ones happen while `reconnecting`.
+    if (this.state === 'closed') this.#setState('connecting');
     ws.addEventListener('message', (event) => {
       if (this.ws !== ws) return;
       this.lastFrameAt = Date.now();
