@@ -1,6 +1,11 @@
 package com.peerchat
 
 import java.io.File
+import java.io.IOException
+import java.net.InetAddress
+import java.net.ServerSocket
+import java.net.Socket
+import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.TimeUnit
 import kotlin.concurrent.thread
@@ -78,6 +83,59 @@ class SignalingServer private constructor(private val process: Process, val url:
   }
 }
 
+/**
+ * A TCP proxy on 127.0.0.1 in front of [targetPort]: every accepted connection is piped to a
+ * new connection to the target. [cutAll] closes every connection so far (as a network change
+ * or a NAT timeout would) while it keeps accepting new ones.
+ */
+class TcpProxy(private val targetPort: Int) : AutoCloseable {
+  private val listener = ServerSocket(0, 50, InetAddress.getLoopbackAddress())
+  private val sockets = ConcurrentLinkedQueue<Socket>()
+
+  /** The port the proxy listens on. */
+  val port: Int = listener.localPort
+
+  init {
+    thread(isDaemon = true, name = "tcp-proxy-accept") {
+      while (true) {
+        val client = try { listener.accept() } catch (e: IOException) { break }
+        val upstream = try {
+          Socket(InetAddress.getLoopbackAddress(), targetPort)
+        } catch (e: IOException) {
+          client.close()
+          continue
+        }
+        sockets += client
+        sockets += upstream
+        pipe(client, upstream)
+        pipe(upstream, client)
+      }
+    }
+  }
+
+  private fun pipe(from: Socket, to: Socket) =
+    thread(isDaemon = true, name = "tcp-proxy-pipe") {
+      try {
+        from.getInputStream().copyTo(to.getOutputStream())
+      } catch (e: IOException) {
+        // cut
+      } finally {
+        runCatching { from.close() }
+        runCatching { to.close() }
+      }
+    }
+
+  /** Closes every connection made so far; new ones are still accepted. */
+  fun cutAll() {
+    while (true) runCatching { (sockets.poll() ?: return).close() }
+  }
+
+  override fun close() {
+    listener.close()
+    cutAll()
+  }
+}
+
 /** A loopback-only config, as the module builds it from JS: ICE on 127.0.0.1, no mDNS. */
 fun loopbackConfig(url: String, name: String) =
   EngineConfigData(
@@ -123,7 +181,8 @@ class RecordingEvents : EngineEvents {
     }
   }
 
-  override fun signalingState(state: String) = record("onSignalingState", "state" to state)
+  override fun signalingState(state: String, reconnect: ReconnectData?) =
+    record("onSignalingState", "state" to state, "attempt" to reconnect?.attempt, "nextRetryMs" to reconnect?.nextRetryMs)
 
   override fun roomCreated(room: RoomData) = record("onRoomCreated", "room" to room)
 
@@ -136,6 +195,10 @@ class RecordingEvents : EngineEvents {
 
   override fun peerLeft(peerId: String, reason: String) =
     record("onPeerLeft", "peerId" to peerId, "reason" to reason)
+
+  override fun peerInterrupted(peerId: String) = record("onPeerInterrupted", "peerId" to peerId)
+
+  override fun peerResumed(peerId: String) = record("onPeerResumed", "peerId" to peerId)
 
   override fun message(message: MessageData) = record("onMessage", "message" to message)
 
