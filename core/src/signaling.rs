@@ -265,7 +265,8 @@ impl Driver {
     async fn serve(&mut self, socket: Socket) -> Result<String, Stopped> {
         let (mut sink, mut stream) = socket.split();
         let liveness = Duration::from_millis(LIVENESS_TIMEOUT_MS);
-        let mut last_frame = Instant::now();
+        let silence = tokio::time::sleep(liveness);
+        tokio::pin!(silence);
         let mut ping = tokio::time::interval_at(
             Instant::now() + Duration::from_millis(LIVENESS_PING_INTERVAL_MS),
             Duration::from_millis(LIVENESS_PING_INTERVAL_MS),
@@ -274,9 +275,19 @@ impl Driver {
             tokio::select! {
                 next = self.rx.recv() => match next {
                     Some(message) => {
-                        if let Err(err) = sink.send(Message::text(to_json(&message))).await {
-                            self.backlog.push_back(message);
-                            return Ok(format!("send failed: {err}"));
+                        // A write that cannot complete within the liveness bound means a dead
+                        // path as surely as silence does.
+                        let text = Message::text(to_json(&message));
+                        match tokio::time::timeout(liveness, sink.send(text)).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(err)) => {
+                                self.backlog.push_back(message);
+                                return Ok(format!("send failed: {err}"));
+                            }
+                            Err(_) => {
+                                self.backlog.push_back(message);
+                                return Ok(format!("a send took over {LIVENESS_TIMEOUT_MS} ms"));
+                            }
                         }
                     }
                     None => {
@@ -293,7 +304,7 @@ impl Driver {
                     }
                 },
                 incoming = stream.next() => {
-                    last_frame = Instant::now();
+                    silence.as_mut().reset(Instant::now() + liveness);
                     match incoming {
                         Some(Ok(Message::Text(text))) => match serde_json::from_str(&text) {
                             Ok(message) => (self.events)(SignalingEvent::Message(message)),
@@ -311,14 +322,14 @@ impl Driver {
                         None => return Ok("connection lost".to_string()),
                     }
                 }
+                _ = &mut silence => {
+                    return Ok(format!("no frame from the server for {LIVENESS_TIMEOUT_MS} ms"));
+                }
                 _ = ping.tick() => {
-                    if last_frame.elapsed() >= liveness {
-                        return Ok(format!(
-                            "no frame from the server for {LIVENESS_TIMEOUT_MS} ms"
-                        ));
-                    }
-                    if let Err(err) = sink.send(Message::Ping(Default::default())).await {
-                        return Ok(format!("send failed: {err}"));
+                    match tokio::time::timeout(liveness, sink.send(Message::Ping(Default::default()))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(err)) => return Ok(format!("send failed: {err}")),
+                        Err(_) => return Ok(format!("a ping took over {LIVENESS_TIMEOUT_MS} ms to send")),
                     }
                 }
             }

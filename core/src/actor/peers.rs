@@ -14,7 +14,12 @@ use crate::peer::{PeerConnectionLink, PeerEvent};
 use crate::protocol::ClientMessage;
 
 impl Actor {
+    /// Adds a peer the server knows as `info.peer_id`, unless a peer already has that
+    /// signaling id (say, one that announced it on its data channel).
     pub(super) fn add_peer(&mut self, info: Peer) {
+        if self.key_of(&info.peer_id).is_some() {
+            return;
+        }
         self.peers
             .entry(info.peer_id.clone())
             .or_insert_with(|| PeerEntry {

@@ -337,8 +337,7 @@ impl Actor {
             ServerMessage::PeerJoined { peer: info, .. } => {
                 let newcomer = peer(info);
                 if self.key_of(&newcomer.peer_id).is_some() {
-                    // One of our peers on a new session whose data channel announced its new
-                    // id before the server's `peer_joined` arrived: not a new peer.
+                    // Announced on its data channel already: one of our peers.
                     return;
                 }
                 if self.peers.values().any(|e| e.stale) {
