@@ -121,6 +121,41 @@ describe(`signaling that comes back (${NET_MODE})`, () => {
     assert.deepEqual(rust.proc.lines.filter((l) => l.startsWith('* peer joined: Ada')), [], rust.proc.describe());
   });
 
+  test('a page reload resumes the session: same peer id, back in the room, new connection to the engine', async () => {
+    const server = await startServer();
+    const ada = await open(server.baseUrl, 'ada-reload');
+    const code = await ada.createRoom('Ada');
+    const rust = await CliPeer.join('Rusty', code, server.wsUrl);
+    await rust.waitReady('Ada', { nameOrId: true });
+    await ada.waitConnected('Rusty');
+    await ada.send('before the reload');
+    await rust.waitMessage('Ada', 'before the reload');
+    const adaId = await ada.peerId();
+
+    // The old page closes its WebSocket with 1001 (going away), not 1000: the server keeps the
+    // session, and the new page resumes it with the token kept in sessionStorage.
+    const from = rust.proc.lines.length;
+    await ada.page.reload();
+    await ada.byId('chat-view').waitFor();
+    await ada.waitForNotice(`You are back in room ${code}.`);
+    assert.equal(await ada.peerId(), adaId, 'same session, same peer id');
+    assert.equal((await ada.byId('room-code').textContent()).trim(), code);
+    await rust.proc.waitForLine(/^\* peer interrupted: Ada$/, { from });
+    await rust.proc.waitForLine(/^\* peer resumed: Ada$/, { from });
+    // The old page's RTCPeerConnection died with it: the new page offers a new one.
+    await ada.waitConnected('Rusty');
+    await rust.proc.waitForLine(/^\* chat ready with (Ada|[0-9a-f]{32})$/, { from });
+
+    await ada.send('after the reload');
+    await rust.waitMessage('Ada', 'after the reload');
+    await ada.waitDelivered('after the reload');
+    const id = await rust.send('welcome back');
+    await ada.waitForMessage('welcome back');
+    await rust.waitDelivered(id, 'Ada');
+    assert.deepEqual(rust.received().map((m) => m.text), ['before the reload', 'after the reload']);
+    assert.equal(rust.proc.lines.filter((l) => l.startsWith('* peer left')).length, 0, rust.proc.describe());
+  });
+
   test('a page\'s WebSocket is cut, the server stays: the session resumes with the same peer id', async () => {
     const server = await startServer(['--room-capacity', '3']);
     const ada = await open(server.baseUrl, 'ada-resume');
