@@ -9,6 +9,7 @@ import dev.peerchat.PeerChatEvent.SignalingStateChanged
 import dev.peerchat.ffi.LeaveReason
 import dev.peerchat.ffi.PeerState
 import dev.peerchat.ffi.SignalingState
+import dev.peerchat.testing.TcpProxy
 import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterAll

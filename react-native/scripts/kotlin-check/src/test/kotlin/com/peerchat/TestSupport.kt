@@ -1,11 +1,6 @@
 package com.peerchat
 
 import java.io.File
-import java.io.IOException
-import java.net.InetAddress
-import java.net.ServerSocket
-import java.net.Socket
-import java.util.concurrent.ConcurrentLinkedQueue
 import java.util.concurrent.CompletableFuture
 import java.util.concurrent.TimeUnit
 import kotlin.concurrent.thread
@@ -83,59 +78,6 @@ class SignalingServer private constructor(private val process: Process, val url:
   }
 }
 
-/**
- * A TCP proxy on 127.0.0.1 in front of [targetPort]: every accepted connection is piped to a
- * new connection to the target. [cutAll] closes every connection so far (as a network change
- * or a NAT timeout would) while it keeps accepting new ones.
- */
-class TcpProxy(private val targetPort: Int) : AutoCloseable {
-  private val listener = ServerSocket(0, 50, InetAddress.getLoopbackAddress())
-  private val sockets = ConcurrentLinkedQueue<Socket>()
-
-  /** The port the proxy listens on. */
-  val port: Int = listener.localPort
-
-  init {
-    thread(isDaemon = true, name = "tcp-proxy-accept") {
-      while (true) {
-        val client = try { listener.accept() } catch (e: IOException) { break }
-        val upstream = try {
-          Socket(InetAddress.getLoopbackAddress(), targetPort)
-        } catch (e: IOException) {
-          client.close()
-          continue
-        }
-        sockets += client
-        sockets += upstream
-        pipe(client, upstream)
-        pipe(upstream, client)
-      }
-    }
-  }
-
-  private fun pipe(from: Socket, to: Socket) =
-    thread(isDaemon = true, name = "tcp-proxy-pipe") {
-      try {
-        from.getInputStream().copyTo(to.getOutputStream())
-      } catch (e: IOException) {
-        // cut
-      } finally {
-        runCatching { from.close() }
-        runCatching { to.close() }
-      }
-    }
-
-  /** Closes every connection made so far; new ones are still accepted. */
-  fun cutAll() {
-    while (true) runCatching { (sockets.poll() ?: return).close() }
-  }
-
-  override fun close() {
-    listener.close()
-    cutAll()
-  }
-}
-
 /** A loopback-only config, as the module builds it from JS: ICE on 127.0.0.1, no mDNS. */
 fun loopbackConfig(url: String, name: String) =
   EngineConfigData(
@@ -168,12 +110,15 @@ class RecordingEvents : EngineEvents {
       lock.notifyAll()
     }
 
-  /** Waits (on the recording monitor, no polling) for the first event [name] matching [predicate]. */
-  fun await(name: String, what: String, predicate: (Map<String, Any?>) -> Boolean = { true }): Event {
+  /**
+   * Waits (on the recording monitor, no polling) for the first event [name] matching
+   * [predicate] among the events from index [from] on.
+   */
+  fun await(name: String, what: String, from: Int = 0, predicate: (Map<String, Any?>) -> Boolean = { true }): Event {
     val deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(EVENT_TIMEOUT_MS)
     synchronized(lock) {
       while (true) {
-        seen.firstOrNull { it.name == name && predicate(it.body) }?.let { return it }
+        seen.drop(from).firstOrNull { it.name == name && predicate(it.body) }?.let { return it }
         val left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())
         if (left <= 0) throw AssertionError("timed out after $EVENT_TIMEOUT_MS ms waiting for $what; events: $seen")
         lock.wait(left)
