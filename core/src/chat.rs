@@ -12,7 +12,10 @@
 //! The data channel is reliable and ordered (SCTP, RFC 8831), so messages from one peer arrive
 //! in the order they were sent; [`Inbox`] drops a message whose `id` it has already seen (a
 //! resend after reconnection) but still acknowledges it, so the sender's status converges.
-//! Frames of an unknown `type` are ignored, for forward compatibility.
+//! Frames of an unknown `type` are ignored, for forward compatibility. Binary data-channel
+//! messages and `message` frames with an empty text are refused ([`FrameError`]). A `message`
+//! needs no `hello` before it, and the name shown for a peer is the one the signaling server
+//! announced, never `hello.name` (docs/protocol.md, "Data-channel chat protocol").
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -87,6 +90,17 @@ pub enum FrameError {
     /// Not UTF-8, not JSON, or a known `type` with wrong fields.
     #[error("malformed frame: {0}")]
     Malformed(String),
+    /// A `message` whose `text` is empty (zero bytes): the protocol's texts are 1 to
+    /// [`MAX_MESSAGE_BYTES`] bytes.
+    #[error("message text is empty")]
+    EmptyText,
+    /// A binary data-channel message (WebRTC binary, SCTP PPID 53 or 57): every frame of this
+    /// protocol is a text message, so the receiver refuses it without decoding it.
+    #[error("binary data-channel message of {size} bytes: frames must be text messages")]
+    Binary {
+        /// Payload size in bytes.
+        size: usize,
+    },
     /// A `message` whose text exceeds [`MAX_MESSAGE_BYTES`].
     #[error("message text of {size} bytes exceeds {max} bytes")]
     TextTooLarge {
@@ -106,8 +120,19 @@ pub enum Decoded {
     Unknown(String),
 }
 
-/// Decodes one data-channel frame. Errors: [`FrameError::TooLarge`], [`FrameError::Malformed`],
-/// [`FrameError::TextTooLarge`].
+/// Decodes one data-channel message: `is_text` is whether it arrived as a WebRTC text message
+/// (SCTP PPID 51/56). Errors: [`FrameError::Binary`] for a binary message, else those of
+/// [`decode`].
+pub fn decode_message(is_text: bool, bytes: &[u8]) -> Result<Decoded, FrameError> {
+    if is_text {
+        decode(bytes)
+    } else {
+        Err(FrameError::Binary { size: bytes.len() })
+    }
+}
+
+/// Decodes one data-channel text frame. Errors: [`FrameError::TooLarge`],
+/// [`FrameError::Malformed`], [`FrameError::EmptyText`], [`FrameError::TextTooLarge`].
 pub fn decode(bytes: &[u8]) -> Result<Decoded, FrameError> {
     if bytes.len() > MAX_FRAME_BYTES {
         return Err(FrameError::TooLarge {
@@ -122,6 +147,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, FrameError> {
                 max: MAX_MESSAGE_BYTES,
             })
         }
+        Ok(Frame::Message { text, .. }) if text.is_empty() => Err(FrameError::EmptyText),
         Ok(frame) => Ok(Decoded::Frame(frame)),
         Err(err) => {
             #[derive(Deserialize)]
@@ -298,6 +324,24 @@ mod tests {
             decode(frame.as_bytes()),
             Err(FrameError::TextTooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn empty_text_and_binary_messages_are_refused() {
+        assert_eq!(
+            decode(br#"{"type":"message","id":"a","seq":1,"sent_at_ms":1,"text":""}"#),
+            Err(FrameError::EmptyText)
+        );
+        let one = br#"{"type":"message","id":"a","seq":1,"sent_at_ms":1,"text":"x"}"#;
+        assert!(matches!(
+            decode(one),
+            Ok(Decoded::Frame(Frame::Message { .. }))
+        ));
+        assert_eq!(
+            decode_message(false, one),
+            Err(FrameError::Binary { size: one.len() })
+        );
+        assert!(decode_message(true, one).is_ok());
     }
 
     #[test]

@@ -113,6 +113,28 @@ pub struct IceCandidate {
     /// ICE username fragment the candidate belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username_fragment: Option<String>,
+    /// Members of the candidate object this version does not know, kept so that the server
+    /// relays the object unchanged (docs/protocol.md, `ice_candidate`). Their JSON text counts
+    /// toward [`MAX_CANDIDATE_BYTES`]. Empty when the sender added none.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl IceCandidate {
+    /// Bytes this candidate counts against [`MAX_CANDIDATE_BYTES`]: the UTF-8 bytes of
+    /// `candidate`, `sdp_mid` and `username_fragment`, plus the JSON text (`"key":value`) of
+    /// each member in [`extra`](Self::extra).
+    pub fn counted_bytes(&self) -> usize {
+        let extra: usize = self
+            .extra
+            .iter()
+            .map(|(key, value)| key.len() + 3 + value.to_string().len())
+            .sum();
+        self.candidate.len()
+            + self.sdp_mid.as_ref().map_or(0, String::len)
+            + self.username_fragment.as_ref().map_or(0, String::len)
+            + extra
+    }
 }
 
 /// Why a peer left a room or chat, in [`ServerMessage::PeerLeft`].

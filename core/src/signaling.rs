@@ -56,6 +56,14 @@ pub const LIVENESS_TIMEOUT_MS: u64 = 15_000;
 /// ([`SignalingEvent::Dropped`]).
 pub const SIGNALING_BACKLOG_LEN: usize = 256;
 
+/// After the engine re-entered its room on a new session (`rejoin_room`), how long (ms) it
+/// waits for the room's members to announce their new peer ids on their open data channels
+/// (the `peer_id` chat frame) before it takes an unknown member for a new peer and sends it an
+/// SDP offer. Both sides announce right after their new `welcome`, so in practice the frame
+/// has arrived before the server's answer; this bound only matters for a member that really
+/// is new.
+pub const REJOIN_IDENTIFY_MS: u64 = 2_000;
+
 /// How a session became ready on a new connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Session {

@@ -932,6 +932,7 @@ mod tests {
                 sdp_mid: Some("0".into()),
                 sdp_m_line_index: Some(0),
                 username_fragment: None,
+                extra: Default::default(),
             },
         };
         for _ in 0..peerchat_core::protocol::RESUME_QUEUE_LEN {

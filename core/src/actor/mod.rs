@@ -73,13 +73,7 @@ pub(crate) enum Input {
     RejoinDeferred(u64),
 }
 
-/// After the engine re-entered its room on a new session (`rejoin_room`), how long (ms) it
-/// waits for the room's members to announce their new peer ids on their open data channels
-/// (the `peer_id` chat frame) before it takes an unknown member for a new peer and sends it an
-/// SDP offer. Both sides announce right after their new `welcome`, so in practice the frame
-/// has arrived before the server's answer; this bound only matters for a member that really
-/// is new.
-pub const REJOIN_IDENTIFY_MS: u64 = 2_000;
+pub(crate) use crate::signaling::REJOIN_IDENTIFY_MS;
 
 enum Reply {
     Create(oneshot::Sender<Result<RoomInfo, EngineError>>),

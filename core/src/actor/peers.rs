@@ -217,6 +217,11 @@ impl Actor {
                     .emit(move |l| l.on_peer_state(peer_id, PeerState::Connected));
             }
             PeerEvent::Frame(bytes) => self.on_frame(peer_id, &bytes).await,
+            PeerEvent::BinaryFrame(size) => {
+                let reason = chat::FrameError::Binary { size }.to_string();
+                self.events
+                    .emit(move |l| l.on_error(EngineError::PeerProtocol { peer_id, reason }));
+            }
             PeerEvent::FrameSent(id) => {
                 if entry.outbox.sent(&id) == StatusChange::Sent {
                     self.events
@@ -281,11 +286,9 @@ impl Actor {
                 }),
                 StatusChange::Sent | StatusChange::None => {}
             },
-            Ok(Decoded::Frame(Frame::Hello { name, .. })) => {
-                if entry.info.name.is_empty() {
-                    entry.info.name = name;
-                }
-            }
+            // Shown names come from the signaling server (validated there); a peer's own
+            // `hello.name` could claim anyone's (docs/protocol.md, "Which name is shown").
+            Ok(Decoded::Frame(Frame::Hello { .. })) => {}
             Ok(Decoded::Frame(Frame::PeerId { peer_id: new_id })) => {
                 self.on_peer_id_announced(&peer_id, new_id).await;
             }

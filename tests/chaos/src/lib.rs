@@ -381,6 +381,25 @@ impl Client {
         self.messages.clone()
     }
 
+    /// Watches the events for `window` and panics if one `bad` accepts arrives: proves that
+    /// something does *not* happen within a bound (the window is the bound, not a wait for
+    /// something to be ready).
+    pub async fn expect_none_within(
+        &mut self,
+        window: Duration,
+        what: &str,
+        bad: impl Fn(&EngineEvent) -> bool,
+    ) {
+        let end = tokio::time::Instant::now() + window;
+        while let Ok(Some((at, event))) = tokio::time::timeout_at(end, self.events.recv()).await {
+            if let EngineEvent::SignalingState(state) = &event {
+                self.signaling.push((at, *state));
+            }
+            assert!(!bad(&event), "{what}: {event:?}");
+            self.seen.push(event);
+        }
+    }
+
     /// Forgets the events seen so far (not the messages and signaling states), so that later
     /// checks of [`Client::seen_where`] look at what happened from here on.
     pub fn forget_events(&mut self) {

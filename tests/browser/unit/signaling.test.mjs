@@ -3,10 +3,10 @@
 // real server and browsers are exercised by test/browser/reconnect.test.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeFrame, encodePeerId } from '../../static/chat-frames.js';
+import { decodeFrame, encodePeerId } from '../../../web/static/chat-frames.js';
 import {
   RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, SESSION_STORAGE_KEY, SignalingClient, backoffMs,
-} from '../../static/signaling.js';
+} from '../../../web/static/signaling.js';
 
 test('backoff: full jitter under 250 ms × 2^(n-1), capped at 5 s', () => {
   assert.equal(RECONNECT_BASE_DELAY_MS, 250);
