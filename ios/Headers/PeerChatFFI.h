@@ -294,7 +294,7 @@ typedef void (*UniffiCallbackInterfaceEngineListenerMethod6)(uint64_t, RustBuffe
 #endif
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD7
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD7
-typedef void (*UniffiCallbackInterfaceEngineListenerMethod7)(uint64_t, RustBuffer, RustBuffer, RustBuffer, void* _Nonnull, 
+typedef void (*UniffiCallbackInterfaceEngineListenerMethod7)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -302,6 +302,20 @@ typedef void (*UniffiCallbackInterfaceEngineListenerMethod7)(uint64_t, RustBuffe
 #ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD8
 #define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD8
 typedef void (*UniffiCallbackInterfaceEngineListenerMethod8)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD9
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD9
+typedef void (*UniffiCallbackInterfaceEngineListenerMethod9)(uint64_t, RustBuffer, RustBuffer, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD10
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD10
+typedef void (*UniffiCallbackInterfaceEngineListenerMethod10)(uint64_t, RustBuffer, void* _Nonnull, 
         RustCallStatus *_Nonnull uniffiCallStatus
     );
 
@@ -317,9 +331,11 @@ typedef struct UniffiVTableCallbackInterfaceEngineListener {
     UniffiCallbackInterfaceEngineListenerMethod3 _Nonnull onPeerJoined;
     UniffiCallbackInterfaceEngineListenerMethod4 _Nonnull onPeerState;
     UniffiCallbackInterfaceEngineListenerMethod5 _Nonnull onPeerLeft;
-    UniffiCallbackInterfaceEngineListenerMethod6 _Nonnull onMessage;
-    UniffiCallbackInterfaceEngineListenerMethod7 _Nonnull onMessageStatus;
-    UniffiCallbackInterfaceEngineListenerMethod8 _Nonnull onError;
+    UniffiCallbackInterfaceEngineListenerMethod6 _Nonnull onPeerInterrupted;
+    UniffiCallbackInterfaceEngineListenerMethod7 _Nonnull onPeerResumed;
+    UniffiCallbackInterfaceEngineListenerMethod8 _Nonnull onMessage;
+    UniffiCallbackInterfaceEngineListenerMethod9 _Nonnull onMessageStatus;
+    UniffiCallbackInterfaceEngineListenerMethod10 _Nonnull onError;
 } UniffiVTableCallbackInterfaceEngineListener;
 
 #endif
@@ -426,6 +442,16 @@ void uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_state(uint64_t ptr, Ru
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_PEER_LEFT
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_PEER_LEFT
 void uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_left(uint64_t ptr, RustBuffer peer_id, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_PEER_INTERRUPTED
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_PEER_INTERRUPTED
+void uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_interrupted(uint64_t ptr, RustBuffer peer_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_PEER_RESUMED
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_PEER_RESUMED
+void uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_resumed(uint64_t ptr, RustBuffer peer_id, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_MESSAGE
@@ -814,6 +840,18 @@ uint16_t uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_state(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINELISTENER_ON_PEER_LEFT
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINELISTENER_ON_PEER_LEFT
 uint16_t uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_left(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINELISTENER_ON_PEER_INTERRUPTED
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINELISTENER_ON_PEER_INTERRUPTED
+uint16_t uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_interrupted(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINELISTENER_ON_PEER_RESUMED
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINELISTENER_ON_PEER_RESUMED
+uint16_t uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_resumed(void
     
 );
 #endif

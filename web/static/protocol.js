@@ -110,6 +110,10 @@ export function describeServerError(error, context = {}) {
       return 'Too many requests at once; please wait a moment and try again.';
     case 'relay_not_allowed':
       return 'That person is not in a chat with you.';
+    case 'session_not_found':
+      return 'The server no longer knows this session; starting a new one.';
+    case 'peer_queue_full':
+      return 'That person is reconnecting and too much is waiting for them; try again when they are back.';
     default:
       return `The server refused the request${error.message ? `: ${error.message}` : '.'}`;
   }

@@ -966,9 +966,21 @@ public protocol EngineListener: AnyObject, Sendable {
     func onPeerState(peerId: String, state: PeerState) 
     
     /**
-     * A peer left the room (reported by the signaling server).
+     * A peer left the room (reported by the signaling server). Final.
      */
     func onPeerLeft(peerId: String, reason: LeaveReason) 
+    
+    /**
+     * A peer's signaling connection dropped; the server keeps its session for the grace
+     * period. Chat goes on while its data channel is open; `on_peer_resumed` or
+     * `on_peer_left` (reason `Timeout`) follows.
+     */
+    func onPeerInterrupted(peerId: String) 
+    
+    /**
+     * An interrupted peer resumed its session.
+     */
+    func onPeerResumed(peerId: String) 
     
     /**
      * A chat message arrived. Messages from one peer arrive in the order it sent them, each
@@ -1116,7 +1128,7 @@ open func onPeerState(peerId: String, state: PeerState)  {try! rustCall() {
 }
     
     /**
-     * A peer left the room (reported by the signaling server).
+     * A peer left the room (reported by the signaling server). Final.
      */
 open func onPeerLeft(peerId: String, reason: LeaveReason)  {try! rustCall() {
         uniffiCallStatus in
@@ -1124,6 +1136,32 @@ open func onPeerLeft(peerId: String, reason: LeaveReason)  {try! rustCall() {
             self.uniffiCloneHandle(),
         FfiConverterString.lower(peerId),
         FfiConverterTypeLeaveReason_lower(reason),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * A peer's signaling connection dropped; the server keeps its session for the grace
+     * period. Chat goes on while its data channel is open; `on_peer_resumed` or
+     * `on_peer_left` (reason `Timeout`) follows.
+     */
+open func onPeerInterrupted(peerId: String)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_interrupted(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(peerId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * An interrupted peer resumed its session.
+     */
+open func onPeerResumed(peerId: String)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_resumed(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(peerId),uniffiCallStatus
     )
 }
 }
@@ -1333,6 +1371,54 @@ fileprivate struct UniffiCallbackInterfaceEngineListener {
                 return uniffiObj.onPeerLeft(
                      peerId: try FfiConverterString.lift(peerId),
                      reason: try FfiConverterTypeLeaveReason_lift(reason)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onPeerInterrupted: { (
+            uniffiHandle: UInt64,
+            peerId: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeEngineListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onPeerInterrupted(
+                     peerId: try FfiConverterString.lift(peerId)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        onPeerResumed: { (
+            uniffiHandle: UInt64,
+            peerId: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeEngineListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onPeerResumed(
+                     peerId: try FfiConverterString.lift(peerId)
                 )
             }
 
@@ -2069,9 +2155,14 @@ public enum LeaveReason: Equatable, Hashable {
      */
     case left
     /**
-     * The peer's WebSocket closed or stopped answering pings.
+     * The peer's WebSocket closed (cleanly, or a peer of protocol version 1).
      */
     case disconnected
+    /**
+     * The peer's signaling session was interrupted and not resumed within the server's grace
+     * period (30 s by default).
+     */
+    case timeout
 
 
 
@@ -2097,6 +2188,8 @@ public struct FfiConverterTypeLeaveReason: FfiConverterRustBuffer {
         
         case 2: return .disconnected
         
+        case 3: return .timeout
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -2111,6 +2204,10 @@ public struct FfiConverterTypeLeaveReason: FfiConverterRustBuffer {
         
         case .disconnected:
             writeInt(&buf, Int32(2))
+        
+        
+        case .timeout:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -2651,21 +2748,36 @@ public func FfiConverterTypePeerState_lower(_ value: PeerState) -> RustBuffer {
 
 
 /**
- * State of the engine's WebSocket to the signaling server.
+ * State of the engine's session with the signaling server: `Connecting`, then `Connected`;
+ * on a lost connection `Reconnecting` (the engine dials again by itself, with exponential
+ * backoff and full jitter from 250 ms up to 5 s) and `Connected` once the session is back
+ * (resumed, or the room re-entered). `Disconnected` only after `shutdown`. Open data
+ * channels keep working in every state.
  */
 
 public enum SignalingState: Equatable, Hashable {
     
     /**
-     * Opening the WebSocket.
+     * Opening the first WebSocket.
      */
     case connecting
     /**
-     * Open; the server sent `welcome`.
+     * The session is ready.
      */
     case connected
     /**
-     * Closed (by `shutdown`, the server, or a network failure).
+     * The connection is lost (or the first dial failed); the engine dials again.
+     */
+    case reconnecting(
+        /**
+         * Dials since the session was last ready (1 for the first retry).
+         */attempt: UInt32, 
+        /**
+         * Delay (ms) before the next dial.
+         */nextRetryMs: UInt64
+    )
+    /**
+     * Closed for good by `shutdown`.
      */
     case disconnected
 
@@ -2693,7 +2805,10 @@ public struct FfiConverterTypeSignalingState: FfiConverterRustBuffer {
         
         case 2: return .connected
         
-        case 3: return .disconnected
+        case 3: return .reconnecting(attempt: try FfiConverterUInt32.read(from: &buf), nextRetryMs: try FfiConverterUInt64.read(from: &buf)
+        )
+        
+        case 4: return .disconnected
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2711,8 +2826,14 @@ public struct FfiConverterTypeSignalingState: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
         
         
-        case .disconnected:
+        case let .reconnecting(attempt,nextRetryMs):
             writeInt(&buf, Int32(3))
+            FfiConverterUInt32.write(attempt, into: &buf)
+            FfiConverterUInt64.write(nextRetryMs, into: &buf)
+            
+        
+        case .disconnected:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -2990,16 +3111,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_state() != 34705) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_left() != 33660) {
+    if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_left() != 38143) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_message() != 29829) {
+    if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_interrupted() != 21210) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_message_status() != 56694) {
+    if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_resumed() != 2706) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_error() != 54863) {
+    if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_message() != 31176) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_message_status() != 65450) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_error() != 23576) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_constructor_engine_new() != 12623) {

@@ -676,15 +676,21 @@ internal interface UniffiCallbackInterfaceEngineListenerMethod5 : com.sun.jna.Ca
     fun callback(`uniffiHandle`: Long,`peerId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceEngineListenerMethod6 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+    fun callback(`uniffiHandle`: Long,`peerId`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceEngineListenerMethod7 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`messageId`: RustBuffer.ByValue,`peerId`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+    fun callback(`uniffiHandle`: Long,`peerId`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 internal interface UniffiCallbackInterfaceEngineListenerMethod8 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceEngineListenerMethod9 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`messageId`: RustBuffer.ByValue,`peerId`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfaceEngineListenerMethod10 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`error`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "onSignalingState", "onRoomCreated", "onRoomJoined", "onPeerJoined", "onPeerState", "onPeerLeft", "onMessage", "onMessageStatus", "onError")
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onSignalingState", "onRoomCreated", "onRoomJoined", "onPeerJoined", "onPeerState", "onPeerLeft", "onPeerInterrupted", "onPeerResumed", "onMessage", "onMessageStatus", "onError")
 internal open class UniffiVTableCallbackInterfaceEngineListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
@@ -694,9 +700,11 @@ internal open class UniffiVTableCallbackInterfaceEngineListener(
     @JvmField internal var `onPeerJoined`: UniffiCallbackInterfaceEngineListenerMethod3? = null,
     @JvmField internal var `onPeerState`: UniffiCallbackInterfaceEngineListenerMethod4? = null,
     @JvmField internal var `onPeerLeft`: UniffiCallbackInterfaceEngineListenerMethod5? = null,
-    @JvmField internal var `onMessage`: UniffiCallbackInterfaceEngineListenerMethod6? = null,
-    @JvmField internal var `onMessageStatus`: UniffiCallbackInterfaceEngineListenerMethod7? = null,
-    @JvmField internal var `onError`: UniffiCallbackInterfaceEngineListenerMethod8? = null,
+    @JvmField internal var `onPeerInterrupted`: UniffiCallbackInterfaceEngineListenerMethod6? = null,
+    @JvmField internal var `onPeerResumed`: UniffiCallbackInterfaceEngineListenerMethod7? = null,
+    @JvmField internal var `onMessage`: UniffiCallbackInterfaceEngineListenerMethod8? = null,
+    @JvmField internal var `onMessageStatus`: UniffiCallbackInterfaceEngineListenerMethod9? = null,
+    @JvmField internal var `onError`: UniffiCallbackInterfaceEngineListenerMethod10? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -707,10 +715,12 @@ internal open class UniffiVTableCallbackInterfaceEngineListener(
         `onPeerJoined`: UniffiCallbackInterfaceEngineListenerMethod3? = null,
         `onPeerState`: UniffiCallbackInterfaceEngineListenerMethod4? = null,
         `onPeerLeft`: UniffiCallbackInterfaceEngineListenerMethod5? = null,
-        `onMessage`: UniffiCallbackInterfaceEngineListenerMethod6? = null,
-        `onMessageStatus`: UniffiCallbackInterfaceEngineListenerMethod7? = null,
-        `onError`: UniffiCallbackInterfaceEngineListenerMethod8? = null,
-    ): UniffiVTableCallbackInterfaceEngineListener(`uniffiFree`,`uniffiClone`,`onSignalingState`,`onRoomCreated`,`onRoomJoined`,`onPeerJoined`,`onPeerState`,`onPeerLeft`,`onMessage`,`onMessageStatus`,`onError`,), Structure.ByValue
+        `onPeerInterrupted`: UniffiCallbackInterfaceEngineListenerMethod6? = null,
+        `onPeerResumed`: UniffiCallbackInterfaceEngineListenerMethod7? = null,
+        `onMessage`: UniffiCallbackInterfaceEngineListenerMethod8? = null,
+        `onMessageStatus`: UniffiCallbackInterfaceEngineListenerMethod9? = null,
+        `onError`: UniffiCallbackInterfaceEngineListenerMethod10? = null,
+    ): UniffiVTableCallbackInterfaceEngineListener(`uniffiFree`,`uniffiClone`,`onSignalingState`,`onRoomCreated`,`onRoomJoined`,`onPeerJoined`,`onPeerState`,`onPeerLeft`,`onPeerInterrupted`,`onPeerResumed`,`onMessage`,`onMessageStatus`,`onError`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceEngineListener) {
         `uniffiFree` = other.`uniffiFree`
@@ -721,6 +731,8 @@ internal open class UniffiVTableCallbackInterfaceEngineListener(
         `onPeerJoined` = other.`onPeerJoined`
         `onPeerState` = other.`onPeerState`
         `onPeerLeft` = other.`onPeerLeft`
+        `onPeerInterrupted` = other.`onPeerInterrupted`
+        `onPeerResumed` = other.`onPeerResumed`
         `onMessage` = other.`onMessage`
         `onMessageStatus` = other.`onMessageStatus`
         `onError` = other.`onError`
@@ -785,6 +797,10 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_state(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_left(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_interrupted(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_resumed(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_enginelistener_on_message(
     ): Int
@@ -856,6 +872,10 @@ internal object UniffiLib {
     external fun uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_state(`ptr`: Long,`peerId`: RustBuffer.ByValue,`state`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_left(`ptr`: Long,`peerId`: RustBuffer.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_interrupted(`ptr`: Long,`peerId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_resumed(`ptr`: Long,`peerId`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_peerchat_ffi_fn_method_enginelistener_on_message(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
@@ -1034,16 +1054,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_state() and 0xFFFF) != 34705) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_left() and 0xFFFF) != 33660) {
+    if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_left() and 0xFFFF) != 38143) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_message() and 0xFFFF) != 29829) {
+    if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_interrupted() and 0xFFFF) != 21210) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_message_status() and 0xFFFF) != 56694) {
+    if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_peer_resumed() and 0xFFFF) != 2706) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_error() and 0xFFFF) != 54863) {
+    if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_message() and 0xFFFF) != 31176) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_message_status() and 0xFFFF) != 65450) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_error() and 0xFFFF) != 23576) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_constructor_engine_new() and 0xFFFF) != 12623) {
@@ -2068,9 +2094,21 @@ public interface EngineListener {
     fun `onPeerState`(`peerId`: kotlin.String, `state`: PeerState)
     
     /**
-     * A peer left the room (reported by the signaling server).
+     * A peer left the room (reported by the signaling server). Final.
      */
     fun `onPeerLeft`(`peerId`: kotlin.String, `reason`: LeaveReason)
+    
+    /**
+     * A peer's signaling connection dropped; the server keeps its session for the grace
+     * period. Chat goes on while its data channel is open; `on_peer_resumed` or
+     * `on_peer_left` (reason `Timeout`) follows.
+     */
+    fun `onPeerInterrupted`(`peerId`: kotlin.String)
+    
+    /**
+     * An interrupted peer resumed its session.
+     */
+    fun `onPeerResumed`(`peerId`: kotlin.String)
     
     /**
      * A chat message arrived. Messages from one peer arrive in the order it sent them, each
@@ -2289,7 +2327,7 @@ open class EngineListenerImpl: Disposable, AutoCloseable, EngineListener
 
     
     /**
-     * A peer left the room (reported by the signaling server).
+     * A peer left the room (reported by the signaling server). Final.
      */override fun `onPeerLeft`(`peerId`: kotlin.String, `reason`: LeaveReason)
         = 
     callWithHandle {
@@ -2299,6 +2337,40 @@ open class EngineListenerImpl: Disposable, AutoCloseable, EngineListener
         
         FfiConverterString.lower(`peerId`),
         FfiConverterTypeLeaveReason.lower(`reason`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * A peer's signaling connection dropped; the server keeps its session for the grace
+     * period. Chat goes on while its data channel is open; `on_peer_resumed` or
+     * `on_peer_left` (reason `Timeout`) follows.
+     */override fun `onPeerInterrupted`(`peerId`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_interrupted(
+        it,
+        
+        FfiConverterString.lower(`peerId`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * An interrupted peer resumed its session.
+     */override fun `onPeerResumed`(`peerId`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_enginelistener_on_peer_resumed(
+        it,
+        
+        FfiConverterString.lower(`peerId`),_status)
 }
     }
     
@@ -2448,7 +2520,31 @@ internal object uniffiCallbackInterfaceEngineListener {
             uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
         }
     }
-    internal object `onMessage`: UniffiCallbackInterfaceEngineListenerMethod6 {
+    internal object `onPeerInterrupted`: UniffiCallbackInterfaceEngineListenerMethod6 {
+        override fun callback(`uniffiHandle`: Long,`peerId`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeEngineListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onPeerInterrupted`(
+                    FfiConverterString.lift(`peerId`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+    internal object `onPeerResumed`: UniffiCallbackInterfaceEngineListenerMethod7 {
+        override fun callback(`uniffiHandle`: Long,`peerId`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeEngineListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onPeerResumed`(
+                    FfiConverterString.lift(`peerId`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+    internal object `onMessage`: UniffiCallbackInterfaceEngineListenerMethod8 {
         override fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
             val uniffiObj = FfiConverterTypeEngineListener.handleMap.get(uniffiHandle)
             val makeCall = { ->
@@ -2460,7 +2556,7 @@ internal object uniffiCallbackInterfaceEngineListener {
             uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
         }
     }
-    internal object `onMessageStatus`: UniffiCallbackInterfaceEngineListenerMethod7 {
+    internal object `onMessageStatus`: UniffiCallbackInterfaceEngineListenerMethod9 {
         override fun callback(`uniffiHandle`: Long,`messageId`: RustBuffer.ByValue,`peerId`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
             val uniffiObj = FfiConverterTypeEngineListener.handleMap.get(uniffiHandle)
             val makeCall = { ->
@@ -2474,7 +2570,7 @@ internal object uniffiCallbackInterfaceEngineListener {
             uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
         }
     }
-    internal object `onError`: UniffiCallbackInterfaceEngineListenerMethod8 {
+    internal object `onError`: UniffiCallbackInterfaceEngineListenerMethod10 {
         override fun callback(`uniffiHandle`: Long,`error`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
             val uniffiObj = FfiConverterTypeEngineListener.handleMap.get(uniffiHandle)
             val makeCall = { ->
@@ -2508,6 +2604,8 @@ internal object uniffiCallbackInterfaceEngineListener {
         `onPeerJoined`,
         `onPeerState`,
         `onPeerLeft`,
+        `onPeerInterrupted`,
+        `onPeerResumed`,
         `onMessage`,
         `onMessageStatus`,
         `onError`,
@@ -2958,9 +3056,14 @@ enum class LeaveReason {
      */
     LEFT,
     /**
-     * The peer's WebSocket closed or stopped answering pings.
+     * The peer's WebSocket closed (cleanly, or a peer of protocol version 1).
      */
-    DISCONNECTED;
+    DISCONNECTED,
+    /**
+     * The peer's signaling session was interrupted and not resumed within the server's grace
+     * period (30 s by default).
+     */
+    TIMEOUT;
 
     
 
@@ -3577,45 +3680,128 @@ public object FfiConverterTypePeerState: FfiConverterRustBuffer<PeerState> {
 
 
 /**
- * State of the engine's WebSocket to the signaling server.
+ * State of the engine's session with the signaling server: `Connecting`, then `Connected`;
+ * on a lost connection `Reconnecting` (the engine dials again by itself, with exponential
+ * backoff and full jitter from 250 ms up to 5 s) and `Connected` once the session is back
+ * (resumed, or the room re-entered). `Disconnected` only after `shutdown`. Open data
+ * channels keep working in every state.
  */
-
-enum class SignalingState {
+sealed class SignalingState {
     
     /**
-     * Opening the WebSocket.
+     * Opening the first WebSocket.
      */
-    CONNECTING,
+    object Connecting : SignalingState()
+    
+    
     /**
-     * Open; the server sent `welcome`.
+     * The session is ready.
      */
-    CONNECTED,
+    object Connected : SignalingState()
+    
+    
     /**
-     * Closed (by `shutdown`, the server, or a network failure).
+     * The connection is lost (or the first dial failed); the engine dials again.
      */
-    DISCONNECTED;
+    data class Reconnecting(
+        /**
+         * Dials since the session was last ready (1 for the first retry).
+         */
+        val `attempt`: kotlin.UInt, 
+        /**
+         * Delay (ms) before the next dial.
+         */
+        val `nextRetryMs`: kotlin.ULong) : SignalingState()
+        
+    {
+        
 
+        companion object
+    }
+    
+    /**
+     * Closed for good by `shutdown`.
+     */
+    object Disconnected : SignalingState()
+    
+    
+
+    
+
+    
     
 
 
     companion object
 }
 
-
 /**
  * @suppress
  */
-public object FfiConverterTypeSignalingState: FfiConverterRustBuffer<SignalingState> {
-    override fun read(buf: ByteBuffer) = try {
-        SignalingState.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+public object FfiConverterTypeSignalingState : FfiConverterRustBuffer<SignalingState>{
+    override fun read(buf: ByteBuffer): SignalingState {
+        return when(buf.getInt()) {
+            1 -> SignalingState.Connecting
+            2 -> SignalingState.Connected
+            3 -> SignalingState.Reconnecting(
+                FfiConverterUInt.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            4 -> SignalingState.Disconnected
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
     }
 
-    override fun allocationSize(value: SignalingState) = 4UL
+    override fun allocationSize(value: SignalingState): ULong = when(value) {
+        is SignalingState.Connecting -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is SignalingState.Connected -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is SignalingState.Reconnecting -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterUInt.allocationSize(value.`attempt`)
+                + FfiConverterULong.allocationSize(value.`nextRetryMs`)
+            )
+        }
+        is SignalingState.Disconnected -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
 
     override fun write(value: SignalingState, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
+        when(value) {
+            is SignalingState.Connecting -> {
+                buf.putInt(1)
+                Unit
+            }
+            is SignalingState.Connected -> {
+                buf.putInt(2)
+                Unit
+            }
+            is SignalingState.Reconnecting -> {
+                buf.putInt(3)
+                FfiConverterUInt.write(value.`attempt`, buf)
+                FfiConverterULong.write(value.`nextRetryMs`, buf)
+                Unit
+            }
+            is SignalingState.Disconnected -> {
+                buf.putInt(4)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
     }
 }
 
