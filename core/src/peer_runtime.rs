@@ -1,39 +1,41 @@
-//! The `webrtc` crate's tokio runtime with one change to its UDP sockets: while a connection is
-//! being set up, the peer connection's driver makes a full pass (`poll_writes → poll_events →
-//! poll_reads`) after every datagram it reads, and one more pass after that.
+//! The `webrtc` crate's tokio runtime with one change: while a connection is being set up,
+//! the peer connection's driver runs one extra pass of its loop, including `handle_timeout`,
+//! after every datagram it reads and after every timer expiry.
 //!
 //! Why: the `webrtc` 0.21.1 driver loop runs `poll_writes`, then `poll_events`, then
 //! `poll_reads`, then waits in `select!` for a socket, an application call or its next timer.
-//! Output the `rtc` core queues while `poll_events` pumps its internal events stays queued until
-//! the next wake:
+//! Output the `rtc` core produces while `poll_events` pumps its internal events is not sent
+//! until something wakes the loop again:
+//! - the DTLS ClientHello: the DTLS handler calls `connect` on the ICE
+//!   selected-pair event, but moves the endpoint's datagrams to its write queue only in
+//!   `handle_timeout`;
 //! - the SCTP INIT, queued when the DTLS client handles `DTLSHandshakeComplete`;
 //! - the DCEP `DATA_CHANNEL_OPEN`, queued when the channel's creator handles
-//!   `SCTPHandshakeComplete`;
+//!   `SCTPHandshakeComplete`.
 //!
-//! and once ICE is connected the next timer is the ICE agent's 200 ms tick. Two such waits
-//! made every setup ~550 ms on loopback. A third stall has the same root: the driver drains a
-//! burst of datagrams before `poll_events`, so when the peer's DTLS ClientHello arrives right
-//! behind the STUN packet that completes ICE (a DTLS-client answerer such as libdatachannel or
-//! a browser sends it at once), the core reads it before the ICE-connected event has started
-//! our DTLS transport, drops it (`ErrDtlsTransportNotStarted`), and the handshake waits for the
-//! peer's 1 s retransmission.
+//! Once ICE is connected the next wake is the ICE agent's 200 ms tick: ~550 ms per setup on
+//! loopback. A related stall: the driver drains a burst of datagrams before `poll_events`, so a
+//! DTLS ClientHello arriving right behind the STUN packet that completes ICE (a DTLS-client
+//! answerer such as libdatachannel or a browser sends it at once) can be read before the
+//! ICE-connected event has been pumped, and the peer then retransmits after 1 s.
 //!
-//! No application event marks `SCTPHandshakeComplete`, so an application call that reaches the
-//! driver's `wake_writes` cannot be timed for it; the one input the driver always reacts to is
-//! its sockets. So [`SetupPacingRuntime`] wraps each UDP socket the driver binds
-//! ([`Runtime::wrap_udp_socket`], a public extension point of the crate), and while
-//! [`SetupPacing`] is active each real datagram (and each expiry of the driver's timer,
-//! [`Runtime::sleep`]) is followed by extra passes of the loop:
-//! 1. the next receive reports "nothing ready", which ends the driver's burst drain after this
-//!    one datagram, so its events are pumped before the next datagram is read;
-//! 2. the receive after that (the driver's `select!`) returns an empty datagram at once, which
-//!    the driver ignores (`deliver_udp_batch` skips zero-length datagrams) but which runs the
-//!    loop again, so `poll_writes` sends what `poll_events` just queued.
+//! No application event marks these moments (nothing reports `SCTPHandshakeComplete`), so an
+//! application call that reaches the driver's `wake_writes` cannot be timed for them; but the
+//! driver takes its sockets and its timer from the [`Runtime`] it is built with (a public
+//! extension point of the crate). [`SetupPacingRuntime`] delegates everything to the crate's
+//! tokio runtime, and while [`SetupPacing`] is active:
+//! 1. after a datagram is read, the driver's non-blocking burst probe is told "nothing ready",
+//!    so the loop pumps the events of each datagram before reading the next;
+//! 2. the next timer the driver asks for ([`Runtime::sleep`]) is already expired, so the loop
+//!    runs `handle_timeout` and another pass, which sends what the previous pass queued. A
+//!    real timer expiry asks for one such extra pass too; an extra pass never asks for another,
+//!    so the loop cannot spin.
 //!
-//! Setup is ~20 datagrams, so this costs ~40 loop passes per connection. Once the chat data
-//! channel is open the peer turns pacing off ([`SetupPacing::finish`]) and the socket is a plain
-//! pass-through, so bulk transfer keeps the driver's burst drain. The upstream report is in
-//! `docs/benchmark.md`.
+//! `handle_timeout` before a deadline is harmless: every `rtc` handler compares its deadlines
+//! with `now`. Setup is ~20 datagrams, so this costs ~20 extra passes per connection. Once the
+//! chat data channel is open the peer turns pacing off ([`SetupPacing::finish`]): the sockets
+//! and timers are then the crate's own, and bulk transfer keeps the driver's burst drain. The
+//! upstream reports are in `docs/benchmark.md`.
 
 use std::fmt;
 use std::future::Future;
@@ -41,17 +43,16 @@ use std::io::{self, IoSliceMut};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use futures_util::task::AtomicWaker;
 use webrtc::runtime::{
     AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, RecvMeta,
     Runtime, Transmit,
 };
 
-/// Shared state of one peer connection's sockets and timers: active from creation until
+/// Shared state of one peer connection's sockets and timer: active from creation until
 /// [`finish`](Self::finish).
 #[derive(Clone, Debug)]
 pub(crate) struct SetupPacing(Arc<PacingState>);
@@ -59,12 +60,8 @@ pub(crate) struct SetupPacing(Arc<PacingState>);
 #[derive(Debug)]
 struct PacingState {
     active: AtomicBool,
-    /// One of the `STAGE_*` values, shared by all sockets of the connection: any socket can
-    /// give the driver its extra pass.
-    stage: AtomicU8,
-    /// The driver's waiting receive (registered by its `select!`, never by the burst probe's
-    /// no-op waker), woken when the timer asks for an extra pass.
-    receiver: AtomicWaker,
+    /// The driver read a datagram or its timer fired: its next timer is to expire at once.
+    extra_pass: AtomicBool,
 }
 
 impl SetupPacing {
@@ -72,13 +69,12 @@ impl SetupPacing {
     pub(crate) fn new() -> Self {
         Self(Arc::new(PacingState {
             active: AtomicBool::new(true),
-            stage: AtomicU8::new(STAGE_IDLE),
-            receiver: AtomicWaker::new(),
+            extra_pass: AtomicBool::new(false),
         }))
     }
 
     /// Pacing off for good (the data channel is open, or the connection is closing): the
-    /// sockets become plain pass-throughs and timers plain timers.
+    /// sockets and timers behave as the crate's own.
     pub(crate) fn finish(&self) {
         self.0.active.store(false, Ordering::Release);
     }
@@ -87,17 +83,21 @@ impl SetupPacing {
         self.0.active.load(Ordering::Acquire)
     }
 
-    fn stage(&self) -> u8 {
-        self.0.stage.load(Ordering::Acquire)
+    fn request_extra_pass(&self) {
+        self.0.extra_pass.store(true, Ordering::Release);
     }
 
-    fn set_stage(&self, stage: u8) {
-        self.0.stage.store(stage, Ordering::Release);
+    fn extra_pass_requested(&self) -> bool {
+        self.0.extra_pass.load(Ordering::Acquire)
+    }
+
+    fn take_extra_pass(&self) -> bool {
+        self.0.extra_pass.swap(false, Ordering::AcqRel)
     }
 }
 
-/// A [`Runtime`] that delegates everything to `inner` (the crate's tokio runtime) and wraps the
-/// UDP sockets as described in the module docs.
+/// A [`Runtime`] that delegates everything to the `webrtc` crate's default runtime (tokio)
+/// and paces the driver during setup, as described in the module docs.
 pub(crate) struct SetupPacingRuntime {
     inner: Arc<dyn Runtime>,
     pacing: SetupPacing,
@@ -113,8 +113,8 @@ impl fmt::Debug for SetupPacingRuntime {
 }
 
 impl SetupPacingRuntime {
-    /// Wraps the `webrtc` crate's default runtime (tokio). `None` if the crate was built
-    /// without a runtime, which our dependency features rule out.
+    /// Wraps the `webrtc` crate's default runtime. `None` if the crate was built without a
+    /// runtime, which our dependency features rule out.
     pub(crate) fn new(pacing: SetupPacing) -> Option<Self> {
         Some(Self {
             inner: webrtc::runtime::default_runtime()?,
@@ -170,20 +170,21 @@ impl Runtime for SetupPacingRuntime {
         self.inner.now()
     }
 
-    // The driver's timer. When it fires, the driver handles the timeout and runs one pass;
-    // output its events queue in that pass (say the ClientHello once an ICE check completes
-    // the connection) needs one more, which the sockets give.
+    /// The driver asks for one timer per loop pass. During setup: already expired when an
+    /// extra pass is due, and a real expiry asks for the next extra pass.
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + 'static>> {
-        let timer = self.inner.sleep(duration);
         if !self.pacing.active() {
-            return timer;
+            return self.inner.sleep(duration);
         }
+        if self.pacing.take_extra_pass() {
+            return Box::pin(std::future::ready(()));
+        }
+        let timer = self.inner.sleep(duration);
         let pacing = self.pacing.clone();
         Box::pin(async move {
             timer.await;
             if pacing.active() {
-                pacing.set_stage(STAGE_EXTRA_PASS);
-                pacing.0.receiver.wake();
+                pacing.request_extra_pass();
             }
         })
     }
@@ -204,13 +205,6 @@ impl Runtime for SetupPacingRuntime {
         "peerchat-setup-pacing"
     }
 }
-
-/// Plain receive.
-const STAGE_IDLE: u8 = 0;
-/// A real datagram was returned: the next receive reports "nothing ready" (ends the burst).
-const STAGE_BREAK: u8 = 1;
-/// The burst ended: the next receive returns an empty datagram (one more loop pass).
-const STAGE_EXTRA_PASS: u8 = 2;
 
 struct PacedUdpSocket {
     inner: Arc<dyn AsyncUdpSocket>,
@@ -240,37 +234,18 @@ impl AsyncUdpSocket for PacedUdpSocket {
         bufs: &mut [IoSliceMut<'_>],
         meta: &mut [RecvMeta],
     ) -> Poll<io::Result<usize>> {
-        match self.pacing.stage() {
-            STAGE_BREAK => {
-                self.pacing.set_stage(STAGE_EXTRA_PASS);
-                // The burst probe polls with a no-op waker and simply stops; were this the
-                // driver's `select!`, the wake makes it poll again at once (→ extra pass).
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
-            }
-            STAGE_EXTRA_PASS => {
-                self.pacing.set_stage(STAGE_IDLE);
-                if let Some(first) = meta.first_mut() {
-                    let mut empty = RecvMeta::default();
-                    empty.addr = first.addr;
-                    empty.len = 0;
-                    // The trait asks for a stride of at least 1 on every filled message.
-                    empty.stride = 1;
-                    *first = empty;
-                    return Poll::Ready(Ok(1));
-                }
-            }
-            _ => {}
+        if !self.pacing.active() {
+            return self.inner.poll_recv(cx, bufs, meta);
+        }
+        // The driver's burst probe polls with a no-op waker and stops at the first "nothing
+        // ready": end the burst so the loop pumps this datagram's events first. The datagram
+        // stays in the socket; the driver's `select!` (a real waker) reads it next.
+        if self.pacing.extra_pass_requested() && cx.waker().will_wake(Waker::noop()) {
+            return Poll::Pending;
         }
         let polled = self.inner.poll_recv(cx, bufs, meta);
-        if self.pacing.active() {
-            match polled {
-                Poll::Ready(Ok(n)) if n > 0 => self.pacing.set_stage(STAGE_BREAK),
-                Poll::Pending if !cx.waker().will_wake(Waker::noop()) => {
-                    self.pacing.0.receiver.register(cx.waker())
-                }
-                _ => {}
-            }
+        if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
+            self.pacing.request_extra_pass();
         }
         polled
     }
