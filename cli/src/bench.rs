@@ -40,6 +40,12 @@ pub struct BenchArgs {
     /// Message size for the throughput transfer, bytes (at most 16384).
     #[arg(long, default_value_t = 16 * 1024)]
     chunk_bytes: usize,
+    /// Bulk sent by EACH side for the receipt-lag figures, MB (10^6 bytes); 0 skips them.
+    #[arg(long, default_value_t = 10)]
+    receipt_bulk_mb: usize,
+    /// One small message for the receipt-lag figures after every this many bulk messages.
+    #[arg(long, default_value_t = 20)]
+    receipt_every: usize,
     /// Print the figures as one JSON object instead of text.
     #[arg(long)]
     json: bool,
@@ -53,6 +59,9 @@ struct Figures {
     rtt_ms_p50: f64,
     rtt_ms_p99: f64,
     rtt_samples: usize,
+    receipt_lag_ms_p50: f64,
+    receipt_lag_ms_p99: f64,
+    receipt_lag_samples: usize,
     transfer_bytes: usize,
     chunk_bytes: usize,
     engine_mb_per_s: f64,
@@ -94,6 +103,60 @@ async fn delivered(side: &mut Side, id: &str) -> Result<(), String> {
             .then_some(())
     })
     .await
+}
+
+/// Both sides queue `--receipt-bulk-mb` of bulk at once; A puts a small message after every
+/// `--receipt-every` bulk messages. Returns, per small message, ms from B's `Message` event to
+/// A's `Delivered` status: how long a receipt waits behind bulk traffic.
+async fn receipt_lag(a: &mut Side, b: &mut Side, args: &BenchArgs) -> Result<Vec<f64>, String> {
+    use std::collections::HashMap;
+    let chunk = "y".repeat(args.chunk_bytes);
+    let count = (args.receipt_bulk_mb * 1_000_000).div_ceil(args.chunk_bytes);
+    let mut pings: HashMap<String, Option<Instant>> = HashMap::new();
+    let mut bulk_ids = std::collections::HashSet::new();
+    for i in 0..count {
+        bulk_ids.insert(a.engine.send_message(&chunk).map_err(|e| e.to_string())?);
+        b.engine.send_message(&chunk).map_err(|e| e.to_string())?;
+        if i % args.receipt_every.max(1) == 0 {
+            let id = a
+                .engine
+                .send_message(&format!("receipt-probe {i}"))
+                .map_err(|e| e.to_string())?;
+            pings.insert(id, None);
+        }
+    }
+    let mut lags = Vec::with_capacity(pings.len());
+    let mut a_delivered = 0usize;
+    let mut b_received = 0usize;
+    let deadline = tokio::time::sleep(Duration::from_secs(300));
+    tokio::pin!(deadline);
+    // Until every probe is acknowledged and both bulk transfers are complete.
+    while lags.len() < pings.len() || a_delivered < count || b_received < count {
+        tokio::select! {
+            event = b.events.recv() => match event {
+                Some(EngineEvent::Message(m)) if pings.contains_key(&m.id) => {
+                    pings.insert(m.id, Some(Instant::now()));
+                }
+                Some(EngineEvent::Message(_)) => b_received += 1,
+                Some(_) => {}
+                None => return Err("engine B stopped".into()),
+            },
+            event = a.events.recv() => match event {
+                Some(EngineEvent::MessageStatus { message_id, status: MessageStatus::Delivered, .. }) => {
+                    if let Some(shown) = pings.get(&message_id) {
+                        let shown = shown.ok_or("a receipt arrived before its message was shown")?;
+                        lags.push(ms(shown.elapsed()));
+                    } else if bulk_ids.contains(&message_id) {
+                        a_delivered += 1;
+                    }
+                }
+                Some(_) => {}
+                None => return Err("engine A stopped".into()),
+            },
+            _ = &mut deadline => return Err("timed out measuring receipt lag".into()),
+        }
+    }
+    Ok(lags)
 }
 
 /// Runs every measurement and prints the figures.
@@ -143,6 +206,14 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         rtt.push(ms(start.elapsed()));
     }
 
+    // Receipt lag under two-way bulk traffic: both sides queue bulk at once, A mixes small
+    // messages into its bulk; lag = B shows the small message → A sees it Delivered.
+    let mut receipt_lag = if args.receipt_bulk_mb > 0 {
+        receipt_lag(&mut a, &mut b, &args).await?
+    } else {
+        Vec::new()
+    };
+
     // Throughput through the engine: every message must be delivered.
     let chunk = "x".repeat(args.chunk_bytes);
     let total_bytes = args.transfer_mb * 1_000_000;
@@ -187,6 +258,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
 
     setup.sort_by(f64::total_cmp);
     rtt.sort_by(f64::total_cmp);
+    receipt_lag.sort_by(f64::total_cmp);
     let figures = Figures {
         setup_ms_p50: percentile(&setup, 50.0),
         setup_ms_p99: percentile(&setup, 99.0),
@@ -194,6 +266,9 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         rtt_ms_p50: percentile(&rtt, 50.0),
         rtt_ms_p99: percentile(&rtt, 99.0),
         rtt_samples: rtt.len(),
+        receipt_lag_ms_p50: percentile(&receipt_lag, 50.0),
+        receipt_lag_ms_p99: percentile(&receipt_lag, 99.0),
+        receipt_lag_samples: receipt_lag.len(),
         transfer_bytes: sent_bytes,
         chunk_bytes: args.chunk_bytes,
         engine_mb_per_s: engine_mbps,
@@ -214,6 +289,16 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             "round trip (message → ack), every {} ms: p50 {:.2} ms, p99 {:.2} ms over {} messages",
             args.rtt_interval_ms, figures.rtt_ms_p50, figures.rtt_ms_p99, figures.rtt_samples
         );
+        if figures.receipt_lag_samples > 0 {
+            println!(
+                "receipt lag (shown → ✓) under two-way bulk of {} MB each way in {}-byte messages: p50 {:.1} ms, p99 {:.1} ms over {} messages",
+                args.receipt_bulk_mb,
+                args.chunk_bytes,
+                figures.receipt_lag_ms_p50,
+                figures.receipt_lag_ms_p99,
+                figures.receipt_lag_samples
+            );
+        }
         println!(
             "throughput, {} bytes in {}-byte messages: engine {:.1} MB/s (all delivered), bare webrtc {:.1} MB/s, ratio {:.2}",
             figures.transfer_bytes,

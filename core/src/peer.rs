@@ -14,7 +14,11 @@ use webrtc::peer_connection::{
     RTCSessionDescription, SettingEngineBuilder,
 };
 
-use crate::chat::{DATA_CHANNEL_LABEL, MAX_FRAME_BYTES};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::chat::{
+    DATA_CHANNEL_LABEL, MAX_FRAME_BYTES, RECEIPT_CHANNEL_LABEL, RECEIPT_CHANNEL_READY_FRAME,
+};
 use crate::config::EngineConfig;
 use crate::peer_runtime::{SetupPacing, SetupPacingRuntime};
 use crate::protocol::IceCandidate;
@@ -85,6 +89,12 @@ struct Outgoing {
 pub(crate) struct PeerConnectionLink {
     pc: Arc<dyn PeerConnection>,
     writer: mpsc::UnboundedSender<Outgoing>,
+    /// Receipts for the chat channel's writer, which sends them before any queued message.
+    priority_writer: mpsc::UnboundedSender<String>,
+    /// Receipts for the receipt channel's writer.
+    receipt_writer: mpsc::UnboundedSender<String>,
+    /// The peer announced it reads receipts on the receipt channel.
+    receipt_channel_ready: Arc<AtomicBool>,
     report: Arc<dyn Fn(PeerEvent) + Send + Sync>,
     remote_description_set: bool,
     early_candidates: Vec<RTCIceCandidateInit>,
@@ -211,24 +221,53 @@ impl PeerConnectionLink {
                 .await
                 .map_err(|e| format!("creating the data channel: {e}"))?;
             let _ = channel_tx.send(channel);
+            // Reliable (no lifetime or retransmit limit) but unordered: see RECEIPT_CHANNEL_LABEL.
+            let init = RTCDataChannelInit {
+                ordered: false,
+                ..Default::default()
+            };
+            let channel = pc
+                .create_data_channel(RECEIPT_CHANNEL_LABEL, Some(init))
+                .await
+                .map_err(|e| format!("creating the receipt channel: {e}"))?;
+            let _ = channel_tx.send(channel);
         }
         let (writer, writer_rx) = mpsc::unbounded_channel();
+        let (priority_writer, priority_rx) = mpsc::unbounded_channel();
+        let (receipt_writer, receipt_rx) = mpsc::unbounded_channel();
+        let receipt_channel_ready = Arc::new(AtomicBool::new(false));
         let link = Self {
             pc,
             writer,
+            priority_writer,
+            receipt_writer,
+            receipt_channel_ready: receipt_channel_ready.clone(),
             report: report.clone(),
             remote_description_set: false,
             early_candidates: Vec::new(),
         };
-        // The first data channel with our label is the chat channel; others are ignored.
+        // The first data channel with each of our labels is used; others are ignored.
         tokio::spawn(async move {
-            let mut writer_rx = Some(writer_rx);
+            let mut chat_queues = Some((writer_rx, priority_rx));
+            let mut receipt_rx = Some(receipt_rx);
             while let Some(channel) = channel_rx.recv().await {
-                if channel.label().await.ok().as_deref() != Some(DATA_CHANNEL_LABEL) {
-                    continue;
-                }
-                if let Some(rx) = writer_rx.take() {
-                    spawn_channel_tasks(channel, rx, report.clone(), pacing.clone());
+                match channel.label().await.ok().as_deref() {
+                    Some(DATA_CHANNEL_LABEL) => {
+                        if let Some(queues) = chat_queues.take() {
+                            spawn_channel_tasks(channel, queues, report.clone(), pacing.clone());
+                        }
+                    }
+                    Some(RECEIPT_CHANNEL_LABEL) => {
+                        if let Some(rx) = receipt_rx.take() {
+                            spawn_receipt_channel_tasks(
+                                channel,
+                                rx,
+                                report.clone(),
+                                receipt_channel_ready.clone(),
+                            );
+                        }
+                    }
+                    _ => {}
                 }
             }
         });
@@ -320,6 +359,18 @@ impl PeerConnectionLink {
         self.writer.send(Outgoing { text, message_id }).is_ok()
     }
 
+    /// Queues a receipt (an `ack` frame) so that it never waits behind queued chat messages: on
+    /// the receipt channel once the peer announced it reads it there
+    /// ([`RECEIPT_CHANNEL_READY_FRAME`]), otherwise on the chat channel ahead of every queued
+    /// message. Returns `false` if the connection's writers are gone.
+    pub(crate) fn send_receipt(&self, text: String) -> bool {
+        if self.receipt_channel_ready.load(Ordering::Acquire) {
+            self.receipt_writer.send(text).is_ok()
+        } else {
+            self.priority_writer.send(text).is_ok()
+        }
+    }
+
     /// Closes the peer connection (and with it the data channel).
     pub(crate) async fn close(&self) {
         if let Err(err) = self.pc.close().await {
@@ -330,7 +381,10 @@ impl PeerConnectionLink {
 
 fn spawn_channel_tasks(
     channel: Arc<dyn DataChannel>,
-    mut writer_rx: mpsc::UnboundedReceiver<Outgoing>,
+    (mut writer_rx, mut priority_rx): (
+        mpsc::UnboundedReceiver<Outgoing>,
+        mpsc::UnboundedReceiver<String>,
+    ),
     report: Arc<dyn Fn(PeerEvent) + Send + Sync>,
     pacing: SetupPacing,
 ) {
@@ -354,7 +408,14 @@ fn spawn_channel_tasks(
         reader_report(PeerEvent::ChannelClosed);
     });
     tokio::spawn(async move {
-        while let Some(out) = writer_rx.recv().await {
+        loop {
+            // Receipts first: `biased` polls the priority queue before the message queue.
+            let out = tokio::select! {
+                biased;
+                Some(text) = priority_rx.recv() => Outgoing { text, message_id: None },
+                Some(out) = writer_rx.recv() => out,
+                else => break,
+            };
             match channel.send_text(&out.text).await {
                 Ok(()) => {
                     if let Some(id) = out.message_id {
@@ -368,4 +429,75 @@ fn spawn_channel_tasks(
             }
         }
     });
+}
+
+/// Reader and writer of the receipt channel. The writer first sends
+/// [`RECEIPT_CHANNEL_READY_FRAME`]; the reader turns `ready` on when the peer's arrives and
+/// forwards only `ack` frames (anything else on this unordered channel is dropped, so a peer
+/// cannot reorder chat messages through it).
+fn spawn_receipt_channel_tasks(
+    channel: Arc<dyn DataChannel>,
+    mut receipt_rx: mpsc::UnboundedReceiver<String>,
+    report: Arc<dyn Fn(PeerEvent) + Send + Sync>,
+    ready: Arc<AtomicBool>,
+) {
+    let reader = channel.clone();
+    let (open_tx, open_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let mut open_tx = Some(open_tx);
+        while let Some(event) = reader.poll().await {
+            match event {
+                DataChannelEvent::OnOpen => {
+                    if let Some(tx) = open_tx.take() {
+                        let _ = tx.send(());
+                    }
+                }
+                DataChannelEvent::OnMessage(message) => match receipt_frame_kind(&message.data) {
+                    Some(ReceiptFrame::Ready) => ready.store(true, Ordering::Release),
+                    Some(ReceiptFrame::Ack) => report(PeerEvent::Frame(message.data)),
+                    None => tracing::debug!("non-receipt frame on the receipt channel dropped"),
+                },
+                DataChannelEvent::OnClose => break,
+                _ => {}
+            }
+        }
+        // Receipts go back to the chat channel.
+        ready.store(false, Ordering::Release);
+    });
+    tokio::spawn(async move {
+        if open_rx.await.is_err() {
+            return;
+        }
+        if channel.send_text(RECEIPT_CHANNEL_READY_FRAME).await.is_err() {
+            return;
+        }
+        while let Some(text) = receipt_rx.recv().await {
+            if let Err(err) = channel.send_text(&text).await {
+                tracing::debug!(%err, "receipt channel send failed");
+                break;
+            }
+        }
+    });
+}
+
+enum ReceiptFrame {
+    Ready,
+    Ack,
+}
+
+/// What a frame received on the receipt channel is, by its `type`; `None` for anything else.
+fn receipt_frame_kind(bytes: &[u8]) -> Option<ReceiptFrame> {
+    #[derive(serde::Deserialize)]
+    struct Tagged<'a> {
+        #[serde(rename = "type", borrow)]
+        kind: std::borrow::Cow<'a, str>,
+    }
+    if bytes.len() > MAX_FRAME_BYTES {
+        return None;
+    }
+    match serde_json::from_slice::<Tagged>(bytes).ok()?.kind.as_ref() {
+        "receipts_ready" => Some(ReceiptFrame::Ready),
+        "ack" => Some(ReceiptFrame::Ack),
+        _ => None,
+    }
 }
