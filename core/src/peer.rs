@@ -6,15 +6,13 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use rtc::ice::mdns::MulticastDnsMode;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelInit};
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
     RTCIceCandidateInit, RTCIceServer, RTCPeerConnectionIceEvent, RTCPeerConnectionState,
     RTCSessionDescription, SettingEngineBuilder,
 };
-
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::chat::{
     DATA_CHANNEL_LABEL, MAX_FRAME_BYTES, RECEIPT_CHANNEL_LABEL, RECEIPT_CHANNEL_READY_FRAME,
@@ -93,8 +91,9 @@ pub(crate) struct PeerConnectionLink {
     priority_writer: mpsc::UnboundedSender<String>,
     /// Receipts for the receipt channel's writer.
     receipt_writer: mpsc::UnboundedSender<String>,
-    /// The peer announced it reads receipts on the receipt channel.
-    receipt_channel_ready: Arc<AtomicBool>,
+    /// The peer announced it reads receipts on the receipt channel (`true`), until that
+    /// channel closes.
+    receipt_channel_ready: watch::Receiver<bool>,
     report: Arc<dyn Fn(PeerEvent) + Send + Sync>,
     remote_description_set: bool,
     early_candidates: Vec<RTCIceCandidateInit>,
@@ -235,13 +234,13 @@ impl PeerConnectionLink {
         let (writer, writer_rx) = mpsc::unbounded_channel();
         let (priority_writer, priority_rx) = mpsc::unbounded_channel();
         let (receipt_writer, receipt_rx) = mpsc::unbounded_channel();
-        let receipt_channel_ready = Arc::new(AtomicBool::new(false));
+        let (receipt_channel_ready, receipt_channel_ready_rx) = watch::channel(false);
         let link = Self {
             pc,
             writer,
             priority_writer,
             receipt_writer,
-            receipt_channel_ready: receipt_channel_ready.clone(),
+            receipt_channel_ready: receipt_channel_ready_rx,
             report: report.clone(),
             remote_description_set: false,
             early_candidates: Vec::new(),
@@ -250,6 +249,7 @@ impl PeerConnectionLink {
         tokio::spawn(async move {
             let mut chat_queues = Some((writer_rx, priority_rx));
             let mut receipt_rx = Some(receipt_rx);
+            let mut receipt_channel_ready = Some(receipt_channel_ready);
             while let Some(channel) = channel_rx.recv().await {
                 match channel.label().await.ok().as_deref() {
                     Some(DATA_CHANNEL_LABEL) => {
@@ -258,13 +258,10 @@ impl PeerConnectionLink {
                         }
                     }
                     Some(RECEIPT_CHANNEL_LABEL) => {
-                        if let Some(rx) = receipt_rx.take() {
-                            spawn_receipt_channel_tasks(
-                                channel,
-                                rx,
-                                report.clone(),
-                                receipt_channel_ready.clone(),
-                            );
+                        if let (Some(rx), Some(ready)) =
+                            (receipt_rx.take(), receipt_channel_ready.take())
+                        {
+                            spawn_receipt_channel_tasks(channel, rx, report.clone(), ready);
                         }
                     }
                     _ => {}
@@ -364,7 +361,7 @@ impl PeerConnectionLink {
     /// ([`RECEIPT_CHANNEL_READY_FRAME`]), otherwise on the chat channel ahead of every queued
     /// message. Returns `false` if the connection's writers are gone.
     pub(crate) fn send_receipt(&self, text: String) -> bool {
-        if self.receipt_channel_ready.load(Ordering::Acquire) {
+        if *self.receipt_channel_ready.borrow() {
             self.receipt_writer.send(text).is_ok()
         } else {
             self.priority_writer.send(text).is_ok()
@@ -439,7 +436,7 @@ fn spawn_receipt_channel_tasks(
     channel: Arc<dyn DataChannel>,
     mut receipt_rx: mpsc::UnboundedReceiver<String>,
     report: Arc<dyn Fn(PeerEvent) + Send + Sync>,
-    ready: Arc<AtomicBool>,
+    ready: watch::Sender<bool>,
 ) {
     let reader = channel.clone();
     let (open_tx, open_rx) = tokio::sync::oneshot::channel::<()>();
@@ -453,7 +450,9 @@ fn spawn_receipt_channel_tasks(
                     }
                 }
                 DataChannelEvent::OnMessage(message) => match receipt_frame_kind(&message.data) {
-                    Some(ReceiptFrame::Ready) => ready.store(true, Ordering::Release),
+                    Some(ReceiptFrame::Ready) => {
+                        ready.send_replace(true);
+                    }
                     Some(ReceiptFrame::Ack) => report(PeerEvent::Frame(message.data)),
                     None => tracing::debug!("non-receipt frame on the receipt channel dropped"),
                 },
@@ -462,7 +461,7 @@ fn spawn_receipt_channel_tasks(
             }
         }
         // Receipts go back to the chat channel.
-        ready.store(false, Ordering::Release);
+        ready.send_replace(false);
     });
     tokio::spawn(async move {
         if open_rx.await.is_err() {
@@ -501,3 +500,7 @@ fn receipt_frame_kind(bytes: &[u8]) -> Option<ReceiptFrame> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+#[path = "peer_tests.rs"]
+mod tests;
