@@ -122,7 +122,9 @@ fn rss_bytes() -> Option<u64> {
 /// Stripped size of the `libpeerchat_ffi.so` built next to this executable (same profile):
 /// strips a copy with `strip`, as an app's packaging does. `None` if either is missing.
 fn ffi_stripped_bytes() -> Option<u64> {
-    let library = std::env::current_exe().ok()?.with_file_name("libpeerchat_ffi.so");
+    let library = std::env::current_exe()
+        .ok()?
+        .with_file_name("libpeerchat_ffi.so");
     if !library.exists() {
         return None;
     }

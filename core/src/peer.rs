@@ -467,7 +467,11 @@ fn spawn_receipt_channel_tasks(
         if open_rx.await.is_err() {
             return;
         }
-        if channel.send_text(RECEIPT_CHANNEL_READY_FRAME).await.is_err() {
+        if channel
+            .send_text(RECEIPT_CHANNEL_READY_FRAME)
+            .await
+            .is_err()
+        {
             return;
         }
         while let Some(text) = receipt_rx.recv().await {

@@ -48,8 +48,8 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use webrtc::runtime::{
-    AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, RecvMeta,
-    Runtime, Transmit,
+    AsyncInterval, AsyncTcpListener, AsyncTcpStream, AsyncUdpSocket, JoinHandle, RecvMeta, Runtime,
+    Transmit,
 };
 
 /// Shared state of one peer connection's sockets and timer: active from creation until

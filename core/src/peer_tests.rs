@@ -88,8 +88,14 @@ async fn receipts_use_the_receipt_channel_between_current_peers() {
     // Both sides announce `receipts_ready`; then a receipt travels on the receipt channel.
     let mut a_ready = a.receipt_channel_ready.clone();
     let mut b_ready = b.receipt_channel_ready.clone();
-    tokio::time::timeout(STEP, a_ready.wait_for(|r| *r)).await.unwrap().unwrap();
-    tokio::time::timeout(STEP, b_ready.wait_for(|r| *r)).await.unwrap().unwrap();
+    tokio::time::timeout(STEP, a_ready.wait_for(|r| *r))
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::timeout(STEP, b_ready.wait_for(|r| *r))
+        .await
+        .unwrap()
+        .unwrap();
     assert!(b.send_receipt(ACK.to_string()));
     pump(&mut a, &mut a_rx, &mut b, &mut b_rx, |e, at_a| {
         at_a && matches!(e, PeerEvent::Frame(bytes) if &bytes[..] == ACK.as_bytes())
