@@ -34,8 +34,14 @@ pub trait EngineListener: Send + Sync {
     fn on_peer_joined(&self, peer: Peer);
     /// A peer's connection changed state; `Connected` means chat is ready with it.
     fn on_peer_state(&self, peer_id: String, state: PeerState);
-    /// A peer left the room (reported by the signaling server).
+    /// A peer left the room (reported by the signaling server). Final.
     fn on_peer_left(&self, peer_id: String, reason: LeaveReason);
+    /// A peer's signaling connection dropped; the server keeps its session for the grace
+    /// period. Chat goes on while its data channel is open; `on_peer_resumed` or
+    /// `on_peer_left` (reason `Timeout`) follows.
+    fn on_peer_interrupted(&self, peer_id: String);
+    /// An interrupted peer resumed its session.
+    fn on_peer_resumed(&self, peer_id: String);
     /// A chat message arrived. Messages from one peer arrive in the order it sent them, each
     /// once.
     fn on_message(&self, message: ChatMessage);
@@ -91,6 +97,14 @@ impl core::EngineListener for ListenerBridge {
         self.forward("on_peer_left", |l| l.on_peer_left(peer_id, reason.into()));
     }
 
+    fn on_peer_interrupted(&self, peer_id: String) {
+        self.forward("on_peer_interrupted", |l| l.on_peer_interrupted(peer_id));
+    }
+
+    fn on_peer_resumed(&self, peer_id: String) {
+        self.forward("on_peer_resumed", |l| l.on_peer_resumed(peer_id));
+    }
+
     fn on_message(&self, message: core::ChatMessage) {
         self.forward("on_message", |l| l.on_message(message.into()));
     }
@@ -141,6 +155,12 @@ mod tests {
         }
         fn on_peer_left(&self, peer_id: String, reason: LeaveReason) {
             self.push(format!("peer_left {peer_id} {reason:?}"));
+        }
+        fn on_peer_interrupted(&self, peer_id: String) {
+            self.push(format!("peer_interrupted {peer_id}"));
+        }
+        fn on_peer_resumed(&self, peer_id: String) {
+            self.push(format!("peer_resumed {peer_id}"));
         }
         fn on_message(&self, _message: ChatMessage) {
             panic!("listener failure");

@@ -114,14 +114,25 @@ pub struct ChatMessage {
     pub seq: u64,
 }
 
-/// State of the engine's WebSocket to the signaling server.
+/// State of the engine's session with the signaling server: `Connecting`, then `Connected`;
+/// on a lost connection `Reconnecting` (the engine dials again by itself, with exponential
+/// backoff and full jitter from 250 ms up to 5 s) and `Connected` once the session is back
+/// (resumed, or the room re-entered). `Disconnected` only after `shutdown`. Open data
+/// channels keep working in every state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum SignalingState {
-    /// Opening the WebSocket.
+    /// Opening the first WebSocket.
     Connecting,
-    /// Open; the server sent `welcome`.
+    /// The session is ready.
     Connected,
-    /// Closed (by `shutdown`, the server, or a network failure).
+    /// The connection is lost (or the first dial failed); the engine dials again.
+    Reconnecting {
+        /// Dials since the session was last ready (1 for the first retry).
+        attempt: u32,
+        /// Delay (ms) before the next dial.
+        next_retry_ms: u64,
+    },
+    /// Closed for good by `shutdown`.
     Disconnected,
 }
 
@@ -154,8 +165,11 @@ pub enum MessageStatus {
 pub enum LeaveReason {
     /// The peer left the room or logged out.
     Left,
-    /// The peer's WebSocket closed or stopped answering pings.
+    /// The peer's WebSocket closed (cleanly, or a peer of protocol version 1).
     Disconnected,
+    /// The peer's signaling session was interrupted and not resumed within the server's grace
+    /// period (30 s by default).
+    Timeout,
 }
 
 impl From<IceServer> for core::IceServer {
@@ -231,6 +245,13 @@ impl From<core::SignalingState> for SignalingState {
         match s {
             core::SignalingState::Connecting => Self::Connecting,
             core::SignalingState::Connected => Self::Connected,
+            core::SignalingState::Reconnecting {
+                attempt,
+                next_retry_ms,
+            } => Self::Reconnecting {
+                attempt,
+                next_retry_ms,
+            },
             core::SignalingState::Disconnected => Self::Disconnected,
         }
     }
@@ -262,6 +283,7 @@ impl From<core::LeaveReason> for LeaveReason {
         match r {
             core::LeaveReason::Left => Self::Left,
             core::LeaveReason::Disconnected => Self::Disconnected,
+            core::LeaveReason::Timeout => Self::Timeout,
         }
     }
 }

@@ -12,7 +12,15 @@
 //! < NAME: TEXT                      a message from NAME
 //! > [ID] TEXT                       your message was accepted and queued to every peer
 //! ✓ delivered [ID] to NAME          NAME acknowledged message ID
-//! * peer left: NAME (left|disconnected)
+//! * peer left: NAME (left|disconnected|timeout)
+//! * peer interrupted: NAME          NAME's signaling connection dropped; the server keeps
+//!                                   its session for the grace period (chat goes on while the
+//!                                   data channel is open)
+//! * peer resumed: NAME              NAME is back on the signaling server, same session
+//! * signaling lost, reconnecting (attempt N, next try in MS ms)
+//!                                   our signaling connection dropped (or the first dial
+//!                                   failed); open chats go on meanwhile
+//! * signaling reconnected           our session is back (resumed, or rejoined the room)
 //! ! error: DESCRIPTION              something failed (the chat goes on when it can)
 //! ```
 
@@ -21,7 +29,7 @@ use std::collections::HashMap;
 use clap::Args;
 use peerchat_core::{
     ChannelListener, Engine, EngineConfig, EngineEvent, IceTransportPolicy, LeaveReason,
-    MessageStatus, PeerState,
+    MessageStatus, PeerState, SignalingState,
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -91,11 +99,14 @@ pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
             room
         }
     };
-    let mut names: HashMap<String, String> = room
-        .members
-        .into_iter()
-        .map(|p| (p.peer_id, p.name))
-        .collect();
+    let mut printer = Printer {
+        names: room
+            .members
+            .into_iter()
+            .map(|p| (p.peer_id, p.name))
+            .collect(),
+        reconnecting: false,
+    };
     let mut stdin = BufReader::new(tokio::io::stdin()).lines();
     loop {
         tokio::select! {
@@ -114,7 +125,7 @@ pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
                     break;
                 }
             },
-            Some(event) = events.recv() => print_event(event, &mut names),
+            Some(event) = events.recv() => printer.print(event),
         }
     }
     if engine.room_code().is_some()
@@ -126,57 +137,88 @@ pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn name_of(names: &HashMap<String, String>, peer_id: &str) -> String {
-    names
-        .get(peer_id)
-        .cloned()
-        .unwrap_or_else(|| peer_id.to_string())
+/// Prints engine events as the lines documented at the top of this file.
+struct Printer {
+    /// Display names by peer id.
+    names: HashMap<String, String>,
+    /// The signaling connection is being dialled again.
+    reconnecting: bool,
 }
 
-fn print_event(event: EngineEvent, names: &mut HashMap<String, String>) {
-    match event {
-        EngineEvent::PeerJoined(peer) => {
-            println!("* peer joined: {}", peer.name);
-            names.insert(peer.peer_id, peer.name);
-        }
-        EngineEvent::PeerState { peer_id, state } => match state {
-            PeerState::Connected => println!("* chat ready with {}", name_of(names, &peer_id)),
-            PeerState::Failed => {
-                println!("! error: connection to {} failed", name_of(names, &peer_id))
+impl Printer {
+    fn name_of(&self, peer_id: &str) -> String {
+        self.names
+            .get(peer_id)
+            .cloned()
+            .unwrap_or_else(|| peer_id.to_string())
+    }
+
+    fn print(&mut self, event: EngineEvent) {
+        match event {
+            EngineEvent::PeerJoined(peer) => {
+                println!("* peer joined: {}", peer.name);
+                self.names.insert(peer.peer_id, peer.name);
             }
-            PeerState::Disconnected => {
-                println!("* connection to {} lost", name_of(names, &peer_id))
+            EngineEvent::PeerState { peer_id, state } => match state {
+                PeerState::Connected => println!("* chat ready with {}", self.name_of(&peer_id)),
+                PeerState::Failed => {
+                    println!("! error: connection to {} failed", self.name_of(&peer_id))
+                }
+                PeerState::Disconnected => {
+                    println!("* connection to {} lost", self.name_of(&peer_id))
+                }
+                PeerState::Connecting => {}
+            },
+            EngineEvent::PeerLeft { peer_id, reason } => {
+                let why = match reason {
+                    LeaveReason::Left => "left",
+                    LeaveReason::Disconnected => "disconnected",
+                    LeaveReason::Timeout => "timeout",
+                };
+                println!("* peer left: {} ({why})", self.name_of(&peer_id));
             }
-            PeerState::Connecting => {}
-        },
-        EngineEvent::PeerLeft { peer_id, reason } => {
-            let why = match reason {
-                LeaveReason::Left => "left",
-                LeaveReason::Disconnected => "disconnected",
-            };
-            println!("* peer left: {} ({why})", name_of(names, &peer_id));
-        }
-        EngineEvent::Message(message) => {
-            names.insert(message.peer_id.clone(), message.sender_name.clone());
-            println!("< {}: {}", message.sender_name, message.text);
-        }
-        EngineEvent::MessageStatus {
-            message_id,
-            peer_id,
-            status,
-        } => match status {
-            MessageStatus::Sent => {}
-            MessageStatus::Delivered => {
-                println!("✓ delivered [{message_id}] to {}", name_of(names, &peer_id))
+            EngineEvent::PeerInterrupted(peer_id) => {
+                println!("* peer interrupted: {}", self.name_of(&peer_id))
             }
-            MessageStatus::Failed => println!(
-                "! error: message [{message_id}] not delivered to {}",
-                name_of(names, &peer_id)
-            ),
-        },
-        EngineEvent::Error(err) => println!("! error: {err}"),
-        EngineEvent::SignalingState(_)
-        | EngineEvent::RoomCreated(_)
-        | EngineEvent::RoomJoined(_) => {}
+            EngineEvent::PeerResumed(peer_id) => {
+                println!("* peer resumed: {}", self.name_of(&peer_id))
+            }
+            EngineEvent::Message(message) => {
+                self.names
+                    .insert(message.peer_id.clone(), message.sender_name.clone());
+                println!("< {}: {}", message.sender_name, message.text);
+            }
+            EngineEvent::MessageStatus {
+                message_id,
+                peer_id,
+                status,
+            } => match status {
+                MessageStatus::Sent => {}
+                MessageStatus::Delivered => {
+                    println!("✓ delivered [{message_id}] to {}", self.name_of(&peer_id))
+                }
+                MessageStatus::Failed => println!(
+                    "! error: message [{message_id}] not delivered to {}",
+                    self.name_of(&peer_id)
+                ),
+            },
+            EngineEvent::Error(err) => println!("! error: {err}"),
+            EngineEvent::SignalingState(SignalingState::Reconnecting {
+                attempt,
+                next_retry_ms,
+            }) => {
+                self.reconnecting = true;
+                println!(
+                    "* signaling lost, reconnecting (attempt {attempt}, next try in {next_retry_ms} ms)"
+                );
+            }
+            EngineEvent::SignalingState(SignalingState::Connected) if self.reconnecting => {
+                self.reconnecting = false;
+                println!("* signaling reconnected");
+            }
+            EngineEvent::SignalingState(_)
+            | EngineEvent::RoomCreated(_)
+            | EngineEvent::RoomJoined(_) => {}
+        }
     }
 }

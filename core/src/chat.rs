@@ -7,11 +7,15 @@
 //! | `hello` | `name`, `version` | sent once by each side when the channel opens |
 //! | `message` | `id`, `seq`, `sent_at_ms`, `text` | a chat message |
 //! | `ack` | `id` | the receiver got message `id` (status `delivered`) |
+//! | `peer_id` | `peer_id` | the sender's signaling session was replaced: this is its new peer id |
 //!
 //! The data channel is reliable and ordered (SCTP, RFC 8831), so messages from one peer arrive
 //! in the order they were sent; [`Inbox`] drops a message whose `id` it has already seen (a
 //! resend after reconnection) but still acknowledges it, so the sender's status converges.
-//! Frames of an unknown `type` are ignored, for forward compatibility.
+//! Frames of an unknown `type` are ignored, for forward compatibility. Binary data-channel
+//! messages and `message` frames with an empty text are refused ([`FrameError`]). A `message`
+//! needs no `hello` before it, and the name shown for a peer is the one the signaling server
+//! announced, never `hello.name` (docs/protocol.md, "Data-channel chat protocol").
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -74,6 +78,15 @@ pub enum Frame {
         /// The acknowledged message's id.
         id: String,
     },
+    /// The sender's signaling session could not be resumed (the server restarted, or the
+    /// session's grace period ran out), so the server knows it by a new peer id now. Sent on
+    /// every open data channel right after the new `welcome`; the receiver addresses the
+    /// sender's signaling messages to this id from then on. Carried over the DTLS-protected
+    /// data channel, so neither the server nor another peer can forge it.
+    PeerId {
+        /// The sender's new peer id (from its `welcome`).
+        peer_id: String,
+    },
 }
 
 /// Why a received frame was refused.
@@ -90,6 +103,17 @@ pub enum FrameError {
     /// Not UTF-8, not JSON, or a known `type` with wrong fields.
     #[error("malformed frame: {0}")]
     Malformed(String),
+    /// A `message` whose `text` is empty (zero bytes): the protocol's texts are 1 to
+    /// [`MAX_MESSAGE_BYTES`] bytes.
+    #[error("message text is empty")]
+    EmptyText,
+    /// A binary data-channel message (WebRTC binary, SCTP PPID 53 or 57): every frame of this
+    /// protocol is a text message, so the receiver refuses it without decoding it.
+    #[error("binary data-channel message of {size} bytes: frames must be text messages")]
+    Binary {
+        /// Payload size in bytes.
+        size: usize,
+    },
     /// A `message` whose text exceeds [`MAX_MESSAGE_BYTES`].
     #[error("message text of {size} bytes exceeds {max} bytes")]
     TextTooLarge {
@@ -109,8 +133,19 @@ pub enum Decoded {
     Unknown(String),
 }
 
-/// Decodes one data-channel frame. Errors: [`FrameError::TooLarge`], [`FrameError::Malformed`],
-/// [`FrameError::TextTooLarge`].
+/// Decodes one data-channel message: `is_text` is whether it arrived as a WebRTC text message
+/// (SCTP PPID 51/56). Errors: [`FrameError::Binary`] for a binary message, else those of
+/// [`decode`].
+pub fn decode_message(is_text: bool, bytes: &[u8]) -> Result<Decoded, FrameError> {
+    if is_text {
+        decode(bytes)
+    } else {
+        Err(FrameError::Binary { size: bytes.len() })
+    }
+}
+
+/// Decodes one data-channel text frame. Errors: [`FrameError::TooLarge`],
+/// [`FrameError::Malformed`], [`FrameError::EmptyText`], [`FrameError::TextTooLarge`].
 pub fn decode(bytes: &[u8]) -> Result<Decoded, FrameError> {
     if bytes.len() > MAX_FRAME_BYTES {
         return Err(FrameError::TooLarge {
@@ -125,6 +160,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, FrameError> {
                 max: MAX_MESSAGE_BYTES,
             })
         }
+        Ok(Frame::Message { text, .. }) if text.is_empty() => Err(FrameError::EmptyText),
         Ok(frame) => Ok(Decoded::Frame(frame)),
         Err(err) => {
             #[derive(Deserialize)]
@@ -133,7 +169,9 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, FrameError> {
                 kind: String,
             }
             match serde_json::from_slice::<Tagged>(bytes) {
-                Ok(Tagged { kind }) if !matches!(kind.as_str(), "hello" | "message" | "ack") => {
+                Ok(Tagged { kind })
+                    if !matches!(kind.as_str(), "hello" | "message" | "ack" | "peer_id") =>
+                {
                     Ok(Decoded::Unknown(kind))
                 }
                 _ => Err(FrameError::Malformed(err.to_string())),
@@ -299,6 +337,24 @@ mod tests {
             decode(frame.as_bytes()),
             Err(FrameError::TextTooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn empty_text_and_binary_messages_are_refused() {
+        assert_eq!(
+            decode(br#"{"type":"message","id":"a","seq":1,"sent_at_ms":1,"text":""}"#),
+            Err(FrameError::EmptyText)
+        );
+        let one = br#"{"type":"message","id":"a","seq":1,"sent_at_ms":1,"text":"x"}"#;
+        assert!(matches!(
+            decode(one),
+            Ok(Decoded::Frame(Frame::Message { .. }))
+        ));
+        assert_eq!(
+            decode_message(false, one),
+            Err(FrameError::Binary { size: one.len() })
+        );
+        assert!(decode_message(true, one).is_ok());
     }
 
     #[test]

@@ -36,6 +36,10 @@ pub enum EngineEvent {
         /// Why.
         reason: LeaveReason,
     },
+    /// [`EngineListener::on_peer_interrupted`].
+    PeerInterrupted(String),
+    /// [`EngineListener::on_peer_resumed`].
+    PeerResumed(String),
     /// [`EngineListener::on_message`].
     Message(ChatMessage),
     /// [`EngineListener::on_message_status`].
@@ -87,6 +91,12 @@ impl EngineListener for ChannelListener {
     }
     fn on_peer_left(&self, peer_id: String, reason: LeaveReason) {
         self.forward(EngineEvent::PeerLeft { peer_id, reason });
+    }
+    fn on_peer_interrupted(&self, peer_id: String) {
+        self.forward(EngineEvent::PeerInterrupted(peer_id));
+    }
+    fn on_peer_resumed(&self, peer_id: String) {
+        self.forward(EngineEvent::PeerResumed(peer_id));
     }
     fn on_message(&self, message: ChatMessage) {
         self.forward(EngineEvent::Message(message));

@@ -35,7 +35,7 @@ mod peer;
 #[cfg(feature = "engine")]
 mod peer_runtime;
 #[cfg(feature = "engine")]
-mod signaling;
+pub mod signaling;
 
 #[cfg(feature = "engine")]
 pub use config::{EngineConfig, IceServer, IceTransportPolicy};

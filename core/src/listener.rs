@@ -3,14 +3,32 @@
 use crate::error::EngineError;
 pub use crate::protocol::LeaveReason;
 
-/// State of the engine's WebSocket to the signaling server.
+/// State of the engine's session with the signaling server.
+///
+/// ```text
+/// Connecting ──session ready──► Connected ──connection lost──► Reconnecting ──► Connected …
+///      └──first dial failed──► Reconnecting                         shutdown ──► Disconnected
+/// ```
+/// `Connected` comes once the session is usable again: after a fresh `welcome`, after
+/// `resumed`, or, when the old session could not be resumed, once the engine is back in its
+/// room (`rejoin_room`). Open data channels keep working in every state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignalingState {
-    /// Opening the WebSocket.
+    /// Opening the first WebSocket.
     Connecting,
-    /// Open; the server sent `welcome`.
+    /// The session is ready: room requests and SDP/ICE relays go through.
     Connected,
-    /// Closed (by `shutdown`, the server, or a network failure).
+    /// The connection is lost (or the first dial failed); the engine dials again by itself
+    /// with exponential backoff and full jitter
+    /// ([`RECONNECT_BASE_DELAY_MS`](crate::signaling::RECONNECT_BASE_DELAY_MS) ..
+    /// [`RECONNECT_MAX_DELAY_MS`](crate::signaling::RECONNECT_MAX_DELAY_MS)).
+    Reconnecting {
+        /// Dials since the session was last ready (1 for the first retry).
+        attempt: u32,
+        /// Delay (ms) before the next dial.
+        next_retry_ms: u64,
+    },
+    /// Closed for good by [`Engine::shutdown`](crate::Engine::shutdown) or drop.
     Disconnected,
 }
 
@@ -91,8 +109,16 @@ pub trait EngineListener: Send + Sync {
     fn on_peer_joined(&self, _peer: Peer) {}
     /// A peer's connection changed state; [`PeerState::Connected`] means chat is ready.
     fn on_peer_state(&self, _peer_id: String, _state: PeerState) {}
-    /// A peer left the room (reported by the signaling server).
+    /// A peer left the room (reported by the signaling server). Final: its connection is
+    /// closed. Reason `timeout`: its session was interrupted and not resumed in time.
     fn on_peer_left(&self, _peer_id: String, _reason: LeaveReason) {}
+    /// A peer's signaling connection dropped; the server keeps its session for the grace
+    /// period. Its data channel may still work (then chat goes on); if the data channel is
+    /// gone as well, the peer has probably crashed or lost its network. Either
+    /// [`EngineListener::on_peer_resumed`] or [`EngineListener::on_peer_left`] follows.
+    fn on_peer_interrupted(&self, _peer_id: String) {}
+    /// An interrupted peer resumed its session.
+    fn on_peer_resumed(&self, _peer_id: String) {}
     /// A chat message arrived. Messages from one peer arrive in the order it sent them,
     /// each once.
     fn on_message(&self, _message: ChatMessage) {}

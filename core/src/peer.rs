@@ -2,7 +2,7 @@
 //! and the chat data channel's reader and writer tasks. It reports what happens as
 //! [`PeerEvent`]s and knows nothing of rooms.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use bytes::BytesMut;
 use rtc::ice::mdns::MulticastDnsMode;
@@ -67,8 +67,10 @@ pub(crate) enum PeerEvent {
     ConnectionState(RTCPeerConnectionState),
     /// The chat data channel opened.
     ChannelOpen,
-    /// A data-channel frame arrived.
+    /// A data-channel text message arrived.
     Frame(BytesMut),
+    /// A binary data-channel message of this many bytes arrived (refused by the chat layer).
+    BinaryFrame(usize),
     /// A queued message frame was handed to SCTP.
     FrameSent(String),
     /// The data channel closed.
@@ -97,22 +99,89 @@ pub(crate) struct PeerConnectionLink {
     report: Arc<dyn Fn(PeerEvent) + Send + Sync>,
     remote_description_set: bool,
     early_candidates: Vec<RTCIceCandidateInit>,
+    candidate_section: Arc<Mutex<Option<MediaSection>>>,
 }
 
 struct Handler {
     report: Arc<dyn Fn(PeerEvent) + Send + Sync>,
     channel_tx: mpsc::UnboundedSender<Arc<dyn DataChannel>>,
+    /// Where our candidates belong, from the local description; set before it is applied.
+    candidate_section: Arc<Mutex<Option<MediaSection>>>,
+}
+
+/// The m-section our ICE candidates belong to: the first one of the local SDP (we negotiate
+/// one `m=application` section; with BUNDLE every candidate belongs to the first one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MediaSection {
+    /// Its `a=mid:` value (RFC 8843 §5), e.g. `"0"`.
+    pub(crate) mid: String,
+    /// Its position among the SDP's m-lines, from 0.
+    pub(crate) index: u16,
+    /// Its `a=ice-ufrag:` (section level, else session level), if any.
+    pub(crate) ufrag: Option<String>,
+}
+
+/// The first m-section of `sdp` that carries an `a=mid:`, with its index and ICE ufrag.
+///
+/// Why: the `rtc` crate's `RTCIceCandidate::to_json` (0.21.1) always returns `sdp_mid: ""` and
+/// `sdp_mline_index: 0` and no `username_fragment`, whatever the SDP says (upstream report in
+/// `docs/architecture.md`, "Upstream reports"). A browser's `addIceCandidate` and aiortc look
+/// candidates up by mid, so we fill in the real values.
+pub(crate) fn candidate_section(sdp: &str) -> Option<MediaSection> {
+    let mut session_ufrag = None;
+    // (index, mid, section ufrag) of the m-section being read.
+    let mut current: Option<(u16, Option<String>, Option<String>)> = None;
+    let finish = |(index, mid, ufrag): (u16, Option<String>, Option<String>),
+                  session: &Option<String>| {
+        mid.map(|mid| MediaSection {
+            mid,
+            index,
+            ufrag: ufrag.or_else(|| session.clone()),
+        })
+    };
+    for line in sdp.lines().map(str::trim_end) {
+        if line.starts_with("m=") {
+            let index = match current.take() {
+                Some(section) => {
+                    let next = section.0.saturating_add(1);
+                    if let Some(found) = finish(section, &session_ufrag) {
+                        return Some(found);
+                    }
+                    next
+                }
+                None => 0,
+            };
+            current = Some((index, None, None));
+        } else if let Some(ufrag) = line.strip_prefix("a=ice-ufrag:") {
+            match current.as_mut() {
+                Some(section) => section.2 = Some(ufrag.to_string()),
+                None => session_ufrag = Some(ufrag.to_string()),
+            }
+        } else if let (Some(mid), Some(section)) = (line.strip_prefix("a=mid:"), current.as_mut()) {
+            section.1.get_or_insert_with(|| mid.to_string());
+        }
+    }
+    current.and_then(|section| finish(section, &session_ufrag))
 }
 
 #[async_trait::async_trait]
 impl PeerConnectionEventHandler for Handler {
     async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        let section = self
+            .candidate_section
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         match event.candidate.to_json() {
             Ok(init) => (self.report)(PeerEvent::LocalCandidate(IceCandidate {
                 candidate: init.candidate,
-                sdp_mid: init.sdp_mid,
-                sdp_m_line_index: init.sdp_mline_index,
-                username_fragment: init.username_fragment,
+                sdp_mid: section
+                    .as_ref()
+                    .map(|s| s.mid.clone())
+                    .or(init.sdp_mid.filter(|mid| !mid.is_empty())),
+                sdp_m_line_index: section.as_ref().map(|s| s.index).or(init.sdp_mline_index),
+                username_fragment: section.and_then(|s| s.ufrag).or(init.username_fragment),
+                extra: Default::default(),
             })),
             Err(err) => (self.report)(PeerEvent::Error(format!("local candidate: {err}"))),
         }
@@ -191,9 +260,11 @@ impl PeerConnectionLink {
             config.ice_udp_addrs.clone()
         };
         let (channel_tx, mut channel_rx) = mpsc::unbounded_channel();
+        let candidate_section = Arc::new(Mutex::new(None));
         let handler = Arc::new(Handler {
             report: report.clone(),
             channel_tx: channel_tx.clone(),
+            candidate_section: candidate_section.clone(),
         });
         // Flushes what the driver queues while it handles setup events (see `peer_runtime`).
         let pacing = SetupPacing::new();
@@ -244,6 +315,7 @@ impl PeerConnectionLink {
             report: report.clone(),
             remote_description_set: false,
             early_candidates: Vec::new(),
+            candidate_section,
         };
         // The first data channel with each of our labels is used; others are ignored.
         tokio::spawn(async move {
@@ -279,6 +351,7 @@ impl PeerConnectionLink {
             .await
             .map_err(|e| format!("create_offer: {e}"))?;
         let sdp = offer.sdp.clone();
+        self.set_candidate_section(&sdp);
         self.pc
             .set_local_description(offer)
             .await
@@ -296,11 +369,21 @@ impl PeerConnectionLink {
             .await
             .map_err(|e| format!("create_answer: {e}"))?;
         let sdp = answer.sdp.clone();
+        self.set_candidate_section(&sdp);
         self.pc
             .set_local_description(answer)
             .await
             .map_err(|e| format!("set_local_description(answer): {e}"))?;
         Ok(sdp)
+    }
+
+    /// Records where our candidates belong before `sdp` becomes the local description, since
+    /// gathering (and so `on_ice_candidate`) starts as soon as it is applied.
+    fn set_candidate_section(&self, sdp: &str) {
+        *self
+            .candidate_section
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = candidate_section(sdp);
     }
 
     /// Applies the remote SDP answer to our offer.
@@ -395,8 +478,11 @@ fn spawn_channel_tasks(
                     pacing.finish();
                     reader_report(PeerEvent::ChannelOpen)
                 }
-                DataChannelEvent::OnMessage(message) => {
+                DataChannelEvent::OnMessage(message) if message.is_string => {
                     reader_report(PeerEvent::Frame(message.data))
+                }
+                DataChannelEvent::OnMessage(message) => {
+                    reader_report(PeerEvent::BinaryFrame(message.data.len()))
                 }
                 DataChannelEvent::OnClose => break,
                 _ => {}
@@ -507,4 +593,36 @@ fn receipt_frame_kind(bytes: &[u8]) -> Option<ReceiptFrame> {
 
 #[cfg(test)]
 #[path = "peer_tests.rs"]
-mod tests;
+mod link_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn candidate_section_is_the_first_m_section_with_its_mid_index_and_ufrag() {
+        let sdp = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+                   a=group:BUNDLE 0\r\na=ice-ufrag:sess\r\n\
+                   m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n\
+                   a=ice-ufrag:AbCd\r\na=mid:0\r\na=sctp-port:5000\r\n";
+        assert_eq!(
+            candidate_section(sdp),
+            Some(MediaSection {
+                mid: "0".into(),
+                index: 0,
+                ufrag: Some("AbCd".into())
+            })
+        );
+        let second = "v=0\r\na=ice-ufrag:sess\r\nm=audio 9 RTP/AVP 0\r\n\
+                      m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:data\r\n";
+        assert_eq!(
+            candidate_section(second),
+            Some(MediaSection {
+                mid: "data".into(),
+                index: 1,
+                ufrag: Some("sess".into())
+            })
+        );
+        assert_eq!(candidate_section("v=0\r\n"), None);
+    }
+}

@@ -15,7 +15,34 @@
 use serde::{Deserialize, Serialize};
 
 /// Version of this signaling protocol, sent in [`ServerMessage::Welcome`].
-pub const PROTOCOL_VERSION: u32 = 1;
+///
+/// Version 2 adds sessions: `session_token` in `welcome`, `resume`/`resumed`, `rejoin_room`,
+/// `peer_interrupted`/`peer_resumed` and the leave reason `timeout`. A client asks for
+/// version 2 with the WebSocket subprotocol [`SUBPROTOCOL_V2`] (RFC 6455 §1.9); a client that
+/// asks for none speaks version 1 and sees exactly the version 1 messages.
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// The first protocol version: no sessions. Spoken with clients that ask for no subprotocol.
+pub const PROTOCOL_V1: u32 = 1;
+
+/// WebSocket subprotocol (`Sec-WebSocket-Protocol`) a client offers to speak version 2.
+pub const SUBPROTOCOL_V2: &str = "peerchat.v2";
+
+/// How long (ms) the server keeps an interrupted session (its peer id, room seat, login and
+/// queued relays) for a `resume`, unless run with another `--session-grace-ms`.
+pub const DEFAULT_SESSION_GRACE_MS: u64 = 30_000;
+
+/// Random bits in a session token (from the OS CSPRNG), written as lower-case hex.
+pub const SESSION_TOKEN_BITS: usize = 256;
+
+/// Relayed messages (`offer`, `answer`, `ice_candidate`, `peer_left` of a chat by login) the
+/// server keeps for one interrupted session. A relay beyond this is refused to its sender
+/// with [`ErrorCode::PeerQueueFull`].
+pub const RESUME_QUEUE_LEN: usize = 64;
+
+/// WebSocket close code the server sends to an older connection of a session when another
+/// connection resumed that session (application range 4000–4999, RFC 6455 §7.4.2).
+pub const CLOSE_SESSION_RESUMED_ELSEWHERE: u16 = 4001;
 
 /// Largest WebSocket frame or message (bytes) the server accepts. Larger frames close the
 /// connection with WebSocket close code 1009 ("message too big", RFC 6455 §7.4.1).
@@ -86,6 +113,28 @@ pub struct IceCandidate {
     /// ICE username fragment the candidate belongs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username_fragment: Option<String>,
+    /// Members of the candidate object this version does not know, kept so that the server
+    /// relays the object unchanged (docs/protocol.md, `ice_candidate`). Their JSON text counts
+    /// toward [`MAX_CANDIDATE_BYTES`]. Empty when the sender added none.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl IceCandidate {
+    /// Bytes this candidate counts against [`MAX_CANDIDATE_BYTES`]: the UTF-8 bytes of
+    /// `candidate`, `sdp_mid` and `username_fragment`, plus the JSON text (`"key":value`) of
+    /// each member in [`extra`](Self::extra).
+    pub fn counted_bytes(&self) -> usize {
+        let extra: usize = self
+            .extra
+            .iter()
+            .map(|(key, value)| key.len() + 3 + value.to_string().len())
+            .sum();
+        self.candidate.len()
+            + self.sdp_mid.as_ref().map_or(0, String::len)
+            + self.username_fragment.as_ref().map_or(0, String::len)
+            + extra
+    }
 }
 
 /// Why a peer left a room or chat, in [`ServerMessage::PeerLeft`].
@@ -94,8 +143,12 @@ pub struct IceCandidate {
 pub enum LeaveReason {
     /// The peer sent `leave_room` or `bye`, or logged out.
     Left,
-    /// The peer's WebSocket closed or stopped answering pings.
+    /// The peer's WebSocket closed or stopped answering pings (version 1 peers; version 2
+    /// peers that closed their WebSocket cleanly, with close code 1000).
     Disconnected,
+    /// Version 2: the peer's session was interrupted and not resumed within the grace period
+    /// (`session_grace_ms`). Version 1 clients are sent `disconnected` instead.
+    Timeout,
 }
 
 /// Messages a client sends to the server.
@@ -168,6 +221,44 @@ pub enum ClientMessage {
     },
     /// Application-level keepalive; answered by `pong`. WebSocket pings are preferred.
     Ping,
+    /// Version 2, and only as the first message on a connection: take back the session this
+    /// token belongs to. Answered by `resumed` (then the relays queued meanwhile), or by
+    /// `error` `session_not_found`, after which the connection carries the fresh session of
+    /// its `welcome`.
+    Resume {
+        /// The `session_token` of the session's `welcome`.
+        session_token: String,
+    },
+    /// Version 2: enter the room with this code again after the session that was in it is
+    /// gone (the server restarted, or the grace period ran out). Joins the room when it
+    /// exists; when no room has this code, creates it under this code. Answered by
+    /// `room_joined` (with no members when the room was created).
+    RejoinRoom {
+        /// The room code, in any case, with or without `-` or spaces.
+        code: String,
+        /// Display name shown to the other members (1..=[`MAX_NAME_CHARS`] chars).
+        name: String,
+    },
+}
+
+impl ClientMessage {
+    /// The `type` of this message as on the wire (`"join_room"`, ...).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::CreateRoom { .. } => "create_room",
+            Self::JoinRoom { .. } => "join_room",
+            Self::LeaveRoom => "leave_room",
+            Self::Login { .. } => "login",
+            Self::Logout => "logout",
+            Self::Offer { .. } => "offer",
+            Self::Answer { .. } => "answer",
+            Self::IceCandidate { .. } => "ice_candidate",
+            Self::Bye { .. } => "bye",
+            Self::Ping => "ping",
+            Self::Resume { .. } => "resume",
+            Self::RejoinRoom { .. } => "rejoin_room",
+        }
+    }
 }
 
 /// Messages the server sends to a client.
@@ -184,6 +275,40 @@ pub enum ServerMessage {
         server_version: String,
         /// Limits in force on this server.
         limits: Limits,
+        /// Version 2: the secret that resumes this session ([`SESSION_TOKEN_BITS`] random
+        /// bits as hex). Absent for version 1 clients. Never log it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session_token: Option<String>,
+    },
+    /// Version 2, answer to `resume`: this connection now carries the session again, with
+    /// the same peer id, room seat and login. The relays queued while it was interrupted
+    /// follow, in the order they were sent.
+    Resumed {
+        /// The session's peer id (the one of its first `welcome`).
+        peer_id: String,
+        /// The room the session is in, with its members now (others than the sender).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        room: Option<RoomSnapshot>,
+        /// The login the session holds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        login: Option<String>,
+    },
+    /// Version 2: a peer of the sender's room (or linked by login) lost its connection; the
+    /// server keeps its session for `session_grace_ms`. Its data channels may still work.
+    PeerInterrupted {
+        /// Room code, absent for a chat by login.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        /// The interrupted peer.
+        peer_id: String,
+    },
+    /// Version 2: an interrupted peer resumed its session (same peer id).
+    PeerResumed {
+        /// Room code, absent for a chat by login.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        /// The peer that is back.
+        peer_id: String,
     },
     /// Answer to `create_room`: the room exists and the sender is its only member.
     RoomCreated {
@@ -272,6 +397,17 @@ pub enum ServerMessage {
     },
 }
 
+/// A room as `resumed` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomSnapshot {
+    /// Canonical code.
+    pub code: String,
+    /// Peers the room holds.
+    pub capacity: usize,
+    /// The other members now, oldest first (interrupted ones included).
+    pub members: Vec<PeerInfo>,
+}
+
 /// Limits a server announces in [`ServerMessage::Welcome`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
@@ -287,6 +423,9 @@ pub struct Limits {
     pub ping_interval_ms: u64,
     /// [`IDLE_TIMEOUT_MS`].
     pub idle_timeout_ms: u64,
+    /// Version 2: how long (ms) an interrupted session can be resumed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_grace_ms: Option<u64>,
 }
 
 /// Machine-readable reason in [`ServerMessage::Error`].
@@ -329,6 +468,12 @@ pub enum ErrorCode {
     InvalidTarget,
     /// The server failed on its side.
     Internal,
+    /// Version 2: `resume` with a token of no session (never issued, expired after the grace
+    /// period, or issued by a server that restarted since). Start afresh.
+    SessionNotFound,
+    /// Version 2: the target's session is interrupted and its queue of
+    /// [`RESUME_QUEUE_LEN`] relays is full; this relay was not queued.
+    PeerQueueFull,
 }
 
 impl ErrorCode {
@@ -353,6 +498,8 @@ impl ErrorCode {
             Self::RelayNotAllowed => "relay_not_allowed",
             Self::InvalidTarget => "invalid_target",
             Self::Internal => "internal",
+            Self::SessionNotFound => "session_not_found",
+            Self::PeerQueueFull => "peer_queue_full",
         }
     }
 }

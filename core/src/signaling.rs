@@ -1,110 +1,432 @@
-//! The signaling client: one WebSocket to the server, moving [`protocol`](crate::protocol)
-//! messages both ways. It knows nothing of rooms or peers.
+//! The signaling driver: one WebSocket to the server at a time, dialled again with backoff
+//! whenever it is lost, and the session resumed on the new one. It moves
+//! [`protocol`](crate::protocol) messages both ways and knows nothing of rooms or peers.
+//!
+//! States (reported as [`SignalingEvent`]s, in this order):
+//! ```text
+//!  dial ──ok──► welcome ──(token held)──► resume ──resumed──────────► Session(Resumed)
+//!   │                 │                      └──session_not_found──► Session(Fresh, lost_previous)
+//!   │                 └──(no token yet)─────────────────────────────► Session(Fresh)
+//!   └──fails──► Reconnecting { attempt, next_retry_ms } ──sleep──► dial
+//!  connected ──lost (close, error, no frame for LIVENESS_TIMEOUT_MS)──► Reconnecting
+//! ```
+//! Messages the engine sends while no session is ready wait in a backlog of
+//! [`SIGNALING_BACKLOG_LEN`] and go out, in order, right after the next `resumed`. When the
+//! session could not be resumed they are dropped instead: they were addressed to peer ids of
+//! the lost session.
 
+use std::collections::VecDeque;
+use std::future::Future;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::protocol::{ClientMessage, MAX_FRAME_BYTES, ServerMessage};
+use crate::protocol::{
+    ClientMessage, ErrorCode, MAX_FRAME_BYTES, RoomSnapshot, SUBPROTOCOL_V2, ServerMessage,
+};
 
-/// What the signaling task reports to the engine.
-#[derive(Debug)]
-pub(crate) enum SignalingEvent {
-    /// A message from the server.
-    Message(ServerMessage),
-    /// The WebSocket could not be opened, or closed; no more events follow.
-    Closed(String),
+/// First reconnection delay cap (ms): attempt `n` waits a uniformly random time in
+/// `0..=min(RECONNECT_MAX_DELAY_MS, RECONNECT_BASE_DELAY_MS × 2^(n-1))` ("full jitter", as in
+/// AWS's backoff study; Socket.IO's client reconnects with a similar 1 s..5 s schedule).
+pub const RECONNECT_BASE_DELAY_MS: u64 = 250;
+
+/// Largest reconnection delay (ms), reached from the 6th attempt on.
+pub const RECONNECT_MAX_DELAY_MS: u64 = 5_000;
+
+/// Interval (ms) of the WebSocket pings the engine sends, so that the server's pongs keep
+/// proving the connection alive.
+pub const LIVENESS_PING_INTERVAL_MS: u64 = 5_000;
+
+/// A connection on which no frame at all (message, ping, pong) arrived for this long (ms) is
+/// taken for dead and dialled again, without waiting for the kernel's TCP timeout. The server
+/// pings every 5 s and the engine every [`LIVENESS_PING_INTERVAL_MS`], so a live connection
+/// carries a frame at least every 5 s.
+pub const LIVENESS_TIMEOUT_MS: u64 = 15_000;
+
+/// Messages the engine may queue while no session is ready. One more is dropped and reported
+/// ([`SignalingEvent::Dropped`]).
+pub const SIGNALING_BACKLOG_LEN: usize = 256;
+
+/// After the engine re-entered its room on a new session (`rejoin_room`), how long (ms) it
+/// waits for the room's members to announce their new peer ids on their open data channels
+/// (the `peer_id` chat frame) before it takes an unknown member for a new peer and sends it an
+/// SDP offer. Both sides announce right after their new `welcome`, so in practice the frame
+/// has arrived before the server's answer; this bound only matters for a member that really
+/// is new.
+pub const REJOIN_IDENTIFY_MS: u64 = 2_000;
+
+/// How a session became ready on a new connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Session {
+    /// A new session from the server's `welcome`. `lost_previous`: an earlier session existed
+    /// and could not be resumed (its peer id, room seat and login are gone).
+    Fresh {
+        peer_id: String,
+        lost_previous: bool,
+    },
+    /// `resumed`: the same session as before, on a new connection.
+    Resumed {
+        peer_id: String,
+        room: Option<RoomSnapshot>,
+    },
 }
 
-/// Handle to the running signaling task: a queue of outgoing messages.
+/// What the signaling driver reports to the engine.
+#[derive(Debug)]
+pub(crate) enum SignalingEvent {
+    /// The connection is down (or the first dial failed); the next dial is in
+    /// `next_retry_ms`. `attempt` counts the dials since the last session was ready.
+    Reconnecting {
+        attempt: u32,
+        next_retry_ms: u64,
+        reason: String,
+    },
+    /// A session is ready; messages flow.
+    Session(Session),
+    /// A message from the server.
+    Message(ServerMessage),
+    /// A message of this `type` was dropped: the backlog was full.
+    Dropped(&'static str),
+}
+
+/// Handle to the running driver: a queue of outgoing messages.
 #[derive(Clone)]
 pub(crate) struct SignalingClient {
     outgoing: mpsc::UnboundedSender<ClientMessage>,
 }
 
 impl SignalingClient {
-    /// Spawns the task that connects to `url` within `connect_timeout`, then forwards every
-    /// server message to `events` until the socket closes or every handle is dropped (then it
-    /// sends a WebSocket close frame). The returned task ends after the last event.
+    /// Spawns the driver for `url`; each dial may take `connect_timeout`. It runs until every
+    /// handle is dropped (then it closes the WebSocket with code 1000, which ends the session
+    /// on the server at once).
     pub(crate) fn spawn(
         url: String,
         connect_timeout: Duration,
         events: impl Fn(SignalingEvent) + Send + 'static,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (outgoing, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(url, connect_timeout, rx, events));
-        (Self { outgoing }, task)
+        let driver = Driver {
+            url,
+            connect_timeout,
+            rx,
+            events: Box::new(events),
+            backlog: VecDeque::new(),
+            token: None,
+            had_session: false,
+        };
+        (Self { outgoing }, tokio::spawn(driver.run()))
     }
 
-    /// Queues a message; returns `false` when the connection is gone.
+    /// Queues a message; returns `false` when the driver has stopped.
     pub(crate) fn send(&self, message: ClientMessage) -> bool {
         self.outgoing.send(message).is_ok()
     }
 }
 
-async fn run(
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// The engine dropped its handle: stop.
+struct Stopped;
+
+/// Why a connection ended, and whether a session had been ready on it.
+struct Lost {
+    reason: String,
+    was_ready: bool,
+}
+
+struct Driver {
     url: String,
     connect_timeout: Duration,
-    mut outgoing: mpsc::UnboundedReceiver<ClientMessage>,
-    events: impl Fn(SignalingEvent),
-) {
+    rx: mpsc::UnboundedReceiver<ClientMessage>,
+    events: Box<dyn Fn(SignalingEvent) + Send>,
+    backlog: VecDeque<ClientMessage>,
+    token: Option<String>,
+    had_session: bool,
+}
+
+/// The delay before dial `attempt` (1-based), with full jitter.
+fn backoff_ms(attempt: u32) -> u64 {
+    let exp = attempt.saturating_sub(1).min(16);
+    let cap = RECONNECT_MAX_DELAY_MS.min(RECONNECT_BASE_DELAY_MS << exp);
+    rand::random_range(0..=cap)
+}
+
+impl Driver {
+    async fn run(mut self) {
+        let mut attempt: u32 = 0;
+        loop {
+            let Ok(lost) = self.connect_once().await else {
+                return;
+            };
+            // After a session was ready, count again from the first attempt.
+            attempt = if lost.was_ready { 1 } else { attempt + 1 };
+            let reason = lost.reason;
+            let next_retry_ms = backoff_ms(attempt);
+            (self.events)(SignalingEvent::Reconnecting {
+                attempt,
+                next_retry_ms,
+                reason,
+            });
+            let wait = tokio::time::sleep(Duration::from_millis(next_retry_ms));
+            if self.collect_while(wait).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// Dials, sets up the session and serves it until the connection is lost.
+    async fn connect_once(&mut self) -> Result<Lost, Stopped> {
+        let failed = |reason| Lost {
+            reason,
+            was_ready: false,
+        };
+        let timeout_ms = self.connect_timeout.as_millis();
+        let url = self.url.clone();
+        let dial = tokio::time::timeout(self.connect_timeout, dial(&url));
+        let mut socket = match self.collect_while(dial).await? {
+            Ok(Ok(socket)) => socket,
+            Ok(Err(reason)) => return Ok(failed(reason)),
+            Err(_) => {
+                return Ok(failed(format!(
+                    "connecting to {url} took longer than {timeout_ms} ms"
+                )));
+            }
+        };
+        // `start_session` borrows the driver, so the backlog cannot be fed meanwhile; it is
+        // bounded by the same timeout and what the engine sends waits in the channel.
+        let setup = tokio::time::timeout(self.connect_timeout, self.start_session(&mut socket));
+        let session = match setup.await {
+            Ok(Ok(session)) => session,
+            Ok(Err(reason)) => return Ok(failed(reason)),
+            Err(_) => {
+                return Ok(failed(format!("no welcome within {timeout_ms} ms")));
+            }
+        };
+        self.had_session = true;
+        (self.events)(SignalingEvent::Session(session));
+        let lost = |reason| Lost {
+            reason,
+            was_ready: true,
+        };
+        while let Some(message) = self.backlog.pop_front() {
+            if let Err(err) = socket.send(Message::text(to_json(&message))).await {
+                self.backlog.push_front(message);
+                return Ok(lost(format!("send failed: {err}")));
+            }
+        }
+        self.serve(socket).await.map(lost)
+    }
+
+    /// Reads `welcome`, resumes the held session if there is one, and says which session the
+    /// connection carries.
+    async fn start_session(&mut self, socket: &mut Socket) -> Result<Session, String> {
+        let (peer_id, welcome_token) = match next_message(socket).await? {
+            ServerMessage::Welcome {
+                peer_id,
+                session_token,
+                ..
+            } => (peer_id, session_token),
+            other => return Err(format!("expected welcome, got {other:?}")),
+        };
+        if let (Some(token), Some(_)) = (&self.token, &welcome_token) {
+            let resume = ClientMessage::Resume {
+                session_token: token.clone(),
+            };
+            socket
+                .send(Message::text(to_json(&resume)))
+                .await
+                .map_err(|e| format!("send failed: {e}"))?;
+            match next_message(socket).await? {
+                ServerMessage::Resumed { peer_id, room, .. } => {
+                    return Ok(Session::Resumed { peer_id, room });
+                }
+                ServerMessage::Error {
+                    code: ErrorCode::SessionNotFound,
+                    ..
+                } => {}
+                other => return Err(format!("expected resumed, got {other:?}")),
+            }
+        }
+        // A new session: what waits was addressed to the lost one.
+        let lost_previous = self.had_session;
+        if lost_previous {
+            self.backlog.clear();
+        }
+        self.token = welcome_token;
+        Ok(Session::Fresh {
+            peer_id,
+            lost_previous,
+        })
+    }
+
+    /// Moves messages both ways until the connection is lost (returns why) or the engine
+    /// stops (then closes with 1000).
+    async fn serve(&mut self, socket: Socket) -> Result<String, Stopped> {
+        let (mut sink, mut stream) = socket.split();
+        let liveness = Duration::from_millis(LIVENESS_TIMEOUT_MS);
+        let silence = tokio::time::sleep(liveness);
+        tokio::pin!(silence);
+        let mut ping = tokio::time::interval_at(
+            Instant::now() + Duration::from_millis(LIVENESS_PING_INTERVAL_MS),
+            Duration::from_millis(LIVENESS_PING_INTERVAL_MS),
+        );
+        loop {
+            tokio::select! {
+                next = self.rx.recv() => match next {
+                    Some(message) => {
+                        // A write that cannot complete within the liveness bound means a dead
+                        // path as surely as silence does.
+                        let text = Message::text(to_json(&message));
+                        match tokio::time::timeout(liveness, sink.send(text)).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(err)) => {
+                                self.backlog.push_back(message);
+                                return Ok(format!("send failed: {err}"));
+                            }
+                            Err(_) => {
+                                self.backlog.push_back(message);
+                                return Ok(format!("a send took over {LIVENESS_TIMEOUT_MS} ms"));
+                            }
+                        }
+                    }
+                    None => {
+                        let close = CloseFrame {
+                            code: CloseCode::Normal,
+                            reason: "closed by the engine".into(),
+                        };
+                        let _ = tokio::time::timeout(
+                            Duration::from_secs(1),
+                            sink.send(Message::Close(Some(close))),
+                        )
+                        .await;
+                        return Err(Stopped);
+                    }
+                },
+                incoming = stream.next() => {
+                    silence.as_mut().reset(Instant::now() + liveness);
+                    match incoming {
+                        Some(Ok(Message::Text(text))) => match serde_json::from_str(&text) {
+                            Ok(message) => (self.events)(SignalingEvent::Message(message)),
+                            Err(err) => tracing::warn!(%err, "ignoring unreadable server message"),
+                        },
+                        Some(Ok(Message::Close(frame))) => {
+                            return Ok(match frame {
+                                Some(f) => format!("server closed the connection: {} {}", f.code, f.reason),
+                                None => "server closed the connection".to_string(),
+                            });
+                        }
+                        // Pings are answered by tungstenite; binary frames are not part of the protocol.
+                        Some(Ok(_)) => {}
+                        Some(Err(err)) => return Ok(format!("connection lost: {err}")),
+                        None => return Ok("connection lost".to_string()),
+                    }
+                }
+                _ = &mut silence => {
+                    return Ok(format!("no frame from the server for {LIVENESS_TIMEOUT_MS} ms"));
+                }
+                _ = ping.tick() => {
+                    match tokio::time::timeout(liveness, sink.send(Message::Ping(Default::default()))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(err)) => return Ok(format!("send failed: {err}")),
+                        Err(_) => return Ok(format!("a ping took over {LIVENESS_TIMEOUT_MS} ms to send")),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Awaits `fut` while keeping what the engine sends in the backlog. Errors: [`Stopped`]
+    /// when the engine dropped its handle.
+    async fn collect_while<F: Future>(&mut self, fut: F) -> Result<F::Output, Stopped> {
+        tokio::pin!(fut);
+        loop {
+            tokio::select! {
+                out = &mut fut => return Ok(out),
+                next = self.rx.recv() => match next {
+                    None => return Err(Stopped),
+                    Some(message) => self.keep(message),
+                },
+            }
+        }
+    }
+
+    fn keep(&mut self, message: ClientMessage) {
+        if self.backlog.len() >= SIGNALING_BACKLOG_LEN {
+            (self.events)(SignalingEvent::Dropped(message.type_name()));
+        } else {
+            self.backlog.push_back(message);
+        }
+    }
+}
+
+async fn dial(url: &str) -> Result<Socket, String> {
+    let mut request = url
+        .into_client_request()
+        .map_err(|e| format!("invalid signaling URL {url}: {e}"))?;
+    request.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static(SUBPROTOCOL_V2),
+    );
     let config = WebSocketConfig::default()
         .max_message_size(Some(MAX_FRAME_BYTES))
         .max_frame_size(Some(MAX_FRAME_BYTES));
-    let connect = tokio_tungstenite::connect_async_with_config(url.as_str(), Some(config), true);
-    let socket = match tokio::time::timeout(connect_timeout, connect).await {
-        Ok(Ok((socket, _response))) => socket,
-        Ok(Err(err)) => {
-            events(SignalingEvent::Closed(format!(
-                "cannot connect to {url}: {err}"
-            )));
-            return;
+    tokio_tungstenite::connect_async_with_config(request, Some(config), true)
+        .await
+        .map(|(socket, _response)| socket)
+        .map_err(|e| format!("cannot connect to {url}: {e}"))
+}
+
+/// The next protocol message, skipping control frames.
+async fn next_message(socket: &mut Socket) -> Result<ServerMessage, String> {
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Text(text))) => {
+                return serde_json::from_str(&text)
+                    .map_err(|e| format!("unreadable server message: {e}"));
+            }
+            Some(Ok(Message::Close(frame))) => {
+                return Err(match frame {
+                    Some(f) => format!("server closed the connection: {} {}", f.code, f.reason),
+                    None => "server closed the connection".to_string(),
+                });
+            }
+            Some(Ok(_)) => {}
+            Some(Err(err)) => return Err(format!("connection lost: {err}")),
+            None => return Err("connection lost".to_string()),
         }
-        Err(_) => {
-            events(SignalingEvent::Closed(format!(
-                "connecting to {url} took longer than {} ms",
-                connect_timeout.as_millis()
-            )));
-            return;
+    }
+}
+
+fn to_json(message: &ClientMessage) -> String {
+    serde_json::to_string(message).expect("messages serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_to_its_cap_with_full_jitter() {
+        for attempt in 1..=20 {
+            let cap = RECONNECT_MAX_DELAY_MS.min(RECONNECT_BASE_DELAY_MS << (attempt - 1).min(16));
+            for _ in 0..50 {
+                assert!(backoff_ms(attempt) <= cap);
+            }
         }
-    };
-    let (mut sink, mut stream) = socket.split();
-    let reason = loop {
-        tokio::select! {
-            next = outgoing.recv() => match next {
-                Some(message) => {
-                    let text = serde_json::to_string(&message).expect("messages serialize");
-                    if let Err(err) = sink.send(Message::text(text)).await {
-                        break format!("send failed: {err}");
-                    }
-                }
-                None => {
-                    let _ = sink.send(Message::Close(None)).await;
-                    break "closed by the engine".to_string();
-                }
-            },
-            incoming = stream.next() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    match serde_json::from_str::<ServerMessage>(&text) {
-                        Ok(message) => events(SignalingEvent::Message(message)),
-                        Err(err) => tracing::warn!(%err, "ignoring unreadable server message"),
-                    }
-                }
-                Some(Ok(Message::Close(frame))) => {
-                    break match frame {
-                        Some(f) => format!("server closed the connection: {} {}", f.code, f.reason),
-                        None => "server closed the connection".to_string(),
-                    };
-                }
-                // Pings are answered by tungstenite; binary frames are not part of the protocol.
-                Some(Ok(_)) => {}
-                Some(Err(err)) => break format!("connection lost: {err}"),
-                None => break "connection lost".to_string(),
-            },
-        }
-    };
-    events(SignalingEvent::Closed(reason));
+        assert!(
+            (0..200)
+                .map(|_| backoff_ms(30))
+                .any(|d| d > RECONNECT_BASE_DELAY_MS)
+        );
+        assert!((0..200).all(|_| backoff_ms(1) <= RECONNECT_BASE_DELAY_MS));
+    }
 }

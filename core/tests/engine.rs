@@ -271,18 +271,38 @@ async fn mesh_room_of_three_connects_everyone() {
 }
 
 #[tokio::test]
-async fn unreachable_server_reports_a_signaling_error() {
+async fn unreachable_server_is_retried_and_a_request_reports_why() {
     // Bind then drop a listener so the port is closed.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let alice = client(&format!("ws://127.0.0.1:{port}/ws"), "Alice");
-    assert!(matches!(
-        alice.engine.create_room().await,
-        Err(EngineError::Signaling { .. })
-    ));
+    let mut alice = common::client_with(&format!("ws://127.0.0.1:{port}/ws"), "Alice", |c| {
+        c.signaling_timeout_ms = 1_500;
+    });
+    // A failed first dial is retried with growing, jittered delays.
+    for expected in 1..=2u32 {
+        alice
+            .wait_for("a reconnection attempt", |e| match e {
+                EngineEvent::SignalingState(SignalingState::Reconnecting {
+                    attempt,
+                    next_retry_ms,
+                }) if *attempt == expected => {
+                    let cap = peerchat_core::signaling::RECONNECT_BASE_DELAY_MS << (expected - 1);
+                    assert!(*next_retry_ms <= cap, "{next_retry_ms} > {cap}");
+                    Some(())
+                }
+                _ => None,
+            })
+            .await;
+    }
+    match alice.engine.create_room().await {
+        Err(EngineError::Signaling { reason }) => {
+            assert!(reason.contains("still retrying"), "{reason}")
+        }
+        other => panic!("expected a signaling error, got {other:?}"),
+    }
 }
 
 #[test]

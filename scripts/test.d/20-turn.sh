@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # TURN: two engines chat through Debian's coturn `turnserver` with long-term credentials and ICE
-# transport policy `relay`, and wrong credentials make the peer fail (core/tests/turn.rs). The
+# transport policy `relay`, and wrong credentials make the peer fail (tests/turn/tests/turn.rs). The
 # test starts its own turnserver on 127.0.0.1 (UDP, a free port, files in a private directory).
 # The package's system service is kept from starting and disabled; the suite fails if a
 # turnserver listens beyond loopback.
@@ -50,6 +50,6 @@ if [ -n "$(public_turn)" ]; then
 fi
 
 step "clippy (the turn test is only built with --features turn-tests)"
-cargo clippy -p peerchat-core --features turn-tests --all-targets --locked -- -D warnings
+cargo clippy -p peerchat-turn-tests --features turn-tests --all-targets --locked -- -D warnings
 step "cargo test --test turn"
-cargo test -p peerchat-core --features turn-tests --test turn --locked
+cargo test -p peerchat-turn-tests --features turn-tests --test turn --locked

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Browser client: node unit tests of its modules, then real Chromium (Debian's, driven by
+# Browser client (web/static; tests in tests/browser/): node unit tests of its modules, then real Chromium (Debian's, driven by
 # playwright-core) against `peerchat serve` and the Rust engine (`peerchat create|join`),
 # inside private network namespaces this script creates:
 #   loopback: only lo; Chromium gets --allow-loopback-in-peer-connection + camera/mic
@@ -25,7 +25,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-(cd web && npm ci --no-audit --no-fund --loglevel=error)
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 cargo build -p peerchat-cli --locked
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
 export PEERCHAT_BIN="$target_dir/debug/peerchat"
@@ -33,11 +33,11 @@ export PEERCHAT_ARTIFACTS="$repo/artifacts/browser"
 rm -rf "$PEERCHAT_ARTIFACTS"
 mkdir -p "$PEERCHAT_ARTIFACTS"
 
-cd web
+cd tests/browser
 echo "--- unit tests (node)"
-node --test test/unit/
+node --test unit/
 for mode in loopback mdns; do
   echo "--- browser tests, $mode namespace"
-  test/support/netns-run.sh "$mode" node --test --test-concurrency=1 --test-timeout=180000 test/browser/
+  support/netns-run.sh "$mode" node --test --test-concurrency=1 --test-timeout=180000 browser/
 done
 echo "screenshots: $(ls "$PEERCHAT_ARTIFACTS"/*.png | xargs -n1 basename | tr '\n' ' ')"

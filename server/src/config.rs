@@ -4,8 +4,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use peerchat_core::protocol::{
-    DEFAULT_ROOM_CAPACITY, IDLE_TIMEOUT_MS, MAX_ROOM_CAPACITY, PING_INTERVAL_MS, RATE_LIMIT_BURST,
-    RATE_LIMIT_PER_SEC,
+    DEFAULT_ROOM_CAPACITY, DEFAULT_SESSION_GRACE_MS, IDLE_TIMEOUT_MS, MAX_ROOM_CAPACITY,
+    PING_INTERVAL_MS, RATE_LIMIT_BURST, RATE_LIMIT_PER_SEC,
 };
 
 use crate::error::ServerError;
@@ -67,6 +67,10 @@ pub struct ServerConfig {
     pub rate_limit_burst: u32,
     /// Outgoing queue length per connection; default [`OUTGOING_QUEUE_LEN`]. Must be >= 1.
     pub outgoing_queue: usize,
+    /// How long an interrupted version 2 session can be resumed (`session_grace_ms` of the
+    /// protocol); default [`DEFAULT_SESSION_GRACE_MS`] ms. Zero ends sessions at once, as
+    /// version 1 does.
+    pub session_grace: Duration,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +83,7 @@ impl Default for ServerConfig {
             rate_limit_per_sec: RATE_LIMIT_PER_SEC,
             rate_limit_burst: RATE_LIMIT_BURST,
             outgoing_queue: OUTGOING_QUEUE_LEN,
+            session_grace: Duration::from_millis(DEFAULT_SESSION_GRACE_MS),
         }
     }
 }
@@ -106,6 +111,12 @@ impl ServerConfig {
     pub fn with_liveness(mut self, ping_interval: Duration, idle_timeout: Duration) -> Self {
         self.ping_interval = ping_interval;
         self.idle_timeout = idle_timeout;
+        self
+    }
+
+    /// Sets how long an interrupted session can be resumed.
+    pub fn with_session_grace(mut self, grace: Duration) -> Self {
+        self.session_grace = grace;
         self
     }
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
 use peerchat_core::protocol::{
-    ErrorCode, Limits, MAX_FRAME_BYTES, MAX_NAME_CHARS, PROTOCOL_VERSION, ServerMessage,
+    CLOSE_SESSION_RESUMED_ELSEWHERE, ClientMessage, ErrorCode, Limits, MAX_FRAME_BYTES,
+    MAX_NAME_CHARS, PROTOCOL_V1, ServerMessage,
 };
 use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
@@ -16,6 +17,7 @@ use crate::config::CLOSE_TIMEOUT_MS;
 use crate::hub::{PeerSlot, Shared};
 use crate::parse::{Refusal, parse, peek_type};
 use crate::ratelimit::TokenBucket;
+use crate::sessions::new_session_token;
 
 /// A fresh peer id: 128 random bits (UUID v4 from the OS's CSPRNG), as 32 hex digits.
 pub fn new_peer_id() -> String {
@@ -25,8 +27,10 @@ pub fn new_peer_id() -> String {
 /// Why a connection ended.
 #[derive(Debug, Clone, Copy)]
 enum End {
-    /// The client sent a close frame (tungstenite queued the reply).
-    ClientClosed,
+    /// The client sent a close frame (tungstenite queued the reply), with this close code.
+    ClientClosed(Option<u16>),
+    /// Another connection resumed this one's session.
+    Replaced,
     /// Nothing received for the idle timeout.
     Idle,
     /// The outgoing queue overflowed.
@@ -39,12 +43,25 @@ enum End {
     Gone,
 }
 
+impl End {
+    /// Whether the session ends with the connection: the client closed with code 1000 (or
+    /// none), the server shuts down, or the client broke the frame limit. Any other end keeps
+    /// a version 2 session interrupted for its grace period.
+    fn is_clean(self) -> bool {
+        match self {
+            End::ClientClosed(code) => code.is_none_or(|c| c == close_code::NORMAL),
+            End::Shutdown | End::TooBig => true,
+            End::Idle | End::SlowReader | End::Gone | End::Replaced => false,
+        }
+    }
+}
+
 /// Closes the socket as `end` requires: completes the client's close handshake, or sends our
 /// close frame with its code and reason, waiting at most [`CLOSE_TIMEOUT_MS`] either way.
 async fn finish(socket: &mut WebSocket, end: End) {
     let (code, reason) = match end {
         End::Gone => return,
-        End::ClientClosed => {
+        End::ClientClosed(_) => {
             // Reading flushes tungstenite's queued close reply and ends the handshake.
             let _ = timeout(Duration::from_millis(CLOSE_TIMEOUT_MS), async {
                 while let Some(Ok(_)) = socket.recv().await {}
@@ -65,6 +82,10 @@ async fn finish(socket: &mut WebSocket, end: End) {
             format!("message larger than {MAX_FRAME_BYTES} bytes"),
         ),
         End::Shutdown => (close_code::AWAY, "server shutting down".to_string()),
+        End::Replaced => (
+            CLOSE_SESSION_RESUMED_ELSEWHERE,
+            "session resumed on another connection".to_string(),
+        ),
     };
     close(socket, code, &reason).await;
 }
@@ -85,17 +106,30 @@ impl Drop for ActiveGuard {
     }
 }
 
-/// Serves one upgraded WebSocket until it closes, then removes the peer from every room,
-/// login and link (room members and login partners get `peer_left` `disconnected`).
-pub async fn run(mut socket: WebSocket, shared: Arc<Shared>, remote: SocketAddr) {
+/// Serves one upgraded WebSocket speaking protocol `version` until it closes. Then a version 1
+/// peer, or a session that ended cleanly, is removed from every room, login and link (the
+/// others get `peer_left` `disconnected`); any other version 2 session is kept interrupted for
+/// its grace period (the others get `peer_interrupted`).
+pub async fn run(mut socket: WebSocket, shared: Arc<Shared>, remote: SocketAddr, version: u32) {
     let _active = ActiveGuard::new(shared.clone());
     let config = shared.config.clone();
-    let peer_id = new_peer_id();
+    let mut peer_id = new_peer_id();
+    let conn = shared.next_conn();
+    let session_token = if version > PROTOCOL_V1 {
+        let Some(token) = new_session_token() else {
+            warn!("the OS gave no random bytes for a session token");
+            return;
+        };
+        Some(token)
+    } else {
+        None
+    };
     let (tx, mut rx) = mpsc::channel::<String>(config.outgoing_queue);
     let kill = Arc::new(Notify::new());
+    let replaced = Arc::new(Notify::new());
     let welcome = ServerMessage::Welcome {
         peer_id: peer_id.clone(),
-        protocol_version: PROTOCOL_VERSION,
+        protocol_version: version,
         server_version: env!("CARGO_PKG_VERSION").to_string(),
         limits: Limits {
             max_frame_bytes: MAX_FRAME_BYTES,
@@ -104,7 +138,9 @@ pub async fn run(mut socket: WebSocket, shared: Arc<Shared>, remote: SocketAddr)
             rate_limit_per_sec: config.rate_limit_per_sec,
             ping_interval_ms: millis(config.ping_interval),
             idle_timeout_ms: millis(config.idle_timeout),
+            session_grace_ms: session_token.as_ref().map(|_| millis(config.session_grace)),
         },
+        session_token: session_token.clone(),
     };
     // The welcome goes first: nobody can address this peer before knowing its id.
     match serde_json::to_string(&welcome) {
@@ -123,13 +159,27 @@ pub async fn run(mut socket: WebSocket, shared: Arc<Shared>, remote: SocketAddr)
         PeerSlot {
             tx,
             kill: kill.clone(),
+            replaced: replaced.clone(),
+            version,
+            conn,
         },
+        session_token,
     );
-    info!(peer = %peer_id, %remote, "client connected");
+    info!(peer = %peer_id, %remote, version, "client connected");
 
-    let end = serve(&mut socket, &shared, &peer_id, &mut rx, &kill).await;
+    let end = serve(
+        &mut socket,
+        &shared,
+        &mut peer_id,
+        &mut rx,
+        &kill,
+        &replaced,
+    )
+    .await;
     // Tell the others first, then spend up to CLOSE_TIMEOUT_MS closing this socket.
-    shared.unregister(&peer_id);
+    if !matches!(end, End::Replaced) {
+        shared.connection_ended(&peer_id, conn, end.is_clean());
+    }
     info!(peer = %peer_id, %remote, reason = ?end, "client disconnected");
     finish(&mut socket, end).await;
 }
@@ -142,9 +192,10 @@ fn millis(d: Duration) -> u64 {
 async fn serve(
     socket: &mut WebSocket,
     shared: &Shared,
-    peer_id: &str,
+    peer_id: &mut String,
     rx: &mut mpsc::Receiver<String>,
     kill: &Notify,
+    replaced: &Notify,
 ) -> End {
     let config = &shared.config;
     let mut shutdown = shared.shutdown.subscribe();
@@ -153,6 +204,7 @@ async fn serve(
     ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let idle = sleep_until(Instant::now() + config.idle_timeout);
     tokio::pin!(idle);
+    let mut first = true;
 
     loop {
         // Whatever we write, a dead or non-reading client must not hold us past the idle
@@ -162,11 +214,14 @@ async fn serve(
             _ = kill.notified() => {
                 return End::SlowReader;
             }
+            _ = replaced.notified() => {
+                return End::Replaced;
+            }
             _ = shutting_down(&mut shutdown) => {
                 return End::Shutdown;
             }
             _ = &mut idle => {
-                debug!(peer = peer_id, "idle timeout");
+                debug!(peer = %peer_id, "idle timeout");
                 return End::Idle;
             }
             Some(text) = rx.recv() => Some(Message::Text(Utf8Bytes::from(text))),
@@ -187,7 +242,8 @@ async fn serve(
                                 if text.len() > MAX_FRAME_BYTES {
                                     return End::TooBig;
                                 }
-                                on_text(shared, peer_id, &mut bucket, text.as_str());
+                                let was_first = std::mem::replace(&mut first, false);
+                                on_text(shared, peer_id, was_first, &mut bucket, text.as_str());
                             }
                             Message::Binary(data) => {
                                 if data.len() > MAX_FRAME_BYTES {
@@ -204,7 +260,9 @@ async fn serve(
                                 };
                                 shared.refuse(peer_id, r);
                             }
-                            Message::Close(_) => return End::ClientClosed,
+                            Message::Close(frame) => {
+                                return End::ClientClosed(frame.map(|f| f.code));
+                            }
                             Message::Ping(_) | Message::Pong(_) => {}
                         }
                         None
@@ -219,7 +277,7 @@ async fn serve(
                     return End::SlowReader;
                 }
                 _ = &mut idle => {
-                    debug!(peer = peer_id, "idle timeout while writing");
+                    debug!(peer = %peer_id, "idle timeout while writing");
                     return End::Idle;
                 }
                 r = socket.send(msg) => r,
@@ -237,12 +295,25 @@ async fn shutting_down(rx: &mut tokio::sync::watch::Receiver<bool>) {
     let _ = rx.wait_for(|s| *s).await;
 }
 
-fn on_text(shared: &Shared, peer_id: &str, bucket: &mut TokenBucket, text: &str) {
+/// Handles one text frame. `resume` as the `first` frame of a version 2 connection makes the
+/// connection carry the resumed session's `peer_id` from then on.
+fn on_text(
+    shared: &Shared,
+    peer_id: &mut String,
+    first: bool,
+    bucket: &mut TokenBucket,
+    text: &str,
+) {
     if !bucket.try_take() {
         shared.refuse(peer_id, rate_limited(peek_type(text)));
         return;
     }
     match parse(text) {
+        Ok(ClientMessage::Resume { session_token }) if first => {
+            if let Some(resumed) = shared.resume(peer_id, &session_token) {
+                *peer_id = resumed;
+            }
+        }
         Ok(msg) => shared.handle(peer_id, msg),
         Err(r) => shared.refuse(peer_id, r),
     }

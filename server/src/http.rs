@@ -9,7 +9,7 @@ use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use axum::routing::get;
-use peerchat_core::protocol::{MAX_FRAME_BYTES, PROTOCOL_VERSION};
+use peerchat_core::protocol::{MAX_FRAME_BYTES, PROTOCOL_V1, PROTOCOL_VERSION, SUBPROTOCOL_V2};
 use serde::Serialize;
 use tracing::warn;
 
@@ -40,6 +40,8 @@ pub struct Health {
     pub open_rooms: usize,
     /// Logins held now.
     pub logins: usize,
+    /// Sessions interrupted now, waiting for a `resume` within their grace period.
+    pub interrupted_sessions: usize,
 }
 
 const _: () = assert!(FRAME_HARD_LIMIT_BYTES > MAX_FRAME_BYTES);
@@ -59,9 +61,14 @@ pub fn router(shared: Arc<Shared>) -> Router {
 }
 
 async fn health(State(shared): State<Arc<Shared>>) -> Json<Health> {
-    let (connected_clients, open_rooms, logins) = {
+    let (connected_clients, open_rooms, logins, interrupted_sessions) = {
         let hub = shared.hub();
-        (hub.clients(), hub.rooms(), hub.logins())
+        (
+            hub.clients(),
+            hub.rooms(),
+            hub.logins(),
+            hub.interrupted_sessions(),
+        )
     };
     Json(Health {
         status: "ok",
@@ -71,6 +78,7 @@ async fn health(State(shared): State<Arc<Shared>>) -> Json<Health> {
         connected_clients,
         open_rooms,
         logins,
+        interrupted_sessions,
     })
 }
 
@@ -82,10 +90,18 @@ async fn ws_upgrade(
     // Messages between MAX_FRAME_BYTES and the hard limit are read whole and refused by the
     // connection with close code 1009 after a clean close handshake; above the hard limit
     // tungstenite stops reading the frame and the connection gets 1009 on a best-effort basis.
+    // A client offering the subprotocol `peerchat.v2` speaks version 2 (sessions); one that
+    // offers none speaks version 1.
+    let ws = ws.protocols([SUBPROTOCOL_V2]);
+    let version = if ws.selected_protocol().is_some() {
+        PROTOCOL_VERSION
+    } else {
+        PROTOCOL_V1
+    };
     ws.read_buffer_size(READ_BUFFER_BYTES)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         .max_frame_size(FRAME_HARD_LIMIT_BYTES)
         .max_message_size(FRAME_HARD_LIMIT_BYTES)
         .on_failed_upgrade(|e| warn!(error = %e, "WebSocket upgrade failed"))
-        .on_upgrade(move |socket| connection::run(socket, shared, remote))
+        .on_upgrade(move |socket| connection::run(socket, shared, remote, version))
 }

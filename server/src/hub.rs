@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use peerchat_core::protocol::{
-    ClientMessage, ErrorCode, LeaveReason, PeerInfo, ServerMessage, normalize_room_code,
-    validate_name,
+    ClientMessage, ErrorCode, LeaveReason, PROTOCOL_V1, PeerInfo, ServerMessage,
+    normalize_room_code, validate_name,
 };
 use tokio::sync::{Notify, mpsc, watch};
 use tracing::{debug, warn};
@@ -21,6 +21,7 @@ use crate::logins::{LoginError, Logins};
 use crate::parse::{Refusal, type_name};
 use crate::relay::{Links, RelayError, Route, resolve};
 use crate::rooms::{RoomError, Rooms};
+use crate::sessions::Sessions;
 
 /// What the hub keeps for each connected peer: how to reach its connection task.
 #[derive(Debug, Clone)]
@@ -29,6 +30,15 @@ pub struct PeerSlot {
     pub tx: mpsc::Sender<String>,
     /// Signalled when the queue overflowed: the connection must close.
     pub kill: Arc<Notify>,
+    /// Signalled when another connection resumed this one's session: the connection must
+    /// close with [`CLOSE_SESSION_RESUMED_ELSEWHERE`](peerchat_core::protocol::CLOSE_SESSION_RESUMED_ELSEWHERE)
+    /// and leave the session alone.
+    pub replaced: Arc<Notify>,
+    /// Protocol version the connection speaks ([`PROTOCOL_V1`] or 2).
+    pub version: u32,
+    /// Serial number of the connection (unique per server run), so that a connection that
+    /// ends after another took its session over cannot end that session.
+    pub conn: u64,
 }
 
 /// A message for one peer.
@@ -41,6 +51,7 @@ pub struct Hub {
     rooms: Rooms,
     logins: Logins,
     links: Links,
+    sessions: Sessions,
     room_capacity: usize,
 }
 
@@ -76,17 +87,156 @@ impl Hub {
         self.logins.len()
     }
 
-    /// Adds a connected peer.
-    pub fn register(&mut self, peer: String, slot: PeerSlot) {
+    /// Sessions interrupted now (version 2 peers within their grace period).
+    pub fn interrupted_sessions(&self) -> usize {
+        self.sessions.interrupted()
+    }
+
+    /// Adds a connected peer; with `session_token` (version 2) it opens its session too.
+    pub fn register(&mut self, peer: String, slot: PeerSlot, session_token: Option<String>) {
+        if let Some(token) = session_token {
+            self.sessions.open(&peer, token);
+        }
         self.peers.insert(peer, slot);
     }
 
-    /// Removes a peer whose connection ended: its room members and login partners get
-    /// `peer_left` with reason `disconnected`; its login is released; an emptied room is
-    /// deleted.
-    pub fn unregister(&mut self, peer: &str) -> Vec<Delivery> {
+    /// Whether `peer` can be addressed: connected, or interrupted within its grace period.
+    fn present(&self, peer: &str) -> bool {
+        self.peers.contains_key(peer) || self.sessions.is_interrupted(peer)
+    }
+
+    /// Whether connection `conn` still carries the session of `peer`.
+    fn owns(&self, peer: &str, conn: u64) -> bool {
+        self.peers.get(peer).is_some_and(|s| s.conn == conn)
+    }
+
+    /// Connection `conn` of `peer` ended. A clean end (close code 1000, `shutdown`) or a
+    /// version 1 peer is removed at once ([`Hub::unregister`]). A version 2 session is kept
+    /// interrupted instead: its room members and login partners get `peer_interrupted`, and
+    /// the returned epoch is what its grace timer passes to [`Hub::expire`]. Nothing happens
+    /// when another connection has taken the session over.
+    pub fn connection_ended(
+        &mut self,
+        peer: &str,
+        conn: u64,
+        clean: bool,
+    ) -> (Option<u64>, Vec<Delivery>) {
+        if !self.owns(peer, conn) {
+            return (None, Vec::new());
+        }
+        if clean || !self.sessions.has(peer) {
+            return (None, self.unregister(peer, LeaveReason::Disconnected));
+        }
+        self.peers.remove(peer);
+        let epoch = self.sessions.interrupt(peer);
+        let out = self.tell_room_and_partners(peer, |code| ServerMessage::PeerInterrupted {
+            code,
+            peer_id: peer.to_string(),
+        });
+        (epoch, out)
+    }
+
+    /// The grace period armed with `epoch` ran out: if `peer` is still interrupted by that
+    /// interruption, its session ends and the others get `peer_left` with reason `timeout`.
+    pub fn expire(&mut self, peer: &str, epoch: u64) -> Vec<Delivery> {
+        if !self.sessions.expires(peer, epoch) {
+            return Vec::new();
+        }
+        self.unregister(peer, LeaveReason::Timeout)
+    }
+
+    /// `resume` from the new connection `provisional` (whose `welcome` gave it a fresh
+    /// session it has not used): the connection takes over the session of `token`. Returns
+    /// that session's peer id and the deliveries: `resumed` and the queued relays to the
+    /// connection, `peer_resumed` to the others. An older connection still holding the
+    /// session is told to close. Errors: the `error` for `session_not_found`.
+    pub fn resume(
+        &mut self,
+        provisional: &str,
+        token: &str,
+    ) -> Result<(String, Vec<Delivery>), Refusal> {
+        let refuse = |code, message: &str| Refusal::new(code, message, Some("resume"));
+        let Some(peer) = self.sessions.peer_of(token).map(str::to_string) else {
+            return Err(refuse(
+                ErrorCode::SessionNotFound,
+                "no session has this token (expired, or the server restarted); carry on with \
+                 the session of this connection's welcome",
+            ));
+        };
+        if peer == provisional {
+            return Err(refuse(
+                ErrorCode::InvalidMessage,
+                "this connection already carries that session",
+            ));
+        }
+        match self.peers.get(provisional) {
+            None => {
+                return Err(refuse(
+                    ErrorCode::Internal,
+                    "this connection is not registered",
+                ));
+            }
+            Some(slot) if slot.version <= PROTOCOL_V1 => {
+                return Err(refuse(
+                    ErrorCode::InvalidMessage,
+                    "resume needs protocol version 2: offer the WebSocket subprotocol peerchat.v2",
+                ));
+            }
+            Some(_) => {}
+        }
+        let slot = self.peers.remove(provisional).expect("checked");
+        self.sessions.close(provisional);
+        let was_interrupted = self.sessions.is_interrupted(&peer);
+        let queued = self.sessions.resume(&peer);
+        if let Some(old) = self.peers.insert(peer.clone(), slot) {
+            old.replaced.notify_one();
+        }
+        let mut out = vec![(
+            peer.clone(),
+            ServerMessage::Resumed {
+                peer_id: peer.clone(),
+                room: self.rooms.snapshot(&peer),
+                login: self.logins.login_of(&peer).map(str::to_string),
+            },
+        )];
+        out.extend(queued.into_iter().map(|m| (peer.clone(), m)));
+        if was_interrupted {
+            out.extend(
+                self.tell_room_and_partners(&peer, |code| ServerMessage::PeerResumed {
+                    code,
+                    peer_id: peer.clone(),
+                }),
+            );
+        }
+        Ok((peer, out))
+    }
+
+    /// `build(code)` for every room member of `peer` (with the room code) and every login
+    /// partner (with none).
+    fn tell_room_and_partners(
+        &self,
+        peer: &str,
+        build: impl Fn(Option<String>) -> ServerMessage,
+    ) -> Vec<Delivery> {
+        let mut out = Vec::new();
+        if let Some(room) = self.rooms.snapshot(peer) {
+            for m in room.members {
+                out.push((m.peer_id, build(Some(room.code.clone()))));
+            }
+        }
+        for partner in self.links.partners(peer) {
+            out.push((partner, build(None)));
+        }
+        out
+    }
+
+    /// Removes a peer and its session: its room members and login partners get `peer_left`
+    /// with `reason` (`disconnected` when its connection closed, `timeout` when its grace
+    /// period ran out); its login is released; an emptied room is deleted.
+    pub fn unregister(&mut self, peer: &str, reason: LeaveReason) -> Vec<Delivery> {
         let mut out = Vec::new();
         self.peers.remove(peer);
+        self.sessions.close(peer);
         if let Some(d) = self.rooms.leave(peer) {
             for other in d.remaining {
                 out.push((
@@ -94,7 +244,7 @@ impl Hub {
                     ServerMessage::PeerLeft {
                         code: Some(d.code.clone()),
                         peer_id: peer.to_string(),
-                        reason: LeaveReason::Disconnected,
+                        reason,
                     },
                 ));
             }
@@ -106,7 +256,7 @@ impl Hub {
                 ServerMessage::PeerLeft {
                     code: None,
                     peer_id: peer.to_string(),
-                    reason: LeaveReason::Disconnected,
+                    reason,
                 },
             ));
         }
@@ -141,37 +291,78 @@ impl Hub {
                     Ok(c) => c,
                     Err(e) => return me(error(ErrorCode::InvalidRoomCode, e.to_string(), kind)),
                 };
-                match self.rooms.join(&code, peer, &name) {
-                    Ok((capacity, members)) => {
-                        let newcomer = PeerInfo {
-                            peer_id: peer.to_string(),
-                            name,
-                        };
-                        let mut out = Vec::with_capacity(members.len() + 1);
-                        let others: Vec<String> =
-                            members.iter().map(|m| m.peer_id.clone()).collect();
-                        out.push((
-                            peer.to_string(),
-                            ServerMessage::RoomJoined {
-                                code: code.clone(),
-                                capacity,
-                                members,
-                            },
-                        ));
-                        for other in others {
-                            out.push((
-                                other,
-                                ServerMessage::PeerJoined {
-                                    code: code.clone(),
-                                    peer: newcomer.clone(),
-                                },
-                            ));
-                        }
-                        out
-                    }
+                self.join(peer, code, name, kind)
+            }
+            ClientMessage::RejoinRoom { code, name } => {
+                let name = match validate_name(&name) {
+                    Ok(n) => n,
+                    Err(e) => return me(error(ErrorCode::InvalidName, e.to_string(), kind)),
+                };
+                let code = match normalize_room_code(&code) {
+                    Ok(c) => c,
+                    Err(e) => return me(error(ErrorCode::InvalidRoomCode, e.to_string(), kind)),
+                };
+                if self.rooms.exists(&code) {
+                    return self.join(peer, code, name, kind);
+                }
+                match self
+                    .rooms
+                    .create_with_code(&code, peer, &name, self.room_capacity)
+                {
+                    Ok(()) => me(ServerMessage::RoomJoined {
+                        code,
+                        capacity: self.room_capacity,
+                        members: Vec::new(),
+                    }),
                     Err(e) => me(room_error(e, kind)),
                 }
             }
+            ClientMessage::Resume { .. } => me(error(
+                ErrorCode::InvalidMessage,
+                "resume is only valid as the first message on a connection",
+                kind,
+            )),
+            other => self.handle_rest(peer, other, kind),
+        }
+    }
+
+    /// Puts `peer` into the room `code`: `room_joined` to it, `peer_joined` to the members.
+    fn join(&mut self, peer: &str, code: String, name: String, kind: &str) -> Vec<Delivery> {
+        let (capacity, members) = match self.rooms.join(&code, peer, &name) {
+            Ok(joined) => joined,
+            Err(e) => return vec![(peer.to_string(), room_error(e, kind))],
+        };
+        let newcomer = PeerInfo {
+            peer_id: peer.to_string(),
+            name,
+        };
+        let mut out = Vec::with_capacity(members.len() + 1);
+        for other in &members {
+            out.push((
+                other.peer_id.clone(),
+                ServerMessage::PeerJoined {
+                    code: code.clone(),
+                    peer: newcomer.clone(),
+                },
+            ));
+        }
+        out.insert(
+            0,
+            (
+                peer.to_string(),
+                ServerMessage::RoomJoined {
+                    code,
+                    capacity,
+                    members,
+                },
+            ),
+        );
+        out
+    }
+
+    fn handle_rest(&mut self, peer: &str, msg: ClientMessage, kind: &str) -> Vec<Delivery> {
+        let me = |m: ServerMessage| vec![(peer.to_string(), m)];
+        match msg {
             ClientMessage::LeaveRoom => match self.rooms.leave(peer) {
                 None => me(error(ErrorCode::NotInRoom, "you are in no room", kind)),
                 Some(d) => {
@@ -275,6 +466,10 @@ impl Hub {
                 )]
             }
             ClientMessage::Ping => me(ServerMessage::Pong),
+            ClientMessage::CreateRoom { .. }
+            | ClientMessage::JoinRoom { .. }
+            | ClientMessage::RejoinRoom { .. }
+            | ClientMessage::Resume { .. } => unreachable!("handled in Hub::handle"),
         }
     }
 
@@ -291,7 +486,7 @@ impl Hub {
             &self.rooms,
             &self.logins,
             &self.links,
-            |p| self.peers.contains_key(p),
+            |p| self.present(p),
         )
     }
 
@@ -309,6 +504,16 @@ impl Hub {
             Ok(r) => r,
             Err(e) => return vec![(peer.to_string(), relay_error(e, kind))],
         };
+        if !self.sessions.has_room(&route.to) {
+            return vec![(
+                peer.to_string(),
+                error(
+                    ErrorCode::PeerQueueFull,
+                    "the peer's connection is interrupted and its queue is full; not relayed",
+                    kind,
+                ),
+            )];
+        }
         if route.by_login {
             self.links.link(peer, &route.to);
         }
@@ -322,14 +527,22 @@ impl Hub {
         vec![(route.to, build(peer.to_string(), from_name))]
     }
 
-    /// Queues each delivery on its target's queue. A target whose queue is full is told to
-    /// close (slow reader); a target that is gone is skipped.
-    pub fn dispatch(&self, deliveries: Vec<Delivery>) {
+    /// Queues each delivery on its target's queue, in the form the target's protocol version
+    /// reads ([`for_version`]). A target whose queue is full is told to close (slow reader).
+    /// For an interrupted target, relays are kept for its `resume` and the rest is dropped
+    /// (`resumed` reports the room as it is then); a target that is gone is skipped.
+    pub fn dispatch(&mut self, deliveries: Vec<Delivery>) {
         for (to, msg) in deliveries {
-            let Some(slot) = self.peers.get(&to) else {
-                continue;
-            };
-            send(&to, slot, &msg);
+            if let Some(slot) = self.peers.get(&to) {
+                if let Some(msg) = for_version(msg, slot.version) {
+                    send(&to, slot, &msg);
+                }
+            } else if self.sessions.is_interrupted(&to)
+                && kept_for_resume(&msg)
+                && self.sessions.queue(&to, msg).is_err()
+            {
+                warn!(peer = %to, "queue of an interrupted session full; message dropped");
+            }
         }
     }
 
@@ -339,6 +552,39 @@ impl Hub {
             send(peer, slot, msg);
         }
     }
+}
+
+/// `msg` as a client speaking `version` reads it: version 1 clients get no
+/// `peer_interrupted`/`peer_resumed`, and `disconnected` for the leave reason `timeout`.
+fn for_version(msg: ServerMessage, version: u32) -> Option<ServerMessage> {
+    if version > PROTOCOL_V1 {
+        return Some(msg);
+    }
+    match msg {
+        ServerMessage::PeerInterrupted { .. } | ServerMessage::PeerResumed { .. } => None,
+        ServerMessage::PeerLeft {
+            code,
+            peer_id,
+            reason: LeaveReason::Timeout,
+        } => Some(ServerMessage::PeerLeft {
+            code,
+            peer_id,
+            reason: LeaveReason::Disconnected,
+        }),
+        other => Some(other),
+    }
+}
+
+/// Whether a message for an interrupted session is kept for its `resume`: relays, and the end
+/// of a chat by login. Room events are not: `resumed` carries the room as it is then.
+fn kept_for_resume(msg: &ServerMessage) -> bool {
+    matches!(
+        msg,
+        ServerMessage::Offer { .. }
+            | ServerMessage::Answer { .. }
+            | ServerMessage::IceCandidate { .. }
+            | ServerMessage::PeerLeft { code: None, .. }
+    )
 }
 
 fn send(to: &str, slot: &PeerSlot, msg: &ServerMessage) {
@@ -413,6 +659,7 @@ pub struct Shared {
     pub shutdown: watch::Sender<bool>,
     /// Connection tasks still running.
     pub active: watch::Sender<usize>,
+    conns: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -424,6 +671,7 @@ impl Shared {
             started: Instant::now(),
             shutdown: watch::Sender::new(false),
             active: watch::Sender::new(0),
+            conns: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -450,11 +698,53 @@ impl Shared {
         self.hub().send_to(peer, &msg);
     }
 
-    /// Removes `peer` and tells the peers concerned.
-    pub fn unregister(&self, peer: &str) {
+    /// Connection `conn` of `peer` ended (see [`Hub::connection_ended`]); arms the grace
+    /// timer of a session kept interrupted.
+    pub fn connection_ended(self: &Arc<Self>, peer: &str, conn: u64, clean: bool) {
+        let epoch = {
+            let mut hub = self.hub();
+            let (epoch, out) = hub.connection_ended(peer, conn, clean);
+            hub.dispatch(out);
+            epoch
+        };
+        if let Some(epoch) = epoch {
+            let shared = Arc::clone(self);
+            let peer = peer.to_string();
+            let grace = self.config.session_grace;
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                let mut hub = shared.hub();
+                let out = hub.expire(&peer, epoch);
+                hub.dispatch(out);
+            });
+        }
+    }
+
+    /// `resume` from connection `provisional` (see [`Hub::resume`]). Returns the peer id the
+    /// connection carries from now on; on refusal, queues the `error` and returns `None`.
+    pub fn resume(&self, provisional: &str, token: &str) -> Option<String> {
         let mut hub = self.hub();
-        let out = hub.unregister(peer);
-        hub.dispatch(out);
+        match hub.resume(provisional, token) {
+            Ok((peer, out)) => {
+                hub.dispatch(out);
+                Some(peer)
+            }
+            Err(r) => {
+                let msg = ServerMessage::Error {
+                    code: r.code,
+                    message: r.message,
+                    request: r.request,
+                };
+                hub.send_to(provisional, &msg);
+                None
+            }
+        }
+    }
+
+    /// A serial number for a new connection.
+    pub fn next_conn(&self) -> u64 {
+        self.conns
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -462,15 +752,253 @@ impl Shared {
 mod tests {
     use super::*;
 
-    fn slot(n: usize) -> (PeerSlot, mpsc::Receiver<String>) {
+    fn slot_v(n: usize, version: u32, conn: u64) -> (PeerSlot, mpsc::Receiver<String>) {
         let (tx, rx) = mpsc::channel(n);
         (
             PeerSlot {
                 tx,
                 kill: Arc::new(Notify::new()),
+                replaced: Arc::new(Notify::new()),
+                version,
+                conn,
             },
             rx,
         )
+    }
+
+    fn slot(n: usize) -> (PeerSlot, mpsc::Receiver<String>) {
+        slot_v(n, PROTOCOL_V1, 0)
+    }
+
+    fn drain(rx: &mut mpsc::Receiver<String>) -> Vec<ServerMessage> {
+        std::iter::from_fn(|| rx.try_recv().ok())
+            .map(|t| serde_json::from_str(&t).unwrap())
+            .collect()
+    }
+
+    /// A hub with `a` (version 2, session token "ta") and `b` (version `b_version`) in one
+    /// room.
+    fn pair(b_version: u32) -> (Hub, mpsc::Receiver<String>, mpsc::Receiver<String>, String) {
+        let mut hub = Hub::new(2);
+        let (sa, mut ra) = slot_v(64, 2, 1);
+        let (sb, mut rb) = slot_v(64, b_version, 2);
+        hub.register("a".into(), sa, Some("ta".into()));
+        let b_token = (b_version > PROTOCOL_V1).then(|| "tb".to_string());
+        hub.register("b".into(), sb, b_token);
+        let out = hub.handle("a", ClientMessage::CreateRoom { name: "A".into() });
+        let ServerMessage::RoomCreated { code, .. } = &out[0].1 else {
+            panic!("{out:?}")
+        };
+        let code = code.clone();
+        hub.dispatch(out);
+        let out = hub.handle(
+            "b",
+            ClientMessage::JoinRoom {
+                code: code.clone(),
+                name: "B".into(),
+            },
+        );
+        hub.dispatch(out);
+        drain(&mut ra);
+        drain(&mut rb);
+        (hub, ra, rb, code)
+    }
+
+    #[test]
+    fn an_interrupted_session_resumes_with_its_peer_id_room_and_queued_relays() {
+        let (mut hub, _ra, mut rb, code) = pair(2);
+        let (epoch, out) = hub.connection_ended("a", 1, false);
+        assert!(epoch.is_some());
+        hub.dispatch(out);
+        assert_eq!(
+            drain(&mut rb),
+            vec![ServerMessage::PeerInterrupted {
+                code: Some(code.clone()),
+                peer_id: "a".into()
+            }]
+        );
+        // b relays to the interrupted a: kept for the resume.
+        let out = hub.handle(
+            "b",
+            ClientMessage::Offer {
+                to: Some("a".into()),
+                to_login: None,
+                sdp: "v=0".into(),
+            },
+        );
+        hub.dispatch(out);
+        assert!(drain(&mut rb).is_empty(), "the relay was refused");
+        // A new connection resumes.
+        let (sn, mut rn) = slot_v(64, 2, 3);
+        hub.register("new".into(), sn, Some("tnew".into()));
+        let (peer, out) = hub.resume("new", "ta").unwrap();
+        assert_eq!(peer, "a");
+        hub.dispatch(out);
+        let got = drain(&mut rn);
+        assert!(
+            matches!(&got[0], ServerMessage::Resumed { peer_id, room: Some(r), .. }
+                if peer_id == "a" && r.code == code && r.members.len() == 1 && r.members[0].peer_id == "b"),
+            "{got:?}"
+        );
+        assert!(matches!(&got[1], ServerMessage::Offer { from, .. } if from == "b"));
+        assert_eq!(got.len(), 2);
+        assert_eq!(
+            drain(&mut rb),
+            vec![ServerMessage::PeerResumed {
+                code: Some(code),
+                peer_id: "a".into()
+            }]
+        );
+        // The provisional session is gone: its token resumes nothing.
+        assert!(hub.resume("b", "tnew").is_err());
+    }
+
+    #[test]
+    fn grace_expiry_is_peer_left_timeout_and_a_resumed_session_does_not_expire() {
+        let (mut hub, _ra, mut rb, code) = pair(2);
+        let (first, _) = hub.connection_ended("a", 1, false);
+        let (sn, _rn) = slot_v(64, 2, 3);
+        hub.register("n".into(), sn, Some("tn".into()));
+        hub.resume("n", "ta").unwrap();
+        assert!(hub.expire("a", first.unwrap()).is_empty());
+        let (second, out) = hub.connection_ended("a", 3, false);
+        hub.dispatch(out);
+        drain(&mut rb);
+        let out = hub.expire("a", second.unwrap());
+        hub.dispatch(out);
+        assert_eq!(
+            drain(&mut rb),
+            vec![ServerMessage::PeerLeft {
+                code: Some(code),
+                peer_id: "a".into(),
+                reason: LeaveReason::Timeout
+            }]
+        );
+        let (sx, _rx) = slot_v(64, 2, 4);
+        hub.register("x".into(), sx, Some("tx".into()));
+        let err = hub.resume("x", "ta").unwrap_err();
+        assert_eq!(err.code, ErrorCode::SessionNotFound);
+    }
+
+    #[test]
+    fn version_1_room_mates_see_neither_interruption_nor_timeout() {
+        let (mut hub, _ra, mut rb, code) = pair(PROTOCOL_V1);
+        let (epoch, out) = hub.connection_ended("a", 1, false);
+        hub.dispatch(out);
+        assert!(drain(&mut rb).is_empty());
+        let out = hub.expire("a", epoch.unwrap());
+        hub.dispatch(out);
+        assert_eq!(
+            drain(&mut rb),
+            vec![ServerMessage::PeerLeft {
+                code: Some(code),
+                peer_id: "a".into(),
+                reason: LeaveReason::Disconnected
+            }]
+        );
+    }
+
+    #[test]
+    fn a_clean_close_or_a_version_1_peer_leaves_at_once() {
+        let (mut hub, _ra, mut rb, _) = pair(2);
+        let (epoch, out) = hub.connection_ended("b", 2, true);
+        assert!(epoch.is_none());
+        hub.dispatch(out);
+        drop(rb.try_recv());
+        let (mut hub, mut ra, _rb, _) = pair(PROTOCOL_V1);
+        let (epoch, out) = hub.connection_ended("b", 2, false);
+        assert!(epoch.is_none());
+        hub.dispatch(out);
+        assert!(matches!(
+            &drain(&mut ra)[..],
+            [ServerMessage::PeerLeft {
+                reason: LeaveReason::Disconnected,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn relays_beyond_the_resume_queue_are_refused_to_the_sender() {
+        let (mut hub, _ra, mut rb, _) = pair(2);
+        let (_, out) = hub.connection_ended("a", 1, false);
+        hub.dispatch(out);
+        drain(&mut rb);
+        let candidate = || ClientMessage::IceCandidate {
+            to: Some("a".into()),
+            to_login: None,
+            candidate: peerchat_core::protocol::IceCandidate {
+                candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host".into(),
+                sdp_mid: Some("0".into()),
+                sdp_m_line_index: Some(0),
+                username_fragment: None,
+                extra: Default::default(),
+            },
+        };
+        for _ in 0..peerchat_core::protocol::RESUME_QUEUE_LEN {
+            let out = hub.handle("b", candidate());
+            hub.dispatch(out);
+        }
+        assert!(drain(&mut rb).is_empty());
+        let out = hub.handle("b", candidate());
+        hub.dispatch(out);
+        assert!(matches!(
+            &drain(&mut rb)[..],
+            [ServerMessage::Error {
+                code: ErrorCode::PeerQueueFull,
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn resuming_a_live_session_replaces_its_older_connection() {
+        let (mut hub, _ra, mut rb, _) = pair(2);
+        let old_replaced = hub.peers["a"].replaced.clone();
+        let (sn, mut rn) = slot_v(64, 2, 3);
+        hub.register("n".into(), sn, Some("tn".into()));
+        let (peer, out) = hub.resume("n", "ta").unwrap();
+        hub.dispatch(out);
+        assert_eq!(peer, "a");
+        assert!(matches!(
+            &drain(&mut rn)[..],
+            [ServerMessage::Resumed { .. }]
+        ));
+        assert!(
+            drain(&mut rb).is_empty(),
+            "no one was told of an interruption"
+        );
+        let notified = old_replaced.notified();
+        futures_util::pin_mut!(notified);
+        assert!(futures_util::FutureExt::now_or_never(notified).is_some());
+        // The replaced connection ending later does not touch the session.
+        let (epoch, out) = hub.connection_ended("a", 1, false);
+        assert!(epoch.is_none() && out.is_empty());
+        assert_eq!(hub.clients(), 2);
+    }
+
+    #[test]
+    fn rejoin_recreates_a_room_under_its_code_or_joins_it() {
+        let mut hub = Hub::new(2);
+        let (sa, _ra) = slot_v(8, 2, 1);
+        let (sb, _rb) = slot_v(8, 2, 2);
+        hub.register("a".into(), sa, Some("ta".into()));
+        hub.register("b".into(), sb, Some("tb".into()));
+        let rejoin = |name: &str| ClientMessage::RejoinRoom {
+            code: "abc-def-ghj".into(),
+            name: name.into(),
+        };
+        let out = hub.handle("a", rejoin("A"));
+        assert!(
+            matches!(&out[0].1, ServerMessage::RoomJoined { code, members, .. }
+            if code == "ABC-DEF-GHJ" && members.is_empty())
+        );
+        let out = hub.handle("b", rejoin("B"));
+        assert!(
+            matches!(&out[0].1, ServerMessage::RoomJoined { members, .. }
+            if members.len() == 1 && members[0].peer_id == "a")
+        );
+        assert!(matches!(&out[1], (to, ServerMessage::PeerJoined { .. }) if to == "a"));
     }
 
     #[test]
@@ -478,7 +1006,7 @@ mod tests {
         let mut hub = Hub::new(2);
         let (s, mut rx) = slot(1);
         let kill = s.kill.clone();
-        hub.register("a".into(), s);
+        hub.register("a".into(), s, None);
         hub.send_to("a", &ServerMessage::Pong);
         hub.send_to("a", &ServerMessage::Pong);
         assert_eq!(rx.try_recv().unwrap(), r#"{"type":"pong"}"#);
@@ -497,8 +1025,8 @@ mod tests {
         let mut hub = Hub::new(2);
         let (sa, _ra) = slot(8);
         let (sb, _rb) = slot(8);
-        hub.register("a".into(), sa);
-        hub.register("b".into(), sb);
+        hub.register("a".into(), sa, None);
+        hub.register("b".into(), sb, None);
         let out = hub.handle(
             "a",
             ClientMessage::Bye {

@@ -36,6 +36,7 @@ mod parse;
 mod ratelimit;
 mod relay;
 mod rooms;
+mod sessions;
 pub mod web;
 
 use std::future::Future;

@@ -14,6 +14,8 @@ pub const CLIENT_TYPES: &[&str] = &[
     "ice_candidate",
     "bye",
     "ping",
+    "resume",
+    "rejoin_room",
 ];
 
 /// A refused frame: the fields of the `error` the client gets.
@@ -40,18 +42,7 @@ impl Refusal {
 
 /// The wire `type` of a client message.
 pub fn type_name(msg: &ClientMessage) -> &'static str {
-    match msg {
-        ClientMessage::CreateRoom { .. } => "create_room",
-        ClientMessage::JoinRoom { .. } => "join_room",
-        ClientMessage::LeaveRoom => "leave_room",
-        ClientMessage::Login { .. } => "login",
-        ClientMessage::Logout => "logout",
-        ClientMessage::Offer { .. } => "offer",
-        ClientMessage::Answer { .. } => "answer",
-        ClientMessage::IceCandidate { .. } => "ice_candidate",
-        ClientMessage::Bye { .. } => "bye",
-        ClientMessage::Ping => "ping",
-    }
+    msg.type_name()
 }
 
 /// The `type` string of a frame, if it is a JSON object with a string `type` (used to label a
@@ -126,16 +117,13 @@ fn check_limits(msg: &ClientMessage) -> Result<(), Refusal> {
             ))
         }
         ClientMessage::IceCandidate { candidate, .. } => {
-            let c = candidate;
-            let total = c.candidate.len()
-                + c.sdp_mid.as_ref().map_or(0, String::len)
-                + c.username_fragment.as_ref().map_or(0, String::len);
+            let total = candidate.counted_bytes();
             if total > MAX_CANDIDATE_BYTES {
                 Err(Refusal::new(
                     ErrorCode::InvalidMessage,
                     format!(
-                        "candidate is {total} bytes (candidate, sdp_mid and username_fragment \
-                         together), at most {MAX_CANDIDATE_BYTES} are relayed"
+                        "candidate is {total} bytes (candidate, sdp_mid, username_fragment and \
+                         unknown members together), at most {MAX_CANDIDATE_BYTES} are relayed"
                     ),
                     Some(kind),
                 ))
@@ -181,6 +169,7 @@ mod tests {
                     sdp_mid: None,
                     sdp_m_line_index: None,
                     username_fragment: None,
+                    extra: Default::default(),
                 },
             },
             ClientMessage::Bye {
@@ -188,6 +177,13 @@ mod tests {
                 to_login: None,
             },
             ClientMessage::Ping,
+            ClientMessage::Resume {
+                session_token: String::new(),
+            },
+            ClientMessage::RejoinRoom {
+                code: String::new(),
+                name: String::new(),
+            },
         ];
         assert_eq!(all.len(), CLIENT_TYPES.len());
         for msg in &all {
@@ -234,6 +230,39 @@ mod tests {
         assert!(parse(&cand(MAX_CANDIDATE_BYTES)).is_ok());
         assert_eq!(
             parse(&cand(MAX_CANDIDATE_BYTES + 1)).unwrap_err().code,
+            ErrorCode::InvalidMessage
+        );
+    }
+
+    #[test]
+    fn unknown_candidate_members_are_kept_and_counted_unknown_top_level_fields_dropped() {
+        let msg = parse(
+            r#"{"type":"ice_candidate","to":"p","session":"s1","candidate":{"candidate":"c","sdp_mid":"0","relay_protocol":"udp","x":{"y":[1,2]}}}"#,
+        )
+        .unwrap();
+        let ClientMessage::IceCandidate { candidate, .. } = &msg else {
+            panic!("not a candidate: {msg:?}");
+        };
+        assert_eq!(candidate.extra["relay_protocol"], "udp");
+        assert_eq!(candidate.extra["x"], serde_json::json!({"y":[1,2]}));
+        // "c" + "0" + `"relay_protocol":"udp"` (22) + `"x":{"y":[1,2]}` (15)
+        assert_eq!(candidate.counted_bytes(), 1 + 1 + 22 + 15);
+        let json = serde_json::to_value(&msg).unwrap();
+        assert_eq!(
+            json.get("session"),
+            None,
+            "unknown top-level fields are not kept"
+        );
+        assert_eq!(json["candidate"]["x"]["y"][1], 2);
+        let padded = |n: usize| {
+            serde_json::json!({"type":"ice_candidate","to":"p",
+                "candidate":{"candidate":"c","pad":"p".repeat(n)}})
+            .to_string()
+        };
+        // 1 + `"pad":"…"` (8 + n) bytes.
+        assert!(parse(&padded(MAX_CANDIDATE_BYTES - 9)).is_ok());
+        assert_eq!(
+            parse(&padded(MAX_CANDIDATE_BYTES - 8)).unwrap_err().code,
             ErrorCode::InvalidMessage
         );
     }

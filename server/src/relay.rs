@@ -64,6 +64,14 @@ impl Links {
         had
     }
 
+    /// The peers `a` is linked to.
+    pub fn partners(&self, a: &str) -> Vec<String> {
+        self.links
+            .get(a)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Removes every link of `a`; returns the peers it was linked to.
     pub fn unlink_all(&mut self, a: &str) -> Vec<String> {
         let partners: Vec<String> = self

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use peerchat_core::protocol::{PeerInfo, ROOM_CODE_ALPHABET, ROOM_CODE_LEN, format_room_code};
+use peerchat_core::protocol::{
+    PeerInfo, ROOM_CODE_ALPHABET, ROOM_CODE_LEN, RoomSnapshot, format_room_code,
+};
 use rand::Rng;
 use rand::seq::IndexedRandom;
 
@@ -93,6 +95,55 @@ impl Rooms {
         );
         self.room_of.insert(peer.to_string(), code.clone());
         Ok(code)
+    }
+
+    /// Creates a room of `capacity` under the canonical `code` a client asked for
+    /// (`rejoin_room` when no room has that code), with `peer` as its only member.
+    /// Errors: [`RoomError::AlreadyInRoom`]; [`RoomError::Full`] never (the caller checked
+    /// that the code is free).
+    pub fn create_with_code(
+        &mut self,
+        code: &str,
+        peer: &str,
+        name: &str,
+        capacity: usize,
+    ) -> Result<(), RoomError> {
+        if self.room_of.contains_key(peer) {
+            return Err(RoomError::AlreadyInRoom);
+        }
+        self.rooms.insert(
+            code.to_string(),
+            Room {
+                capacity,
+                members: vec![PeerInfo {
+                    peer_id: peer.to_string(),
+                    name: name.to_string(),
+                }],
+            },
+        );
+        self.room_of.insert(peer.to_string(), code.to_string());
+        Ok(())
+    }
+
+    /// Whether a room with this canonical code is open.
+    pub fn exists(&self, code: &str) -> bool {
+        self.rooms.contains_key(code)
+    }
+
+    /// The room of `peer`: its code, capacity, and the other members, oldest first.
+    pub fn snapshot(&self, peer: &str) -> Option<RoomSnapshot> {
+        let code = self.room_of.get(peer)?;
+        let room = self.rooms.get(code)?;
+        Some(RoomSnapshot {
+            code: code.clone(),
+            capacity: room.capacity,
+            members: room
+                .members
+                .iter()
+                .filter(|m| m.peer_id != peer)
+                .cloned()
+                .collect(),
+        })
     }
 
     /// Adds `peer` to the room with canonical code `code`. Returns the room's capacity and the

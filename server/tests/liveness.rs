@@ -159,7 +159,8 @@ async fn health_reports_clients_and_rooms() {
     );
     assert_eq!(h["status"], "ok");
     assert_eq!(h["version"], env!("CARGO_PKG_VERSION"));
-    assert_eq!(h["protocol_version"], 1);
+    assert_eq!(h["protocol_version"], 2);
+    assert_eq!(h["interrupted_sessions"], 0);
     assert!(h["uptime_seconds"].is_u64());
     assert_eq!(h["connected_clients"], 0);
     assert_eq!(h["open_rooms"], 0);

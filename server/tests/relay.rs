@@ -230,3 +230,37 @@ async fn sdp_and_candidate_limits_are_enforced() {
     b.expect("ice_candidate").await;
     b.assert_alive().await;
 }
+
+/// docs/protocol.md, `ice_candidate`: the `candidate` object is relayed unchanged, members this
+/// server does not know included (counted toward the candidate limit); unknown top-level
+/// fields of a relayed message are ignored, never relayed, so a sender cannot add to (or forge)
+/// what the server stamps.
+#[tokio::test]
+async fn candidate_objects_are_relayed_unchanged_and_unknown_top_level_fields_dropped() {
+    let server = start_default().await;
+    let (mut a, mut b, _) = pair(&server).await;
+    let cand = json!({"candidate":"candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host",
+        "sdp_mid":"0","sdp_m_line_index":0,"relay_protocol":"udp","x_future":{"n":[1,true,null]}});
+    a.send(
+        json!({"type":"ice_candidate","to":b.peer_id,"candidate":cand,
+        "session":"abc","from":"forged"}),
+    )
+    .await;
+    assert_eq!(
+        b.expect("ice_candidate").await,
+        json!({"type":"ice_candidate","from":a.peer_id,"candidate":cand})
+    );
+    a.send(json!({"type":"offer","to":b.peer_id,"sdp":SDP,"from_name":"Mallory","extra":1}))
+        .await;
+    assert_eq!(
+        b.expect("offer").await,
+        json!({"type":"offer","from":a.peer_id,"from_name":"Ada","sdp":SDP})
+    );
+    // Unknown members count toward MAX_CANDIDATE_BYTES: "c" + `"pad":"…"`.
+    let pad = "p".repeat(MAX_CANDIDATE_BYTES - 8);
+    a.send(json!({"type":"ice_candidate","to":b.peer_id,"candidate":{"candidate":"c","pad":pad}}))
+        .await;
+    a.expect_error("invalid_message", Some("ice_candidate"))
+        .await;
+    b.assert_alive().await;
+}

@@ -123,6 +123,7 @@ export function decodeFrame(data) {
       ) {
         return { kind: 'invalid', reason: 'bad message' };
       }
+      if (v.text === '') return { kind: 'invalid', reason: 'empty message' };
       if (utf8Bytes(v.text) > MAX_MESSAGE_BYTES) return { kind: 'invalid', reason: 'message too large' };
       return { kind: 'message', id: v.id, seq: v.seq, sentAtMs: v.sent_at_ms, text: v.text };
     case 'ack':

@@ -2,7 +2,10 @@
 // One WebSocket text frame carries one JSON object whose `type` names the message.
 
 /** Version of the signaling protocol this client speaks (`welcome.protocol_version`). */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+
+/** WebSocket subprotocol that asks the server for protocol version 2 (sessions). */
+export const SUBPROTOCOL_V2 = 'peerchat.v2';
 
 /** Longest display name or login, in Unicode scalar values, after trimming. */
 export const MAX_NAME_CHARS = 32;

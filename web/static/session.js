@@ -298,13 +298,8 @@ export class ChatSession extends EventTarget {
       if (e.detail !== 'connected') this.#failPending(key);
       this.#emitPeers();
     });
-    link.addEventListener('hello', (e) => {
-      const name = e.detail.name.trim();
-      if (name && name !== entry.name) {
-        entry.name = name;
-        this.#emitPeers();
-      }
-    });
+    // `hello.name` is never shown: the name is the one the signaling server announced
+    // (docs/protocol.md, "Which name is shown"), so a peer cannot pose as another.
     link.addEventListener('message', (e) => {
       const m = e.detail;
       if (this.seenIds.has(m.id)) return;

@@ -84,6 +84,9 @@ impl Actor {
             return;
         }
         self.room = None;
+        self.rejoining = false;
+        self.deferred.clear();
+        self.unidentified.clear();
         for (_, entry) in self.peers.drain().collect::<Vec<_>>() {
             close_peer(&self.events, entry).await;
         }
@@ -91,7 +94,10 @@ impl Actor {
             self.set_pending(Reply::Leave(tx));
             self.send_pending();
         } else {
-            // The server already dropped us with the connection; leaving is local only.
+            // No session is ready: leaving is local at once, and `leave_room` waits in the
+            // signaling backlog for the session's resume (a lost session left by itself).
+            self.leave_queued = true;
+            self.signal(ClientMessage::LeaveRoom);
             let _ = tx.send(Ok(()));
         }
     }
@@ -141,9 +147,18 @@ impl Actor {
         if self.pending.as_ref().is_some_and(|p| p.token == token) {
             let pending = self.pending.take().expect("checked");
             let operation = pending.reply.request_type().to_string();
-            pending.reply.fail(EngineError::Timeout {
-                operation,
-                after_ms: self.config.signaling_timeout_ms,
+            let after_ms = self.config.signaling_timeout_ms;
+            pending.reply.fail(match &self.signaling_error {
+                // Still dialling: say why the server cannot be reached.
+                Some(reason) if !self.welcomed => EngineError::Signaling {
+                    reason: format!(
+                        "no signaling session within {after_ms} ms ({reason}); still retrying"
+                    ),
+                },
+                _ => EngineError::Timeout {
+                    operation,
+                    after_ms,
+                },
             });
         }
     }

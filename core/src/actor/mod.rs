@@ -68,7 +68,12 @@ pub(crate) enum Input {
         peer_id: String,
         generation: u64,
     },
+    /// [`REJOIN_IDENTIFY_MS`] after a `rejoin_room` answer: offer to the members no data
+    /// channel has claimed by then.
+    RejoinDeferred(u64),
 }
+
+pub(crate) use crate::signaling::REJOIN_IDENTIFY_MS;
 
 enum Reply {
     Create(oneshot::Sender<Result<RoomInfo, EngineError>>),
@@ -105,8 +110,14 @@ struct Room {
     code: String,
 }
 
+/// One remote peer. `info.peer_id` is the id the app knows it by, for the peer's whole life;
+/// `signaling_id` is the id the server knows it by now (they differ once the peer's session was
+/// replaced by a new one and it announced its new id on the data channel).
 struct PeerEntry {
     info: Peer,
+    signaling_id: String,
+    /// The engine's own session was replaced and this peer has not confirmed its id since.
+    stale: bool,
     generation: u64,
     link: Option<PeerConnectionLink>,
     state: PeerState,
@@ -133,6 +144,19 @@ pub(crate) struct Actor {
     room: Option<Room>,
     peers: HashMap<String, PeerEntry>,
     counter: u64,
+    /// A `rejoin_room` is in flight.
+    rejoining: bool,
+    /// Why the last dial or connection failed, while no session is ready.
+    signaling_error: Option<String>,
+    /// A `leave_room` sent while no session was ready waits in the signaling backlog.
+    leave_queued: bool,
+    /// Members of a rejoined room not yet identified (see [`REJOIN_IDENTIFY_MS`]).
+    deferred: Vec<Peer>,
+    /// Token of the armed [`Input::RejoinDeferred`] timer.
+    deferred_token: u64,
+    /// Peers that joined while stale peers were unconfirmed: reported as joined when their
+    /// offer arrives, dropped if a data channel claims their id.
+    unidentified: HashMap<String, Peer>,
 }
 
 impl Actor {
@@ -154,6 +178,12 @@ impl Actor {
             room: None,
             peers: HashMap::new(),
             counter: 0,
+            rejoining: false,
+            signaling_error: None,
+            leave_queued: false,
+            deferred: Vec::new(),
+            deferred_token: 0,
+            unidentified: HashMap::new(),
         }
     }
 
@@ -192,10 +222,19 @@ impl Actor {
                     peer_id,
                     generation,
                 } => self.on_peer_timeout(peer_id, generation).await,
+                Input::RejoinDeferred(token) => self.on_rejoin_deferred(token).await,
             }
             self.publish();
             self.events.flush();
         }
+    }
+
+    /// The key (app-facing peer id) of the peer the server knows as `signaling_id`.
+    fn key_of(&self, signaling_id: &str) -> Option<String> {
+        self.peers
+            .iter()
+            .find(|(_, e)| e.signaling_id == signaling_id)
+            .map(|(k, _)| k.clone())
     }
 
     fn next_counter(&mut self) -> u64 {

@@ -14,11 +14,18 @@ use crate::peer::{PeerConnectionLink, PeerEvent};
 use crate::protocol::ClientMessage;
 
 impl Actor {
+    /// Adds a peer the server knows as `info.peer_id`, unless a peer already has that
+    /// signaling id (say, one that announced it on its data channel).
     pub(super) fn add_peer(&mut self, info: Peer) {
+        if self.key_of(&info.peer_id).is_some() {
+            return;
+        }
         self.peers
             .entry(info.peer_id.clone())
             .or_insert_with(|| PeerEntry {
+                signaling_id: info.peer_id.clone(),
                 info,
+                stale: false,
                 generation: 0,
                 link: None,
                 state: PeerState::Connecting,
@@ -73,10 +80,11 @@ impl Actor {
         if self.new_link(peer_id, true).await.is_none() {
             return;
         }
-        let link = self.peers[peer_id].link.as_ref().expect("just set");
-        match link.create_offer().await {
+        let entry = &self.peers[peer_id];
+        let to = entry.signaling_id.clone();
+        match entry.link.as_ref().expect("just set").create_offer().await {
             Ok(sdp) => self.signal(ClientMessage::Offer {
-                to: Some(peer_id.to_string()),
+                to: Some(to),
                 to_login: None,
                 sdp,
             }),
@@ -88,16 +96,27 @@ impl Actor {
         if self.room.is_none() {
             return;
         }
-        self.add_peer(Peer {
-            peer_id: from.clone(),
-            name: from_name,
-        });
-        if self.new_link(&from, false).await.is_none() {
+        let key = match self.key_of(&from) {
+            Some(key) => key,
+            None => {
+                let newcomer = Peer {
+                    peer_id: from.clone(),
+                    name: from_name,
+                };
+                self.add_peer(newcomer.clone());
+                if self.unidentified.remove(&from).is_some() {
+                    // It offered: a new peer, not one of ours on a new session.
+                    self.events.emit(move |l| l.on_peer_joined(newcomer));
+                }
+                from.clone()
+            }
+        };
+        if self.new_link(&key, false).await.is_none() {
             return;
         }
         let link = self
             .peers
-            .get_mut(&from)
+            .get_mut(&key)
             .and_then(|e| e.link.as_mut())
             .expect("just set");
         match link.accept_offer(sdp).await {
@@ -106,7 +125,7 @@ impl Actor {
                 to_login: None,
                 sdp: answer,
             }),
-            Err(reason) => self.fail_peer(&from, reason).await,
+            Err(reason) => self.fail_peer(&key, reason).await,
         }
     }
 
@@ -160,11 +179,14 @@ impl Actor {
             return;
         }
         match event {
-            PeerEvent::LocalCandidate(candidate) => self.signal(ClientMessage::IceCandidate {
-                to: Some(peer_id),
-                to_login: None,
-                candidate,
-            }),
+            PeerEvent::LocalCandidate(candidate) => {
+                let to = entry.signaling_id.clone();
+                self.signal(ClientMessage::IceCandidate {
+                    to: Some(to),
+                    to_login: None,
+                    candidate,
+                })
+            }
             PeerEvent::ConnectionState(state) => match state {
                 RTCPeerConnectionState::Failed => {
                     self.fail_peer(&peer_id, "ICE/DTLS connection failed".into())
@@ -194,7 +216,12 @@ impl Actor {
                 self.events
                     .emit(move |l| l.on_peer_state(peer_id, PeerState::Connected));
             }
-            PeerEvent::Frame(bytes) => self.on_frame(peer_id, &bytes),
+            PeerEvent::Frame(bytes) => self.on_frame(peer_id, &bytes).await,
+            PeerEvent::BinaryFrame(size) => {
+                let reason = chat::FrameError::Binary { size }.to_string();
+                self.events
+                    .emit(move |l| l.on_error(EngineError::PeerProtocol { peer_id, reason }));
+            }
             PeerEvent::FrameSent(id) => {
                 if entry.outbox.sent(&id) == StatusChange::Sent {
                     self.events
@@ -224,7 +251,7 @@ impl Actor {
         }
     }
 
-    pub(super) fn on_frame(&mut self, peer_id: String, bytes: &[u8]) {
+    pub(super) async fn on_frame(&mut self, peer_id: String, bytes: &[u8]) {
         let entry = self.peers.get_mut(&peer_id).expect("caller checked");
         match chat::decode(bytes) {
             Ok(Decoded::Frame(Frame::Message {
@@ -259,10 +286,11 @@ impl Actor {
                 }),
                 StatusChange::Sent | StatusChange::None => {}
             },
-            Ok(Decoded::Frame(Frame::Hello { name, .. })) => {
-                if entry.info.name.is_empty() {
-                    entry.info.name = name;
-                }
+            // Shown names come from the signaling server (validated there); a peer's own
+            // `hello.name` could claim anyone's (docs/protocol.md, "Which name is shown").
+            Ok(Decoded::Frame(Frame::Hello { .. })) => {}
+            Ok(Decoded::Frame(Frame::PeerId { peer_id: new_id })) => {
+                self.on_peer_id_announced(&peer_id, new_id).await;
             }
             Ok(Decoded::Unknown(kind)) => {
                 tracing::debug!(%kind, "ignoring chat frame of unknown type");

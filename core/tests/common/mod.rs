@@ -31,9 +31,14 @@ pub struct Client {
 }
 
 pub fn client(url: &str, name: &str) -> Client {
+    client_with(url, name, |_| {})
+}
+
+pub fn client_with(url: &str, name: &str, tune: impl FnOnce(&mut EngineConfig)) -> Client {
     let (listener, events) = ChannelListener::new();
-    let engine =
-        Engine::new(EngineConfig::new(url, name).loopback_only(), listener).expect("engine starts");
+    let mut config = EngineConfig::new(url, name).loopback_only();
+    tune(&mut config);
+    let engine = Engine::new(config, listener).expect("engine starts");
     Client { engine, events }
 }
 

@@ -60,6 +60,42 @@ impl Client {
         c
     }
 
+    /// Connects offering the subprotocol `peerchat.v2` (protocol version 2, sessions) and
+    /// reads the `welcome`.
+    pub async fn connect_v2(server: &ServerHandle) -> Client {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = server.ws_url().into_client_request().unwrap();
+        request.headers_mut().insert(
+            "Sec-WebSocket-Protocol",
+            peerchat_core::protocol::SUBPROTOCOL_V2.parse().unwrap(),
+        );
+        let (ws, response) = timeout(WAIT, connect_async(request))
+            .await
+            .expect("connect timed out")
+            .expect("connect");
+        assert_eq!(
+            response.headers()["sec-websocket-protocol"],
+            peerchat_core::protocol::SUBPROTOCOL_V2
+        );
+        let mut c = Client {
+            ws,
+            peer_id: String::new(),
+            welcome: Value::Null,
+        };
+        let welcome = c.expect("welcome").await;
+        c.peer_id = welcome["peer_id"].as_str().expect("peer_id").to_string();
+        c.welcome = welcome;
+        c
+    }
+
+    /// The `session_token` of this client's `welcome`.
+    pub fn token(&self) -> String {
+        self.welcome["session_token"]
+            .as_str()
+            .expect("session_token")
+            .to_string()
+    }
+
     /// Sends a JSON value as one text frame.
     pub async fn send(&mut self, v: Value) {
         self.send_text(v.to_string()).await;

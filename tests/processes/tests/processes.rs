@@ -2,11 +2,52 @@
 //! terminal clients, driven over stdin/stdout, on loopback.
 
 use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 const LINE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The `peerchat` binary under test: `$PEERCHAT_BIN` if set, else the workspace's
+/// `target/<profile>/peerchat` next to this test executable (`target/<profile>/deps/`), built
+/// once per test run with the same cargo (`cargo build -p peerchat-cli --bin peerchat`), since
+/// cargo builds a package's binaries only for that package's own tests.
+fn peerchat_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("PEERCHAT_BIN") {
+            return PathBuf::from(bin);
+        }
+        let exe = std::env::current_exe().expect("test executable path");
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("test executable in target/<profile>/deps");
+        let mut build = Command::new(env!("CARGO"));
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "peerchat-cli",
+            "--bin",
+            "peerchat",
+        ]);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "cargo build -p peerchat-cli failed");
+        let bin = profile_dir.join("peerchat");
+        assert!(bin.is_file(), "{} was not built", bin.display());
+        bin
+    })
+    .clone()
+}
 
 struct Proc {
     child: Child,
@@ -17,7 +58,7 @@ struct Proc {
 
 impl Proc {
     fn spawn(args: &[&str]) -> Proc {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_peerchat"))
+        let mut child = Command::new(peerchat_bin())
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -161,7 +202,7 @@ fn joining_an_unknown_room_fails_with_a_clear_error() {
     let mut server = Proc::spawn(&["serve", "--port", "0"]);
     let listening = server.expect("listening line", |l| l.starts_with("listening on "));
     let url = listening.trim_start_matches("listening on ").to_string();
-    let output = Command::new(env!("CARGO_BIN_EXE_peerchat"))
+    let output = Command::new(peerchat_bin())
         .args([
             "join",
             "ABC-DEF-GHJ",
@@ -181,10 +222,7 @@ fn joining_an_unknown_room_fails_with_a_clear_error() {
 
 #[test]
 fn demo_runs_and_exits_zero() {
-    let output = Command::new(env!("CARGO_BIN_EXE_peerchat"))
-        .arg("demo")
-        .output()
-        .unwrap();
+    let output = Command::new(peerchat_bin()).arg("demo").output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "demo failed: {stdout}");
     assert!(
@@ -197,7 +235,7 @@ fn demo_runs_and_exits_zero() {
 #[test]
 fn ice_transport_policy_flag_is_parsed_and_relay_needs_a_turn_server() {
     let run = |policy: &str| {
-        Command::new(env!("CARGO_BIN_EXE_peerchat"))
+        Command::new(peerchat_bin())
             .args([
                 "create",
                 "--name",

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MAX_NAME_CHARS, describeServerError, normalizeRoomCode, validateName } from '../../static/protocol.js';
+import { MAX_NAME_CHARS, describeServerError, normalizeRoomCode, validateName } from '../../../web/static/protocol.js';
 
 test('room codes normalize like core/src/protocol.rs', () => {
   assert.deepEqual(normalizeRoomCode('abc def ghj'), { ok: true, code: 'ABC-DEF-GHJ' });

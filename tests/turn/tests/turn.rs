@@ -4,8 +4,10 @@
 //!
 //! Needs the `turn-tests` feature (and `turnserver` on the PATH), which only
 //! `scripts/test.d/20-turn.sh` enables after installing coturn:
-//! `cargo test -p peerchat-core --features turn-tests --test turn`.
+//! `cargo test -p peerchat-turn-tests --features turn-tests --test turn`. The engine fixtures
+//! (`common`) are shared with core/tests/engine.rs.
 
+#[path = "../../../core/tests/common/mod.rs"]
 mod common;
 mod turn_support;
 

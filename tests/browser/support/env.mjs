@@ -23,5 +23,5 @@ export const WAIT_MS = 20_000;
 export const LOOPBACK = NET_MODE !== 'mdns';
 
 if (NET_MODE === 'none') {
-  throw new Error('browser tests must run inside a private network namespace: use test/support/netns-run.sh');
+  throw new Error('browser tests must run inside a private network namespace: use tests/browser/support/netns-run.sh');
 }

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import {
   MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, decodeFrame, encodeAck, encodeHello, encodeMessage, newMessageId,
   utf8Bytes, validateMessageText,
-} from '../../static/chat-frames.js';
+} from '../../../web/static/chat-frames.js';
 
 test('frames encode exactly as the engine expects', () => {
   assert.equal(encodeHello('Ada'), '{"type":"hello","name":"Ada","version":1}');
@@ -41,6 +41,10 @@ test('message text limit is MAX_MESSAGE_BYTES UTF-8 bytes, on send and on receiv
   assert.equal(validateMessageText('   ').ok, false);
   const big = encodeMessage({ id: 'a', seq: 1, sentAtMs: 1, text: 'a'.repeat(MAX_MESSAGE_BYTES + 1) });
   assert.equal(decodeFrame(big).kind, 'invalid');
+  // An empty text is refused on receive too (docs/protocol.md: 1 to 16,384 bytes).
+  assert.deepEqual(decodeFrame('{"type":"message","id":"a","seq":1,"sent_at_ms":1,"text":""}'),
+    { kind: 'invalid', reason: 'empty message' });
+  assert.equal(decodeFrame('{"type":"message","id":"a","seq":1,"sent_at_ms":1,"text":" "}').kind, 'message');
 });
 
 test('a text within the byte limit that JSON escaping blows past MAX_FRAME_BYTES is refused', () => {

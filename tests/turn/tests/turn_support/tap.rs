@@ -9,6 +9,11 @@ use futures_util::{SinkExt, StreamExt};
 use peerchat_core::protocol::{ClientMessage, ServerMessage};
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
+
+/// `Sec-WebSocket-Protocol` (RFC 6455 §11.3.4).
+const PROTOCOL_HEADER: &str = "sec-websocket-protocol";
 
 /// What one client connection sent to the server.
 #[derive(Debug, Default, Clone)]
@@ -43,10 +48,26 @@ impl Tap {
                 registry.lock().unwrap().push(sent.clone());
                 let upstream = upstream.clone();
                 tokio::spawn(async move {
-                    let client = tokio_tungstenite::accept_async(stream)
+                    // The WebSocket subprotocol the client asks for (`peerchat.v2` selects
+                    // protocol version 2) is passed through both ways, so the tap is invisible.
+                    let mut subprotocol = None;
+                    // The error type is fixed by tungstenite's `Callback` trait.
+                    #[allow(clippy::result_large_err)]
+                    let echo = |request: &Request, mut response: Response| {
+                        subprotocol = request.headers().get(PROTOCOL_HEADER).cloned();
+                        if let Some(p) = &subprotocol {
+                            response.headers_mut().insert(PROTOCOL_HEADER, p.clone());
+                        }
+                        Ok(response)
+                    };
+                    let client = tokio_tungstenite::accept_hdr_async(stream, echo)
                         .await
                         .expect("tap: client handshake");
-                    let (server, _) = tokio_tungstenite::connect_async(upstream)
+                    let mut request = upstream.into_client_request().expect("tap: upstream URL");
+                    if let Some(p) = subprotocol {
+                        request.headers_mut().insert(PROTOCOL_HEADER, p);
+                    }
+                    let (server, _) = tokio_tungstenite::connect_async(request)
                         .await
                         .expect("tap: connect to the server");
                     let (mut client_tx, mut client_rx) = client.split();

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Cross-process signaling faults (tests/chaos): the server SIGKILLed and restarted (20 times,
+# printing the p50/p99 time until both clients are back in their room), a client's TCP
+# connection cut, a client SIGSTOPped for 20 s, a client that never comes back. Real
+# `peerchat` processes and real engines on 127.0.0.1, inside a private network namespace when
+# this runs as root.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cargo build --locked -q -p peerchat-cli --bin peerchat
+cargo test --locked -q -p peerchat-chaos-tests --features chaos --no-run
+run='cargo test --locked --offline -p peerchat-chaos-tests --features chaos -- --test-threads=1 --nocapture'
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 && command -v ip >/dev/null 2>&1 \
+  && unshare -n true 2>/dev/null; then
+  # Only loopback exists in the namespace: nothing can leave the machine.
+  unshare -n bash -c "ip link set lo up && $run"
+else
+  echo "(no network namespace: running on the host's loopback)"
+  $run
+fi

@@ -1,0 +1,1 @@
+//! Empty: this crate only holds the `processes` integration test (`tests/processes.rs`).

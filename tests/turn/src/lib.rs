@@ -1,0 +1,1 @@
+//! Empty: this crate only holds the `turn` integration test (`tests/turn.rs`).
