@@ -173,6 +173,7 @@ async fn a_peer_without_the_receipt_channel_gets_receipts_on_the_chat_channel() 
                     sdp_mid: init.sdp_mid,
                     sdp_m_line_index: init.sdp_mline_index,
                     username_fragment: init.username_fragment,
+                    extra: Default::default(),
                 }).await;
             }
             Some(channel) = chan_rx.recv() => {
