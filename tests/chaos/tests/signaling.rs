@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use peerchat_chaos_tests::{Client, Proc, ServerProc, TcpProxy, health, quantile_ms};
 use peerchat_core::signaling::{RECONNECT_MAX_DELAY_MS, REJOIN_IDENTIFY_MS};
-use peerchat_core::{EngineEvent, LeaveReason, MessageStatus, PeerState};
+use peerchat_core::{EngineEvent, LeaveReason, MessageStatus, PeerState, SignalingState};
 
 /// Server restarts measured in [`server_restart_both_clients_rejoin_and_chat_never_stops`].
 const RESTART_TRIALS: usize = 20;
@@ -156,6 +156,50 @@ async fn cut_tcp_connection_resumes_the_same_session() {
     assert!(bob.seen_where(is_peer_left).is_empty());
     assert!(alice.seen_where(is_peer_left).is_empty());
     println!("TCP cut -> peer_interrupted at the room mate after {interrupted_after:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_while_reconnecting_is_carried_out_after_the_resume() {
+    let server = ServerProc::start(0, &[]);
+    let proxy = TcpProxy::start(0, server.port).await;
+    let proxy_port = proxy.port;
+    let (mut alice, mut bob, _, alice_key) = chatting(&proxy.url(), &server.url()).await;
+    let mark = alice.mark();
+    proxy.cut();
+    bob.wait_for("alice interrupted", |e| {
+        matches!(e, EngineEvent::PeerInterrupted(p) if *p == alice_key).then_some(())
+    })
+    .await;
+    alice
+        .wait_for("alice reconnecting", |e| {
+            matches!(
+                e,
+                EngineEvent::SignalingState(SignalingState::Reconnecting { .. })
+            )
+            .then_some(())
+        })
+        .await;
+    // No session now: leaving is local at once, and `leave_room` waits for the resume.
+    alice
+        .engine
+        .leave_room()
+        .await
+        .expect("leave while reconnecting");
+    assert_eq!(alice.engine.room_code(), None);
+    let _proxy = TcpProxy::start(proxy_port, server.port).await;
+    alice.wait_reconnected(mark).await;
+    let reason = bob
+        .wait_for("alice left", |e| match e {
+            EngineEvent::PeerLeft { peer_id, reason } if *peer_id == alice_key => Some(*reason),
+            _ => None,
+        })
+        .await;
+    assert_eq!(reason, LeaveReason::Left);
+    assert_eq!(
+        health(server.port).await["open_rooms"],
+        1,
+        "bob's room only"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
