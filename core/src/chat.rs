@@ -24,6 +24,19 @@ use serde::{Deserialize, Serialize};
 /// Label of the chat data channel, created by the peer that sends the SDP offer.
 pub const DATA_CHANNEL_LABEL: &str = "peerchat";
 
+/// Label of the receipt data channel (unordered, reliable), created by the SDP offerer next to
+/// the chat channel. It carries `ack` frames so that a receipt never waits behind queued chat
+/// messages: SCTP sends unordered messages ahead of queued ordered ones (the `rtc-sctp` pending
+/// queue, RFC 9260 §6.6), and an unordered message is delivered without waiting for earlier
+/// ones. Used only once the peer has sent [`RECEIPT_CHANNEL_READY_FRAME`] on it; a peer that
+/// never does (an older version, a browser client) gets its acks on the chat channel.
+pub const RECEIPT_CHANNEL_LABEL: &str = "peerchat-receipts";
+
+/// First frame each side sends on the receipt channel once it is open: "I read acks here".
+/// Until it arrives, acks go on the chat channel, because an older peer's `webrtc` stack opens
+/// any announced channel (RFC 8832 DCEP) but never reads one it does not know.
+pub const RECEIPT_CHANNEL_READY_FRAME: &str = r#"{"type":"receipts_ready"}"#;
+
 /// Version of this chat protocol, sent in `hello`.
 pub const CHAT_PROTOCOL_VERSION: u32 = 1;
 

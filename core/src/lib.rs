@@ -33,6 +33,8 @@ mod listener;
 #[cfg(feature = "engine")]
 mod peer;
 #[cfg(feature = "engine")]
+mod peer_runtime;
+#[cfg(feature = "engine")]
 pub mod signaling;
 #[cfg(feature = "engine")]
 mod tls;

@@ -192,3 +192,28 @@ test('Join goes straight to Chat, and after Leave the same engine can join again
   expect(screen.queryByText('first visit')).toBeNull();
   await waitFor(() => expect(fake.log.filter((c) => c.method === 'createEngine')).toHaveLength(1));
 });
+
+test('Chat shows "Reconnecting…" while the engine dials again, and peer interrupted / back notices', async () => {
+  renderApp();
+  const engineId = await createRoomAs('Bob');
+  act(() => {
+    fake.emit('onPeerJoined', { engineId, peer: { peerId: 'p-alice', name: 'Alice' } });
+    fake.emit('onPeerState', { engineId, peerId: 'p-alice', state: 'connected' });
+  });
+  expect(screen.queryByTestId('reconnecting')).toBeNull();
+  act(() => fake.emit('onSignalingState', { engineId, state: 'reconnecting', attempt: 3, nextRetryMs: 1200 }));
+  expect(screen.getByTestId('reconnecting')).toHaveTextContent('Reconnecting… (attempt 3, next try in 1.2 s)');
+  expect(screen.getByTestId('send')).toBeDisabled(); // nothing typed yet
+  fireEvent.changeText(screen.getByTestId('message-input'), 'are you there?');
+  expect(screen.getByTestId('send')).toBeEnabled(); // the data channel does not need the server
+  act(() => fake.emit('onSignalingState', { engineId, state: 'connected' }));
+  expect(screen.queryByTestId('reconnecting')).toBeNull();
+
+  act(() => fake.emit('onPeerInterrupted', { engineId, peerId: 'p-alice' }));
+  expect(screen.getByText('Alice is interrupted (lost the server; chat goes on while connected)')).toBeOnTheScreen();
+  expect(screen.getByTestId('peer-line')).toHaveTextContent('Alice · connected · interrupted');
+  act(() => fake.emit('onPeerResumed', { engineId, peerId: 'p-alice' }));
+  expect(screen.getByText('Alice is back')).toBeOnTheScreen();
+  expect(screen.getByTestId('peer-line')).toHaveTextContent('Alice · connected');
+  expect(screen.getByTestId('peer-line')).not.toHaveTextContent('interrupted');
+});

@@ -44,7 +44,7 @@ test('create room: state follows the calls and events, peers become chat-ready',
   expect(result.current.chatReady).toBe(false);
 
   act(() => fake.emit('onPeerJoined', { engineId, peer: { peerId: 'p-alice', name: 'Alice' } }));
-  expect(result.current.peers).toEqual([{ peerId: 'p-alice', name: 'Alice', state: 'connecting' }]);
+  expect(result.current.peers).toEqual([{ peerId: 'p-alice', name: 'Alice', state: 'connecting', interrupted: false }]);
   expect(result.current.timeline).toEqual([expect.objectContaining({ kind: 'notice', event: 'peer_joined', name: 'Alice' })]);
 
   act(() => fake.emit('onPeerState', { engineId, peerId: 'p-alice', state: 'connected' }));
@@ -143,7 +143,7 @@ test('join lists the members already present; a peer leaving adds a notice', asy
     await joined;
   });
   expect(result.current.createdRoom).toBe(false);
-  expect(result.current.peers).toEqual([{ peerId: 'p-alice', name: 'Alice', state: 'connecting' }]);
+  expect(result.current.peers).toEqual([{ peerId: 'p-alice', name: 'Alice', state: 'connecting', interrupted: false }]);
   act(() => fake.emit('onPeerLeft', { engineId, peerId: 'p-alice', reason: 'disconnected' }));
   expect(result.current.peers).toEqual([]);
   expect(result.current.timeline).toEqual([
@@ -238,4 +238,77 @@ test('engine errors outside a call are surfaced and can be cleared', async () =>
   expect(result.current.error).toMatchObject({ code: 'web_rtc', message: expect.stringContaining('dtls') });
   act(() => result.current.clearError());
   expect(result.current.error).toBeNull();
+});
+
+test('signaling lost: reconnecting with attempt and next retry, then connected; the room and chat stay', async () => {
+  const { result } = render();
+  const engineId = await createdRoom(result);
+  act(() => {
+    fake.emit('onPeerJoined', { engineId, peer: { peerId: 'p-alice', name: 'Alice' } });
+    fake.emit('onPeerState', { engineId, peerId: 'p-alice', state: 'connected' });
+  });
+  expect(result.current.reconnect).toBeNull();
+
+  act(() => fake.emit('onSignalingState', { engineId, state: 'reconnecting', attempt: 1, nextRetryMs: 180 }));
+  expect(result.current.signalingState).toBe('reconnecting');
+  expect(result.current.reconnect).toEqual({ attempt: 1, nextRetryMs: 180 });
+  act(() => fake.emit('onSignalingState', { engineId, state: 'reconnecting', attempt: 2, nextRetryMs: 430 }));
+  expect(result.current.reconnect).toEqual({ attempt: 2, nextRetryMs: 430 });
+  // Nothing of the room is lost meanwhile, and the data channel still carries messages.
+  expect(result.current.phase).toBe('in_room');
+  expect(result.current.room?.code).toBe(ROOM_CODE);
+  expect(result.current.chatReady).toBe(true);
+  act(() => fake.emit('onMessage', { engineId, message: messageFrom('p-alice', 'Alice', 'still here', 1) }));
+  expect(result.current.messages.map((m) => m.text)).toEqual(['still here']);
+
+  act(() => fake.emit('onSignalingState', { engineId, state: 'connected' }));
+  expect(result.current.signalingState).toBe('connected');
+  expect(result.current.reconnect).toBeNull();
+  expect(result.current.peers).toEqual([{ peerId: 'p-alice', name: 'Alice', state: 'connected', interrupted: false }]);
+});
+
+test('a reconnecting event without its attempt is reported as a native error, not half-applied', async () => {
+  const { result } = render();
+  const engineId = await createdRoom(result);
+  act(() => fake.emit('onSignalingState', { engineId, state: 'reconnecting' }));
+  expect(result.current.signalingState).toBe('connected');
+  expect(result.current.error).toMatchObject({ code: 'native' });
+});
+
+test('a peer interrupted, then back: flagged meanwhile, one notice each, chat goes on', async () => {
+  const { result } = render();
+  const engineId = await createdRoom(result);
+  act(() => {
+    fake.emit('onPeerJoined', { engineId, peer: { peerId: 'p-alice', name: 'Alice' } });
+    fake.emit('onPeerState', { engineId, peerId: 'p-alice', state: 'connected' });
+  });
+  act(() => fake.emit('onPeerInterrupted', { engineId, peerId: 'p-alice' }));
+  expect(result.current.peers).toEqual([{ peerId: 'p-alice', name: 'Alice', state: 'connected', interrupted: true }]);
+  expect(result.current.chatReady).toBe(true);
+  // A repeated event adds nothing.
+  act(() => fake.emit('onPeerInterrupted', { engineId, peerId: 'p-alice' }));
+  act(() => fake.emit('onPeerResumed', { engineId, peerId: 'p-alice' }));
+  expect(result.current.peers[0]?.interrupted).toBe(false);
+  expect(result.current.timeline.map((i) => (i.kind === 'notice' ? i.event : i.kind))).toEqual([
+    'peer_joined',
+    'peer_interrupted',
+    'peer_resumed',
+  ]);
+  // An event for a peer not in the room is ignored.
+  act(() => fake.emit('onPeerResumed', { engineId, peerId: 'p-nobody' }));
+  expect(result.current.timeline).toHaveLength(3);
+});
+
+test('an interrupted peer that never comes back leaves with reason timeout', async () => {
+  const { result } = render();
+  const engineId = await createdRoom(result);
+  act(() => {
+    fake.emit('onPeerJoined', { engineId, peer: { peerId: 'p-alice', name: 'Alice' } });
+    fake.emit('onPeerInterrupted', { engineId, peerId: 'p-alice' });
+    fake.emit('onPeerLeft', { engineId, peerId: 'p-alice', reason: 'timeout' });
+  });
+  expect(result.current.peers).toEqual([]);
+  expect(result.current.timeline.at(-1)).toEqual(
+    expect.objectContaining({ kind: 'notice', event: 'peer_timed_out', name: 'Alice' }),
+  );
 });

@@ -95,7 +95,14 @@ private final class ListenerBridge: EngineListener, @unchecked Sendable {
   private let sink: EngineEventSink
   init(sink: @escaping EngineEventSink) { self.sink = sink }
 
-  func onSignalingState(state: SignalingState) { sink("onSignalingState", ["state": wire(state)]) }
+  func onSignalingState(state: SignalingState) {
+    var body: [String: Any] = ["state": wire(state)]
+    if case .reconnecting(let attempt, let nextRetryMs) = state {
+      body["attempt"] = Int(attempt)
+      body["nextRetryMs"] = Double(nextRetryMs)
+    }
+    sink("onSignalingState", body)
+  }
   func onRoomCreated(room: RoomInfo) { sink("onRoomCreated", ["room": room.dictionary]) }
   func onRoomJoined(room: RoomInfo) { sink("onRoomJoined", ["room": room.dictionary]) }
   func onPeerJoined(peer: Peer) { sink("onPeerJoined", ["peer": peer.dictionary]) }
@@ -105,6 +112,8 @@ private final class ListenerBridge: EngineListener, @unchecked Sendable {
   func onPeerLeft(peerId: String, reason: LeaveReason) {
     sink("onPeerLeft", ["peerId": peerId, "reason": wire(reason)])
   }
+  func onPeerInterrupted(peerId: String) { sink("onPeerInterrupted", ["peerId": peerId]) }
+  func onPeerResumed(peerId: String) { sink("onPeerResumed", ["peerId": peerId]) }
   func onMessage(message: ChatMessage) {
     sink("onMessage", ["message": [
       "id": message.id, "peerId": message.peerId, "senderName": message.senderName,
@@ -127,6 +136,7 @@ private func wire(_ state: SignalingState) -> String {
   switch state {
   case .connecting: return "connecting"
   case .connected: return "connected"
+  case .reconnecting: return "reconnecting"
   case .disconnected: return "disconnected"
   }
 }
@@ -144,6 +154,7 @@ private func wire(_ reason: LeaveReason) -> String {
   switch reason {
   case .left: return "left"
   case .disconnected: return "disconnected"
+  case .timeout: return "timeout"
   }
 }
 

@@ -33,6 +33,10 @@
         [strongSelf emitOnPeerState:body];
       } else if ([event isEqualToString:@"onPeerLeft"]) {
         [strongSelf emitOnPeerLeft:body];
+      } else if ([event isEqualToString:@"onPeerInterrupted"]) {
+        [strongSelf emitOnPeerInterrupted:body];
+      } else if ([event isEqualToString:@"onPeerResumed"]) {
+        [strongSelf emitOnPeerResumed:body];
       } else if ([event isEqualToString:@"onMessage"]) {
         [strongSelf emitOnMessage:body];
       } else if ([event isEqualToString:@"onMessageStatus"]) {

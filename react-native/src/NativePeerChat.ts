@@ -75,10 +75,16 @@ export type NativeChatMessage = {
   seq: CodegenTypes.Double;
 };
 
-/** `on_signaling_state`; `state` is `connecting`, `connected` or `disconnected`. */
+/**
+ * `on_signaling_state`; `state` is `connecting`, `connected`, `reconnecting` or
+ * `disconnected`. With `reconnecting` (only then) `attempt` (dials since the session was last
+ * ready, from 1) and `nextRetryMs` (delay before the next dial, ms) are set.
+ */
 export type NativeSignalingStateEvent = {
   engineId: string;
   state: string;
+  attempt?: CodegenTypes.Int32;
+  nextRetryMs?: CodegenTypes.Double;
 };
 
 /** `on_room_created` and `on_room_joined`. */
@@ -100,7 +106,13 @@ export type NativePeerStateEvent = {
   state: string;
 };
 
-/** `on_peer_left`; `reason` is `left` or `disconnected`. */
+/** `on_peer_interrupted` and `on_peer_resumed`. */
+export type NativePeerEvent = {
+  engineId: string;
+  peerId: string;
+};
+
+/** `on_peer_left`; `reason` is `left`, `disconnected` or `timeout`. */
 export type NativePeerLeftEvent = {
   engineId: string;
   peerId: string;
@@ -152,6 +164,10 @@ export interface Spec extends TurboModule {
   readonly onPeerJoined: CodegenTypes.EventEmitter<NativePeerJoinedEvent>;
   readonly onPeerState: CodegenTypes.EventEmitter<NativePeerStateEvent>;
   readonly onPeerLeft: CodegenTypes.EventEmitter<NativePeerLeftEvent>;
+  /** A room mate's signaling connection dropped; the server keeps its session (grace period). */
+  readonly onPeerInterrupted: CodegenTypes.EventEmitter<NativePeerEvent>;
+  /** An interrupted room mate resumed its session (same peer id). */
+  readonly onPeerResumed: CodegenTypes.EventEmitter<NativePeerEvent>;
   readonly onMessage: CodegenTypes.EventEmitter<NativeMessageEvent>;
   readonly onMessageStatus: CodegenTypes.EventEmitter<NativeMessageStatusEvent>;
   readonly onError: CodegenTypes.EventEmitter<NativeErrorEvent>;

@@ -21,13 +21,18 @@ import type {
   Peer,
   PeerChatConfig,
   PeerState,
+  ReconnectInfo,
   RoomInfo,
   SignalingState,
 } from './types';
 
 /** Every event an engine emits, by name, with its payload. */
 export interface PeerChatEvents {
-  /** The signaling connection changed state. */
+  /**
+   * The session with the signaling server changed state (see {@link SignalingState}); emitted
+   * once per failed dial while `reconnecting`, after {@link PeerChatEngine.reconnect} was
+   * updated.
+   */
   signalingState: SignalingState;
   /** `createRoom` succeeded. */
   roomCreated: RoomInfo;
@@ -37,8 +42,16 @@ export interface PeerChatEvents {
   peerJoined: Peer;
   /** A peer's connection changed state (`connected` = chat ready). */
   peerState: { peerId: string; state: PeerState };
-  /** A peer left the room. */
+  /** A peer left the room; final. */
   peerLeft: { peerId: string; reason: LeaveReason };
+  /**
+   * A peer's signaling connection dropped; the server keeps its session for the grace period.
+   * Chat goes on while its data channel is open; `peerResumed` or `peerLeft` (`timeout`)
+   * follows.
+   */
+  peerInterrupted: { peerId: string };
+  /** An interrupted peer resumed its session, same peer id. */
+  peerResumed: { peerId: string };
   /** A chat message arrived. */
   message: ChatMessage;
   /** A message this engine sent changed status for one peer. */
@@ -61,6 +74,8 @@ export interface PeerChatEngine {
   readonly id: string;
   /** The last signaling state reported (starts at `connecting`). */
   readonly signalingState: SignalingState;
+  /** While `signalingState` is `reconnecting`: the attempt and the delay before the next dial; else `null`. */
+  readonly reconnect: ReconnectInfo | null;
   /** Whether {@link destroy} was called. */
   readonly destroyed: boolean;
   /** Creates a room and enters it. Errors: `already_in_room`, `signaling`, `timeout`, `server`, `shutdown`. */
@@ -109,6 +124,7 @@ function toRoom(room: NativeRoomInfo): RoomInfo {
 class Engine implements PeerChatEngine {
   readonly id: string;
   signalingState: SignalingState = 'connecting';
+  reconnect: ReconnectInfo | null = null;
   destroyed = false;
   private readonly native: Spec;
   private readonly listeners: {
@@ -120,6 +136,8 @@ class Engine implements PeerChatEngine {
     peerJoined: new Set(),
     peerState: new Set(),
     peerLeft: new Set(),
+    peerInterrupted: new Set(),
+    peerResumed: new Set(),
     message: new Set(),
     messageStatus: new Set(),
     error: new Set(),
@@ -148,7 +166,13 @@ class Engine implements PeerChatEngine {
       n.onSignalingState((e) => {
         if (!mine(e.engineId)) return;
         guarded(() => {
-          this.signalingState = oneOf(SIGNALING_STATES, e.state, 'signaling state');
+          const state = oneOf(SIGNALING_STATES, e.state, 'signaling state');
+          if (state === 'reconnecting' && (e.attempt === undefined || e.nextRetryMs === undefined)) {
+            throw new PeerChatError('native', 'reconnecting without attempt/nextRetryMs from the native module');
+          }
+          this.signalingState = state;
+          this.reconnect =
+            state === 'reconnecting' ? { attempt: e.attempt as number, nextRetryMs: e.nextRetryMs as number } : null;
           this.emit('signalingState', this.signalingState);
         });
       }),
@@ -178,6 +202,12 @@ class Engine implements PeerChatEngine {
             reason: oneOf(LEAVE_REASONS, e.reason, 'leave reason'),
           }),
         );
+      }),
+      n.onPeerInterrupted((e) => {
+        if (mine(e.engineId)) this.emit('peerInterrupted', { peerId: e.peerId });
+      }),
+      n.onPeerResumed((e) => {
+        if (mine(e.engineId)) this.emit('peerResumed', { peerId: e.peerId });
       }),
       n.onMessage((e) => {
         if (!mine(e.engineId)) return;

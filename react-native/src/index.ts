@@ -33,6 +33,7 @@ export type {
   Peer,
   PeerChatConfig,
   PeerState,
+  ReconnectInfo,
   RoomInfo,
   SignalingState,
 } from './types';

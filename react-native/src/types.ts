@@ -49,18 +49,37 @@ export const DEFAULT_SIGNALING_TIMEOUT_MS = 10_000;
 /** The engine's default peer connection timeout (ms), as `EngineConfig::new`. */
 export const DEFAULT_PEER_CONNECT_TIMEOUT_MS = 30_000;
 
-/** State of the WebSocket to the signaling server. */
-export type SignalingState = 'connecting' | 'connected' | 'disconnected';
+/**
+ * State of the engine's session with the signaling server: `connecting` (first dial), then
+ * `connected`; after a lost connection (or a failed first dial) `reconnecting` — the engine
+ * dials again by itself with exponential backoff and full jitter (250 ms .. 5 s; see
+ * {@link ReconnectInfo}) — until `connected` again (session resumed, or the room re-entered).
+ * `disconnected` only after the engine shut down. Open data channels keep chatting in every
+ * state.
+ */
+export type SignalingState = 'connecting' | 'connected' | 'reconnecting' | 'disconnected';
+
+/** Where a `reconnecting` engine stands (the engine's `SignalingState::Reconnecting`). */
+export interface ReconnectInfo {
+  /** Dials since the session was last ready, from 1. */
+  attempt: number;
+  /** Delay (ms) before the next dial: random in 0..=min(5000, 250 × 2^(attempt-1)). */
+  nextRetryMs: number;
+}
 /** State of the connection to one peer; `connected` means chat is ready. */
 export type PeerState = 'connecting' | 'connected' | 'disconnected' | 'failed';
-/** Why a peer left. */
-export type LeaveReason = 'left' | 'disconnected';
+/**
+ * Why a peer left: `left` (it left or shut down), `disconnected` (its WebSocket closed; a
+ * protocol version 1 peer), `timeout` (it was interrupted and did not resume within the
+ * server's session grace period, 30 000 ms by default).
+ */
+export type LeaveReason = 'left' | 'disconnected' | 'timeout';
 /** Delivery of one sent message to one peer. */
 export type MessageStatus = 'sent' | 'delivered' | 'failed';
 
-export const SIGNALING_STATES: readonly SignalingState[] = ['connecting', 'connected', 'disconnected'];
+export const SIGNALING_STATES: readonly SignalingState[] = ['connecting', 'connected', 'reconnecting', 'disconnected'];
 export const PEER_STATES: readonly PeerState[] = ['connecting', 'connected', 'disconnected', 'failed'];
-export const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'disconnected'];
+export const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'disconnected', 'timeout'];
 export const MESSAGE_STATUSES: readonly MessageStatus[] = ['sent', 'delivered', 'failed'];
 
 /** A peer in a room. */

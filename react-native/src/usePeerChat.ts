@@ -12,7 +12,9 @@ import type {
   ChatMessage,
   MessageStatus,
   PeerChatConfig,
+  LeaveReason,
   PeerState,
+  ReconnectInfo,
   RoomInfo,
   SignalingState,
 } from './types';
@@ -29,6 +31,12 @@ export interface PeerView {
   name: string;
   /** `connecting` until its data channel opens. */
   state: PeerState;
+  /**
+   * Its signaling connection dropped and the server keeps its session (`peerInterrupted`)
+   * until it resumes or times out. The chat with it goes on while `state` is `connected`; if
+   * its data channel is gone too, it probably crashed or lost its network.
+   */
+  interrupted: boolean;
 }
 
 /**
@@ -57,11 +65,16 @@ export interface TimelineMessage {
   status: DeliveryStatus | null;
 }
 
-/** A peer arrived or went. */
+/**
+ * A peer arrived, went, or lost and regained its signaling connection: `peer_joined`,
+ * `peer_left` (left or shut down), `peer_disconnected` (its WebSocket closed, protocol v1),
+ * `peer_timed_out` (interrupted and not back within the server's grace period),
+ * `peer_interrupted`, `peer_resumed`.
+ */
 export interface TimelineNotice {
   kind: 'notice';
   id: string;
-  event: 'peer_joined' | 'peer_left' | 'peer_disconnected';
+  event: 'peer_joined' | 'peer_left' | 'peer_disconnected' | 'peer_timed_out' | 'peer_interrupted' | 'peer_resumed';
   peerId: string;
   name: string;
   /** Local clock, ms since the Unix epoch. */
@@ -76,6 +89,12 @@ export interface PeerChatState {
   phase: PeerChatPhase;
   /** `null` while no engine runs. */
   signalingState: SignalingState | null;
+  /**
+   * While `signalingState` is `reconnecting`: the attempt (from 1) and the delay (ms) before
+   * the engine dials again; `null` otherwise. The engine reconnects by itself; the room and
+   * open chats stay.
+   */
+  reconnect: ReconnectInfo | null;
   /** The room we are in, or `null`. */
   room: RoomInfo | null;
   /** Whether we created the room (`false` when we joined it). */
@@ -110,12 +129,13 @@ export interface PeerChat extends PeerChatState {
 
 type Action =
   | { type: 'engine'; signalingState: SignalingState | null; displayName: string | null }
-  | { type: 'signaling'; state: SignalingState }
+  | { type: 'signaling'; state: SignalingState; reconnect: ReconnectInfo | null }
+  | { type: 'peer_interrupted'; peerId: string; interrupted: boolean; atMs: number }
   | { type: 'phase'; phase: PeerChatPhase }
   | { type: 'entered'; room: RoomInfo; created: boolean }
   | { type: 'peer_joined'; peerId: string; name: string; atMs: number }
   | { type: 'peer_state'; peerId: string; state: PeerState }
-  | { type: 'peer_left'; peerId: string; reason: 'left' | 'disconnected'; atMs: number }
+  | { type: 'peer_left'; peerId: string; reason: LeaveReason; atMs: number }
   | { type: 'received'; message: ChatMessage }
   | { type: 'own_sent'; id: string; text: string; atMs: number }
   | { type: 'status'; messageId: string; peerId: string; status: MessageStatus }
@@ -130,6 +150,7 @@ interface InternalState extends PeerChatState {
 const initialState: InternalState = {
   phase: 'idle',
   signalingState: null,
+  reconnect: null,
   room: null,
   createdRoom: false,
   peers: [],
@@ -157,9 +178,27 @@ export function summarizeDeliveries(deliveries: Readonly<Record<string, MessageS
 function reducer(state: InternalState, action: Action): InternalState {
   switch (action.type) {
     case 'engine':
-      return { ...state, signalingState: action.signalingState, displayName: action.displayName };
+      return { ...state, signalingState: action.signalingState, reconnect: null, displayName: action.displayName };
     case 'signaling':
-      return { ...state, signalingState: action.state };
+      return { ...state, signalingState: action.state, reconnect: action.reconnect };
+    case 'peer_interrupted': {
+      const peer = state.peers.find((p) => p.peerId === action.peerId);
+      if (state.room === null || peer === undefined || peer.interrupted === action.interrupted) return state;
+      const event = action.interrupted ? 'peer_interrupted' : 'peer_resumed';
+      const notice: TimelineNotice = {
+        kind: 'notice',
+        id: `${event}-${action.peerId}-${action.atMs}-${state.timeline.length}`,
+        event,
+        peerId: action.peerId,
+        name: peer.name,
+        atMs: action.atMs,
+      };
+      return {
+        ...state,
+        peers: state.peers.map((p) => (p.peerId === action.peerId ? { ...p, interrupted: action.interrupted } : p)),
+        timeline: [...state.timeline, notice],
+      };
+    }
     case 'phase':
       return { ...state, phase: action.phase };
     case 'entered':
@@ -168,7 +207,7 @@ function reducer(state: InternalState, action: Action): InternalState {
         phase: 'in_room',
         room: action.room,
         createdRoom: action.created,
-        peers: action.room.members.map((m) => ({ peerId: m.peerId, name: m.name, state: 'connecting' })),
+        peers: action.room.members.map((m) => ({ peerId: m.peerId, name: m.name, state: 'connecting', interrupted: false })),
         timeline: [],
         earlyStatuses: {},
         error: null,
@@ -177,7 +216,7 @@ function reducer(state: InternalState, action: Action): InternalState {
       if (state.room === null) return state;
       const peers = state.peers.some((p) => p.peerId === action.peerId)
         ? state.peers
-        : [...state.peers, { peerId: action.peerId, name: action.name, state: 'connecting' as const }];
+        : [...state.peers, { peerId: action.peerId, name: action.name, state: 'connecting' as const, interrupted: false }];
       const notice: TimelineNotice = {
         kind: 'notice',
         id: `joined-${action.peerId}-${action.atMs}-${state.timeline.length}`,
@@ -199,7 +238,7 @@ function reducer(state: InternalState, action: Action): InternalState {
       const notice: TimelineNotice = {
         kind: 'notice',
         id: `left-${action.peerId}-${action.atMs}-${state.timeline.length}`,
-        event: action.reason === 'left' ? 'peer_left' : 'peer_disconnected',
+        event: ({ left: 'peer_left', disconnected: 'peer_disconnected', timeout: 'peer_timed_out' } as const)[action.reason],
         peerId: action.peerId,
         name: peer.name,
         atMs: action.atMs,
@@ -324,7 +363,13 @@ export function usePeerChat(options: UsePeerChatOptions): PeerChat {
         engine.on(k, (p) => {
           if (engineRef.current === engine) f(p);
         });
-      mine('signalingState', (s) => dispatch({ type: 'signaling', state: s }));
+      mine('signalingState', (s) => dispatch({ type: 'signaling', state: s, reconnect: engine.reconnect }));
+      mine('peerInterrupted', (p) =>
+        dispatch({ type: 'peer_interrupted', peerId: p.peerId, interrupted: true, atMs: Date.now() }),
+      );
+      mine('peerResumed', (p) =>
+        dispatch({ type: 'peer_interrupted', peerId: p.peerId, interrupted: false, atMs: Date.now() }),
+      );
       mine('peerJoined', (p) => dispatch({ type: 'peer_joined', peerId: p.peerId, name: p.name, atMs: Date.now() }));
       mine('peerState', (p) => dispatch({ type: 'peer_state', peerId: p.peerId, state: p.state }));
       mine('peerLeft', (p) => dispatch({ type: 'peer_left', peerId: p.peerId, reason: p.reason, atMs: Date.now() }));

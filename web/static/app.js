@@ -3,8 +3,6 @@
 import { ChatSession } from './session.js';
 import { SignalingClient, signalingUrl } from './signaling.js';
 
-/** Delays (ms) between attempts to reopen a lost signaling connection; the last one repeats. */
-const RECONNECT_DELAYS_MS = [500, 1_000, 2_000, 5_000];
 const NAME_KEY = 'peerchat.name';
 
 const $ = (id) => document.getElementById(id);
@@ -24,29 +22,36 @@ const signaling = new SignalingClient(signalingUrl(window.location));
 const session = new ChatSession(signaling);
 /** Message list items by message id, to update delivery marks. */
 const items = new Map();
-let reconnectAttempt = 0;
 
 // Exposed for tests and for debugging from the console.
 window.peerchat = { session, signaling };
 
 el.name.value = localStorage.getItem(NAME_KEY) ?? '';
+// A reloaded page resumes its session and re-enters its room under this name.
+session.displayName = el.name.value.trim();
 el.name.addEventListener('change', () => localStorage.setItem(NAME_KEY, el.name.value.trim()));
 
 // --- server connection ---------------------------------------------------------------------
+// The client reconnects by itself (backoff with full jitter, 250 ms .. 5 s) and resumes its
+// session; this only shows where it stands.
+const LOST_TEXT = 'Lost the connection to the server. Reconnecting…';
 signaling.addEventListener('state', (e) => {
   const state = e.detail;
   el.serverState.dataset.state = state;
-  el.serverState.textContent = { connecting: 'Connecting…', open: 'Online', closed: 'Offline' }[state];
-  if (state === 'open') {
-    reconnectAttempt = 0;
-  } else if (state === 'closed') {
-    showError('Lost the connection to the server. Reconnecting…');
-    const delay = RECONNECT_DELAYS_MS[Math.min(reconnectAttempt++, RECONNECT_DELAYS_MS.length - 1)];
-    setTimeout(() => signaling.connect(), delay);
+  if (state === 'reconnecting') {
+    el.serverState.dataset.attempt = String(signaling.attempt);
+    el.serverState.textContent = 'Reconnecting…';
+    el.serverState.title = `Attempt ${signaling.attempt}; next try in ${(signaling.nextRetryMs / 1000).toFixed(1)} s`;
+    if (el.banner.hidden) showError(LOST_TEXT);
+    return;
   }
-});
-signaling.addEventListener('message', (e) => {
-  if (e.detail.type === 'welcome' && el.banner.textContent.startsWith('Lost the connection')) clearError();
+  delete el.serverState.dataset.attempt;
+  el.serverState.title = '';
+  el.serverState.textContent = { connecting: 'Connecting…', open: 'Online', closed: 'Offline' }[state];
+  if (state === 'open' && el.banner.textContent === LOST_TEXT) clearError();
+  if (state === 'closed' && signaling.closedReason === 'replaced') {
+    showError('This session is open in another tab or window. Reload this page to use it here.');
+  }
 });
 
 // --- home ----------------------------------------------------------------------------------
@@ -148,7 +153,9 @@ function renderPeers(peers) {
     return;
   }
   const words = { connecting: 'connecting…', connected: 'connected', disconnected: 'disconnected', failed: 'could not connect' };
-  el.peerList.textContent = 'With ' + peers.map((p) => `${p.name} (${words[p.state] ?? p.state})`).join(', ');
+  el.peerList.textContent = 'With ' + peers
+    .map((p) => `${p.name} (${words[p.state] ?? p.state})${p.interrupted ? ' · away from the server' : ''}`)
+    .join(', ');
 }
 
 function appendMessage({ id, mine, name, sentAtMs, text }) {

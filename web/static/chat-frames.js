@@ -3,6 +3,8 @@
 //   {"type":"hello","name":"<display name>","version":1}        once per side when the channel opens
 //   {"type":"message","id":"<uuid>","seq":1,"sent_at_ms":1700000000000,"text":"..."}
 //   {"type":"ack","id":"<same id>"}                               the receiver's "delivered"
+//   {"type":"peer_id","peer_id":"<new id>"}                       the sender's signaling session was
+//                                                                 replaced: address it by this id now
 // Unknown `type`s are ignored.
 
 /** Largest chat message text, in UTF-8 bytes (the engine's `MAX_MESSAGE_BYTES`). */
@@ -89,6 +91,19 @@ export function encodeAck(id) {
   return JSON.stringify({ type: 'ack', id });
 }
 
+/** Longest peer id accepted in a `peer_id` frame (server ids are 32 hex digits). */
+export const MAX_PEER_ID_CHARS = 128;
+
+/**
+ * Encodes a `peer_id` frame: sent on every open data channel when this client's signaling
+ * session was replaced by a fresh one (the server restarted, or the grace period ran out), so
+ * that the far side addresses its SDP and ICE relays to `peerId` from then on. It travels on
+ * the DTLS-protected data channel, so neither the server nor another peer can forge it.
+ */
+export function encodePeerId(peerId) {
+  return JSON.stringify({ type: 'peer_id', peer_id: peerId });
+}
+
 const isCount = (v) => Number.isSafeInteger(v) && v >= 0;
 
 /**
@@ -97,6 +112,7 @@ const isCount = (v) => Number.isSafeInteger(v) && v >= 0;
  * @returns {{kind: 'hello', name: string, version: number}
  *   | {kind: 'message', id: string, seq: number, sentAtMs: number, text: string}
  *   | {kind: 'ack', id: string}
+ *   | {kind: 'peer_id', peerId: string}
  *   | {kind: 'ignored', reason: string}
  *   | {kind: 'invalid', reason: string}} `ignored` for unknown types, `invalid` for malformed
  *   frames (not JSON, missing or mistyped fields, text over MAX_MESSAGE_BYTES).
@@ -129,6 +145,11 @@ export function decodeFrame(data) {
     case 'ack':
       if (typeof v.id !== 'string' || v.id === '') return { kind: 'invalid', reason: 'bad ack' };
       return { kind: 'ack', id: v.id };
+    case 'peer_id':
+      if (typeof v.peer_id !== 'string' || v.peer_id === '' || v.peer_id.length > MAX_PEER_ID_CHARS) {
+        return { kind: 'invalid', reason: 'bad peer_id' };
+      }
+      return { kind: 'peer_id', peerId: v.peer_id };
     default:
       return { kind: 'ignored', reason: `unknown type ${v.type}` };
   }

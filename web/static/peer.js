@@ -7,6 +7,7 @@ import {
   encodeAck,
   encodeHello,
   encodeMessage,
+  encodePeerId,
 } from './chat-frames.js';
 
 /** No STUN or TURN server: host candidates only (peerchat never adds a public server). */
@@ -32,12 +33,26 @@ export function fromWireCandidate(w) {
 }
 
 /**
+ * The DTLS certificate fingerprint (`a=fingerprint`, RFC 8122) of an SDP, or null. A peer
+ * connection keeps its certificate for its whole life, so an offer with another fingerprint
+ * comes from a new RTCPeerConnection (say, the far side reloaded its page), not from a
+ * renegotiation or an ICE restart of the current one.
+ * @param {string} sdp
+ */
+export function sdpFingerprint(sdp) {
+  const m = /^a=fingerprint:(.+)$/m.exec(sdp ?? '');
+  return m ? m[1].trim().toLowerCase() : null;
+}
+
+/**
  * Events (`CustomEvent`s):
  * - `state`: `detail` is `'connecting' | 'connected' | 'disconnected' | 'failed'`.
  * - `hello`: `detail` `{name}` — the far side's display name from its `hello` frame.
  * - `message`: `detail` `{id, seq, sentAtMs, text}` — every message frame (duplicates included;
  *   the caller dedups by id). Each one has already been acknowledged.
  * - `ack`: `detail` `{id}`.
+ * - `peer-id`: `detail` `{peerId}` — the far side's signaling session was replaced; the server
+ *   knows it by `peerId` now.
  * - `error`: `detail` is an Error from negotiation (the link keeps going when it can).
  */
 export class PeerLink extends EventTarget {
@@ -136,6 +151,21 @@ export class PeerLink extends EventTarget {
     return seq;
   }
 
+  /**
+   * Tells the far side our new signaling peer id (a `peer_id` frame). Returns false when the
+   * channel is not open (nothing is sent).
+   */
+  sendPeerId(peerId) {
+    if (!this.isOpen) return false;
+    this.channel.send(encodePeerId(peerId));
+    return true;
+  }
+
+  /** Fingerprint of the far side's current description (see sdpFingerprint), or null. */
+  get remoteFingerprint() {
+    return sdpFingerprint(this.pc.remoteDescription?.sdp);
+  }
+
   /** Closes the data channel and the peer connection. Idempotent. */
   close() {
     if (this.state === 'closed') return;
@@ -184,6 +214,9 @@ export class PeerLink extends EventTarget {
         break;
       case 'ack':
         this.dispatchEvent(new CustomEvent('ack', { detail: { id: frame.id } }));
+        break;
+      case 'peer_id':
+        this.dispatchEvent(new CustomEvent('peer-id', { detail: { peerId: frame.peerId } }));
         break;
       case 'invalid':
         console.warn(`peerchat: dropping an invalid chat frame (${frame.reason})`);

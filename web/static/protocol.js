@@ -114,6 +114,10 @@ export function describeServerError(error, context = {}) {
       return 'That person is receiving too much right now; please try again in a moment.';
     case 'relay_not_allowed':
       return 'That person is not in a chat with you.';
+    case 'session_not_found':
+      return 'The server no longer knows this session; starting a new one.';
+    case 'peer_queue_full':
+      return 'That person is reconnecting and too much is waiting for them; try again when they are back.';
     default:
       return `The server refused the request${error.message ? `: ${error.message}` : '.'}`;
   }

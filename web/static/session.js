@@ -3,7 +3,7 @@
 // with `to_login` offers). Owns the peer links; knows nothing of the DOM.
 
 import { newMessageId, validateMessageText } from './chat-frames.js';
-import { PeerLink } from './peer.js';
+import { PeerLink, sdpFingerprint } from './peer.js';
 import { describeServerError, normalizeRoomCode, validateName } from './protocol.js';
 import { ServerError } from './signaling.js';
 
@@ -14,11 +14,22 @@ const MAX_ORPHAN_CANDIDATES = 64;
 const REQUEST_TYPES = new Set(['create_room', 'join_room', 'leave_room', 'login', 'logout']);
 
 /**
+ * After re-entering the room on a new session (`rejoin_room`), how long (ms) to wait for the
+ * room's members to announce their new peer ids on their open data channels (the `peer_id`
+ * chat frame) before an unknown member is taken for a new peer and sent an SDP offer; the
+ * engine's `REJOIN_IDENTIFY_MS`.
+ */
+export const REJOIN_IDENTIFY_MS = 2_000;
+
+/**
  * Events (`CustomEvent`s; `detail` shown):
  * - `chat`: `{chat}` — the chat entered (`{kind:'room', code, capacity}` or
  *   `{kind:'login', peerName}`), or `{chat: null}` when it ended.
- * - `peers`: `{peers: [{key, name, state}]}` — every change of the peer list or a peer's state.
+ * - `peers`: `{peers: [{key, name, state, interrupted}]}` — every change of the peer list or a
+ *   peer's state.
  * - `notice`: `{text}` — a join/leave/connection line for the chat log.
+ *   Peers whose signaling connection dropped show `interrupted: true` in `peers` until they
+ *   resume (or leave with reason `timeout`); their data channel may keep working meanwhile.
  * - `message`: `{id, mine, name, sentAtMs, text}` — a message to show (each id once).
  * - `status`: `{id, status, delivered, total}` — delivery of one of our messages:
  *   `'sent' | 'delivered' | 'partial' | 'failed'`.
@@ -36,7 +47,12 @@ export class ChatSession extends EventTarget {
     this.login = null;
     /** The current chat, or null. */
     this.chat = null;
-    /** Peer entries by local key: `{key, peerId, name, link, target}`. */
+    /**
+     * Peer entries by local key: `{key, peerId, name, link, target, stale, interrupted}`.
+     * `peerId` is the id the server knows the peer by now (it changes when the peer announces
+     * a new one); `stale`: our own session was replaced and the peer has not confirmed its id
+     * since.
+     */
     this.entries = new Map();
     this.seenIds = new Set();
     /** Our messages awaiting acks: id → {pending: Set<key>, delivered: Set<key>}. */
@@ -44,9 +60,20 @@ export class ChatSession extends EventTarget {
     /** ICE candidates from senders we have no link for yet: peerId → candidates. */
     this.orphanCandidates = new Map();
     this.nextKey = 1;
+    /** A `rejoin_room` is in flight. */
+    this.rejoining = false;
+    /** Members of a rejoined room not identified yet, and the timer that offers to them. */
+    this.deferred = [];
+    this.deferredTimer = null;
+    /** Peers that joined while stale peers were unconfirmed: peerId → {peerId, name}. */
+    this.unidentified = new Map();
+    /** Our signaling connection is down (notice shown once per outage). */
+    this.offline = false;
     signaling.addEventListener('message', (e) => this.#onServerMessage(e.detail));
+    signaling.addEventListener('session', (e) => this.#onSession(e.detail));
     signaling.addEventListener('state', (e) => {
-      if (e.detail === 'closed') this.#onSignalingClosed();
+      if (e.detail === 'reconnecting') this.#onSignalingLost();
+      else if (e.detail === 'closed') this.#onSignalingClosed();
     });
   }
 
@@ -186,7 +213,7 @@ export class ChatSession extends EventTarget {
 
   /** Peers as shown in the UI. */
   peers() {
-    return [...this.entries.values()].map((e) => ({ key: e.key, name: e.name, state: e.link.state }));
+    return [...this.entries.values()].map((e) => ({ key: e.key, name: e.name, state: e.link.state, interrupted: e.interrupted }));
   }
 
   /** For tests and diagnostics: candidates and selected pair of every link. */
@@ -195,6 +222,7 @@ export class ChatSession extends EventTarget {
     for (const e of this.entries.values()) {
       out.push({
         name: e.name,
+        peerId: e.peerId,
         state: e.link.state,
         localCandidates: [...e.link.localCandidates],
         remoteCandidates: [...e.link.remoteCandidates],
@@ -208,16 +236,50 @@ export class ChatSession extends EventTarget {
     switch (msg.type) {
       case 'peer_joined':
         if (this.chat?.kind === 'room' && msg.code === this.chat.code) {
+          // One of our peers on a new session whose `peer_id` frame came first: not new.
+          if (this.#entryByPeerId(msg.peer.peer_id)) break;
+          if (this.#hasStale()) {
+            // Perhaps one of our peers on a new session: wait for its data channel's
+            // announcement, or for its offer.
+            this.unidentified.set(msg.peer.peer_id, { peerId: msg.peer.peer_id, name: msg.peer.name });
+            break;
+          }
           this.#addEntry({ peerId: msg.peer.peer_id, name: msg.peer.name, target: { to: msg.peer.peer_id }, role: 'answerer' });
           this.#notice(`${msg.peer.name} joined.`);
         }
         break;
+      case 'room_joined':
+        if (this.rejoining) this.#onRejoined(msg);
+        break;
       case 'peer_left': {
+        this.unidentified.delete(msg.peer_id);
+        this.deferred = this.deferred.filter((m) => m.peer_id !== msg.peer_id);
         const entry = this.#entryByPeerId(msg.peer_id);
         if (!entry) break;
-        this.#notice(msg.reason === 'left' ? `${entry.name} left.` : `${entry.name} disconnected.`);
+        this.#notice({
+          left: `${entry.name} left.`,
+          timeout: `${entry.name} did not come back and has left.`,
+        }[msg.reason] ?? `${entry.name} disconnected.`);
         this.#removeEntry(entry);
         if (this.chat?.kind === 'login') this.#chatEnded();
+        break;
+      }
+      case 'peer_interrupted': {
+        const entry = this.#entryByPeerId(msg.peer_id);
+        if (!entry || entry.interrupted) break;
+        entry.interrupted = true;
+        this.#notice(entry.link.isOpen
+          ? `${entry.name} lost the connection to the server; your chat goes on meanwhile.`
+          : `${entry.name} lost the connection to the server.`);
+        this.#emitPeers();
+        break;
+      }
+      case 'peer_resumed': {
+        const entry = this.#entryByPeerId(msg.peer_id);
+        if (!entry || !entry.interrupted) break;
+        entry.interrupted = false;
+        this.#notice(`${entry.name} is back.`);
+        this.#emitPeers();
         break;
       }
       case 'offer':
@@ -241,7 +303,14 @@ export class ChatSession extends EventTarget {
         break;
       }
       case 'error':
-        if (!REQUEST_TYPES.has(msg.request)) this.#onRelayError(msg);
+        if (msg.request === 'rejoin_room' && this.rejoining) {
+          // The room cannot be entered again (say, it filled up meanwhile). Open data
+          // channels keep working.
+          this.rejoining = false;
+          this.#say(`Could not re-enter the room: ${describeServerError(msg, { code: this.chat?.code })}`);
+        } else if (!REQUEST_TYPES.has(msg.request)) {
+          this.#onRelayError(msg);
+        }
         break;
       default:
         break;
@@ -251,11 +320,20 @@ export class ChatSession extends EventTarget {
   #onOffer(msg) {
     const existing = this.#entryByPeerId(msg.from);
     if (existing) {
+      const current = existing.link.remoteFingerprint;
+      if (current && current !== sdpFingerprint(msg.sdp)) {
+        // A new RTCPeerConnection on the far side (it reloaded its page): answer it with a
+        // new one too; the entry (and its place in the chat) stays.
+        this.#replaceLink(existing, 'answerer');
+      }
       existing.link.handleOffer(msg.sdp);
       return;
     }
     if (this.chat?.kind === 'room') {
+      const joined = this.unidentified.delete(msg.from);
       const entry = this.#addEntry({ peerId: msg.from, name: msg.from_name, target: { to: msg.from }, role: 'answerer' });
+      // It offered: a new peer, not one of ours on a new session.
+      if (joined) this.#notice(`${msg.from_name} joined.`);
       entry.link.handleOffer(msg.sdp);
     } else if (!this.chat && this.login) {
       this.#enterChat({ kind: 'login', peerName: msg.from_name });
@@ -284,14 +362,35 @@ export class ChatSession extends EventTarget {
 
   #addEntry({ peerId, name, target, role }) {
     const key = `p${this.nextKey++}`;
+    const entry = { key, peerId, name, target, link: null, stale: false, interrupted: false };
+    this.#attachLink(entry, role);
+    this.entries.set(key, entry);
+    if (peerId) this.#learnPeerId(entry, peerId);
+    this.#emitPeers();
+    return entry;
+  }
+
+  /** Closes the entry's link and gives it a new one (same key, name and messages). */
+  #replaceLink(entry, role) {
+    const old = entry.link;
+    this.#failPending(entry.key);
+    this.#attachLink(entry, role);
+    old.close();
+    this.#emitPeers();
+  }
+
+  #attachLink(entry, role) {
+    const { key } = entry;
     const link = new PeerLink({
       localName: this.displayName || this.login,
       role,
-      signal: (m) => this.signaling.send({ ...m, ...entry.target }),
+      // Relays wait in the signaling backlog while the server is unreachable.
+      signal: (m) => this.signaling.send({ ...m, ...entry.target }, { queue: true }),
     });
-    const entry = { key, peerId, name, target, link };
+    entry.link = link;
+    const current = () => this.entries.get(key) === entry && entry.link === link;
     link.addEventListener('state', (e) => {
-      if (!this.entries.has(key)) return;
+      if (!current()) return;
       if (e.detail === 'connected') this.#notice(`Connected to ${entry.name}.`);
       else if (e.detail === 'failed') this.#notice(`Could not connect to ${entry.name}.`);
       else if (e.detail === 'disconnected') this.#notice(`The connection to ${entry.name} was lost.`);
@@ -300,6 +399,9 @@ export class ChatSession extends EventTarget {
     });
     // `hello.name` is never shown: the name is the one the signaling server announced
     // (docs/protocol.md, "Which name is shown"), so a peer cannot pose as another.
+    link.addEventListener('peer-id', (e) => {
+      if (current()) this.#onPeerIdAnnounced(entry, e.detail.peerId);
+    });
     link.addEventListener('message', (e) => {
       const m = e.detail;
       if (this.seenIds.has(m.id)) return;
@@ -308,10 +410,154 @@ export class ChatSession extends EventTarget {
     });
     link.addEventListener('ack', (e) => this.#onAck(key, e.detail.id));
     link.addEventListener('error', (e) => console.warn(`peerchat: ${entry.name}:`, e.detail));
-    this.entries.set(key, entry);
-    if (peerId) this.#learnPeerId(entry, peerId);
+  }
+
+  // --- sessions (protocol version 2) ---------------------------------------------------------
+
+  /** A session is ready on a new connection (see SignalingClient's `session` event). */
+  #onSession(detail) {
+    const wasOffline = this.offline;
+    this.offline = false;
+    if (detail.kind === 'resumed') {
+      this.#onResumed(detail);
+    } else if (detail.lostPrevious) {
+      this.#onSessionReplaced(detail.peerId);
+    } else if (wasOffline && this.chat && !this.chat.ended) {
+      this.#notice('Back online.');
+    }
+  }
+
+  /** The same session on a new connection: bring the room up to date with the server's view. */
+  #onResumed({ room, login }) {
+    if (login && login !== this.login) {
+      this.login = login;
+      this.#emit('login', { login });
+    }
+    if (!this.chat && room) {
+      // This page was reloaded: the session still sits in its room, but the peer
+      // connections died with the old page. Enter the room again and offer to everyone.
+      this.#enterChat({ kind: 'room', code: room.code, capacity: room.capacity });
+      this.#notice(`You are back in room ${room.code}.`);
+      for (const member of room.members) {
+        const entry = this.#addEntry({ peerId: member.peer_id, name: member.name, target: { to: member.peer_id }, role: 'offerer' });
+        entry.link.start();
+      }
+      return;
+    }
+    if (this.chat?.kind !== 'room') {
+      if (this.chat) this.#notice('Back online.');
+      return;
+    }
+    if (!room) {
+      // The server no longer seats us: enter the room again.
+      this.#rejoin();
+      return;
+    }
+    const present = new Set(room.members.map((m) => m.peer_id));
+    for (const entry of [...this.entries.values()]) {
+      if (!present.has(entry.peerId)) {
+        this.#notice(`${entry.name} left while you were offline.`);
+        this.#removeEntry(entry);
+      }
+    }
+    for (const member of room.members) {
+      if (!this.#entryByPeerId(member.peer_id)) {
+        // Joined meanwhile; its SDP offer comes with the relays the server kept for us.
+        this.#addEntry({ peerId: member.peer_id, name: member.name, target: { to: member.peer_id }, role: 'answerer' });
+        this.#notice(`${member.name} joined.`);
+      }
+    }
+    this.#notice('Back online.');
+  }
+
+  /**
+   * A new session replaced one the server forgot (it restarted, or the grace period ran
+   * out): announce the new peer id on every open data channel, then re-enter the room by its
+   * code (`rejoin_room`), or log in again under the same login.
+   */
+  #onSessionReplaced(peerId) {
+    for (const entry of this.entries.values()) {
+      entry.stale = true;
+      entry.interrupted = false;
+      entry.link.sendPeerId(peerId);
+    }
+    if (this.chat?.kind === 'room') {
+      this.#rejoin();
+    } else if (this.chat) {
+      this.#notice('Back online.');
+    }
+    if (this.login) {
+      const login = this.login;
+      this.signaling.request({ type: 'login', login }, ['logged_in']).catch((err) => {
+        this.login = null;
+        this.#emit('login', { login: null });
+        this.#problem(err, { login });
+      });
+    }
+  }
+
+  #rejoin() {
+    this.rejoining = true;
+    const code = this.chat.code;
+    if (!this.signaling.send({ type: 'rejoin_room', code, name: this.displayName })) this.rejoining = false;
+  }
+
+  /**
+   * The answer to `rejoin_room`: members whose data channel announced their new id are the
+   * peers we already have; the others wait REJOIN_IDENTIFY_MS for their announcement while
+   * some of our peers are unconfirmed, then are taken for new peers and sent offers (we
+   * entered last).
+   */
+  #onRejoined(msg) {
+    this.rejoining = false;
+    const unknown = [];
+    for (const member of msg.members) {
+      const entry = this.#entryByPeerId(member.peer_id);
+      if (entry) entry.stale = false;
+      else unknown.push(member);
+    }
+    this.#notice(`Back online in room ${msg.code}.`);
+    clearTimeout(this.deferredTimer);
+    if (this.#hasStale() && unknown.length > 0) {
+      this.deferred = unknown;
+      this.deferredTimer = setTimeout(() => {
+        const members = this.deferred;
+        this.deferred = [];
+        this.#offerToNewMembers(members);
+      }, REJOIN_IDENTIFY_MS);
+    } else {
+      this.#offerToNewMembers(unknown);
+    }
+  }
+
+  #offerToNewMembers(members) {
+    if (this.chat?.kind !== 'room') return;
+    for (const member of members) {
+      if (this.#entryByPeerId(member.peer_id)) continue;
+      const entry = this.#addEntry({ peerId: member.peer_id, name: member.name, target: { to: member.peer_id }, role: 'offerer' });
+      this.#notice(`${member.name} joined.`);
+      entry.link.start();
+    }
+  }
+
+  /** A peer announced on its data channel that the server knows it as `newId` now. */
+  #onPeerIdAnnounced(entry, newId) {
+    // An entry made for `newId` before the announcement (from `peer_joined` or an early
+    // offer) is this same peer: drop the duplicate.
+    const dup = this.#entryByPeerId(newId);
+    if (dup && dup !== entry) this.#removeEntry(dup);
+    this.unidentified.delete(newId);
+    this.deferred = this.deferred.filter((m) => m.peer_id !== newId);
+    entry.stale = false;
+    entry.interrupted = false;
+    entry.target = { to: newId };
+    this.#learnPeerId(entry, newId);
     this.#emitPeers();
-    return entry;
+  }
+
+  #hasStale() {
+    for (const e of this.entries.values()) if (e.stale) return true;
+    return false;
   }
 
   #learnPeerId(entry, peerId) {
@@ -365,6 +611,7 @@ export class ChatSession extends EventTarget {
 
   #enterChat(chat) {
     this.chat = chat;
+    this.rejoining = false;
     this.seenIds.clear();
     this.outgoing.clear();
     this.orphanCandidates.clear();
@@ -380,17 +627,33 @@ export class ChatSession extends EventTarget {
   #endChat() {
     for (const entry of [...this.entries.values()]) this.#removeEntry(entry);
     this.chat = null;
+    this.rejoining = false;
+    clearTimeout(this.deferredTimer);
+    this.deferred = [];
+    this.unidentified.clear();
     this.orphanCandidates.clear();
     this.#emit('chat', { chat: null });
   }
 
+  /** Our signaling connection dropped; the client dials again by itself. */
+  #onSignalingLost() {
+    if (this.offline) return;
+    this.offline = true;
+    if (this.chat && !this.chat.ended) {
+      this.#notice('Lost the connection to the server; reconnecting… Chats already connected go on meanwhile.');
+    }
+  }
+
+  /** The session ended for good (closed, or taken over by another tab). */
   #onSignalingClosed() {
     if (this.login) {
       this.login = null;
       this.#emit('login', { login: null });
     }
     if (this.chat && !this.chat.ended) {
-      this.#notice('Lost the connection to the server; chats already connected continue, new peers cannot join.');
+      this.#notice(this.signaling.closedReason === 'replaced'
+        ? 'This session is now open in another tab or window; chats already connected continue here, but new peers cannot join.'
+        : 'Disconnected from the server; chats already connected continue, new peers cannot join.');
     }
   }
 

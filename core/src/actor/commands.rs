@@ -98,6 +98,8 @@ impl Actor {
             // signaling backlog for the session's resume (a lost session left by itself).
             self.leave_queued = true;
             self.signal(ClientMessage::LeaveRoom);
+            // The caller's getters must show no room once `leave_room` returns.
+            self.publish();
             let _ = tx.send(Ok(()));
         }
     }
@@ -146,6 +148,12 @@ impl Actor {
     pub(super) fn on_request_timeout(&mut self, token: u64) {
         if self.pending.as_ref().is_some_and(|p| p.token == token) {
             let pending = self.pending.take().expect("checked");
+            if let Reply::Leave(tx) = pending.reply {
+                // Left locally already; `leave_room` stays queued for the session.
+                self.leave_queued = true;
+                let _ = tx.send(Ok(()));
+                return;
+            }
             let operation = pending.reply.request_type().to_string();
             let after_ms = self.config.signaling_timeout_ms;
             pending.reply.fail(match &self.signaling_error {

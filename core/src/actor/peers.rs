@@ -262,7 +262,7 @@ impl Actor {
             })) => {
                 // Acknowledge every copy, so the sender's status converges after a resend.
                 if let Some(link) = entry.link.as_ref() {
-                    link.send(chat::encode(&Frame::Ack { id: id.clone() }), None);
+                    link.send_receipt(chat::encode(&Frame::Ack { id: id.clone() }));
                 }
                 if entry.inbox.accept(&id) {
                     let message = ChatMessage {

@@ -30,6 +30,22 @@ impl Actor {
                 tracing::info!(%reason, attempt, next_retry_ms, "signaling connection lost");
                 self.welcomed = false;
                 self.signaling_error = Some(reason);
+                if matches!(
+                    self.pending,
+                    Some(Pending {
+                        reply: Reply::Leave(_),
+                        ..
+                    })
+                ) && let Some(Pending {
+                    reply: Reply::Leave(tx),
+                    ..
+                }) = self.pending.take()
+                {
+                    // Left locally already: do not make the app wait for the session;
+                    // `leave_room` goes out when it is back.
+                    self.leave_queued = true;
+                    let _ = tx.send(Ok(()));
+                }
                 self.events.emit(move |l| {
                     l.on_signaling_state(SignalingState::Reconnecting {
                         attempt,

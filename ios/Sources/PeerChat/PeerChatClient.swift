@@ -2,11 +2,16 @@
 // bindings/generate.sh: do not edit that one). Holds no chat logic.
 
 import Dispatch
+import Foundation
 
 /// One engine event, as delivered by `PeerChatClient.events`: one case per method of the
 /// generated `EngineListener` protocol.
 public enum PeerChatEvent: Sendable, Equatable {
-    /// The signaling connection changed state.
+    /// The session with the signaling server changed state: `.connecting`, then `.connected`;
+    /// after a lost connection `.reconnecting(attempt:nextRetryMs:)` once per failed dial
+    /// (`attempt` counts the dials since the session was last ready, from 1; `nextRetryMs` is
+    /// the delay before the next dial, 0...5000 ms with full jitter), until `.connected` again;
+    /// `.disconnected` only after `shutdown()`. Open data channels keep chatting in every state.
     case signalingStateChanged(SignalingState)
     /// `createRoom()` succeeded.
     case roomCreated(RoomInfo)
@@ -16,8 +21,17 @@ public enum PeerChatEvent: Sendable, Equatable {
     case peerJoined(Peer)
     /// The connection to a peer changed state; `.connected` means chat is ready with it.
     case peerStateChanged(peerId: String, state: PeerState)
-    /// A peer left the room.
+    /// A peer left the room; final. `.left`: it left or shut down; `.disconnected`: its
+    /// WebSocket closed (a protocol version 1 peer); `.timeout`: it was interrupted and did not
+    /// come back within the server's session grace period (30 000 ms by default).
     case peerLeft(peerId: String, reason: LeaveReason)
+    /// A peer's signaling connection dropped; the server keeps its session (peer id, room seat)
+    /// for the grace period. Chat goes on while its data channel is open; if the data channel
+    /// is gone too, the peer has probably crashed or lost its network. `.peerResumed` or
+    /// `.peerLeft(_, .timeout)` follows.
+    case peerInterrupted(peerId: String)
+    /// An interrupted peer resumed its session, with the same peer id.
+    case peerResumed(peerId: String)
     /// A chat message arrived; messages from one peer arrive in send order, each once.
     case messageReceived(ChatMessage)
     /// A message this client sent changed status for one peer (`.sent`, then `.delivered`).
@@ -53,23 +67,34 @@ public final class PeerChatClient: Sendable {
 
     private let engine: Engine
     private let continuation: AsyncStream<PeerChatEvent>.Continuation
+    private let state: LockedSignalingState
 
     /// Checks `config` and starts the engine, which begins connecting to the server.
     /// Throws `PeerChatError.InvalidConfig` or `.InvalidName` for a bad config.
     public init(config: EngineConfig) throws {
         let (stream, continuation) = AsyncStream.makeStream(
             of: PeerChatEvent.self, bufferingPolicy: .unbounded)
+        let state = LockedSignalingState()
         self.events = stream
         self.continuation = continuation
-        self.engine = try Engine(config: config, listener: StreamListener(continuation))
+        self.state = state
+        self.engine = try Engine(config: config, listener: StreamListener(continuation, state))
     }
+
+    /// The latest signaling state, for UIs that render it rather than react to each change
+    /// (e.g. "Reconnecting… (attempt 3, next try in 1.2 s)" from `.reconnecting`). Starts at
+    /// `.connecting`; updated on the engine thread before the matching
+    /// `.signalingStateChanged` event is yielded. Readable from any thread.
+    public var signalingState: SignalingState { state.value }
 
     deinit {
         // Releasing the engine shuts it down (see Engine); the stream ends here at the latest.
         continuation.finish()
     }
 
-    /// This client's server-assigned peer id, once connected to the server; `nil` before.
+    /// This client's server-assigned peer id, once connected to the server; `nil` before. It
+    /// changes when the server had forgotten the session (say, it restarted) and the engine
+    /// started a new one; the ids under which this client reports the other peers never change.
     public var peerId: String? { engine.peerId() }
 
     /// The peers in the room, without this client; empty outside a room.
@@ -130,12 +155,15 @@ public final class PeerChatClient: Sendable {
 /// which is what a late event from a stopped engine should do.
 private final class StreamListener: EngineListener {
     private let continuation: AsyncStream<PeerChatEvent>.Continuation
+    private let state: LockedSignalingState
 
-    init(_ continuation: AsyncStream<PeerChatEvent>.Continuation) {
+    init(_ continuation: AsyncStream<PeerChatEvent>.Continuation, _ state: LockedSignalingState) {
         self.continuation = continuation
+        self.state = state
     }
 
     func onSignalingState(state: SignalingState) {
+        self.state.value = state
         continuation.yield(.signalingStateChanged(state))
     }
 
@@ -159,6 +187,14 @@ private final class StreamListener: EngineListener {
         continuation.yield(.peerLeft(peerId: peerId, reason: reason))
     }
 
+    func onPeerInterrupted(peerId: String) {
+        continuation.yield(.peerInterrupted(peerId: peerId))
+    }
+
+    func onPeerResumed(peerId: String) {
+        continuation.yield(.peerResumed(peerId: peerId))
+    }
+
     func onMessage(message: ChatMessage) {
         continuation.yield(.messageReceived(message))
     }
@@ -169,5 +205,16 @@ private final class StreamListener: EngineListener {
 
     func onError(error: PeerChatError) {
         continuation.yield(.error(error))
+    }
+}
+
+/// The latest `SignalingState`, written on the engine thread and read from any thread.
+private final class LockedSignalingState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: SignalingState = .connecting
+
+    var value: SignalingState {
+        get { lock.lock(); defer { lock.unlock() }; return current }
+        set { lock.lock(); current = newValue; lock.unlock() }
     }
 }

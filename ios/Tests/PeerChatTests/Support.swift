@@ -24,15 +24,20 @@ func peerchatBinary() -> String {
     return targetDir + "/debug/peerchat"
 }
 
-/// A real `peerchat serve` on 127.0.0.1 and a free port.
+/// A real `peerchat serve` on 127.0.0.1, on `port` (0: a free one).
 final class SignalingServer {
     let url: String
     private let process: Process
 
-    init() throws {
+    /// The TCP port of `url`.
+    var port: Int {
+        Int(url.split(separator: ":").last!.split(separator: "/").first!)!
+    }
+
+    init(port: Int = 0, extraArguments: [String] = []) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: peerchatBinary())
-        process.arguments = ["serve", "--bind", "127.0.0.1", "--port", "0"]
+        process.arguments = ["serve", "--bind", "127.0.0.1", "--port", String(port)] + extraArguments
         var environment = ProcessInfo.processInfo.environment
         environment.removeValue(forKey: "PORT")
         process.environment = environment
@@ -63,6 +68,12 @@ final class SignalingServer {
 
     func stop() {
         process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// SIGKILLs the server (no close frames: as a crash) and waits until it is gone.
+    func kill() {
+        Darwin.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
     }
 
@@ -166,6 +177,11 @@ extension PeerChatEvent {
 
     func isPeerState(_ peerId: String, _ state: PeerState) -> Bool {
         if case .peerStateChanged(peerId, state) = self { return true }
+        return false
+    }
+
+    var isReconnecting: Bool {
+        if case .signalingStateChanged(.reconnecting(_, _)) = self { return true }
         return false
     }
 

@@ -14,6 +14,7 @@ import type {
   NativeErrorEvent,
   NativeMessageEvent,
   NativeMessageStatusEvent,
+  NativePeerEvent,
   NativePeerJoinedEvent,
   NativePeerLeftEvent,
   NativePeerStateEvent,
@@ -31,6 +32,8 @@ export interface NativeEvents {
   onPeerJoined: NativePeerJoinedEvent;
   onPeerState: NativePeerStateEvent;
   onPeerLeft: NativePeerLeftEvent;
+  onPeerInterrupted: NativePeerEvent;
+  onPeerResumed: NativePeerEvent;
   onMessage: NativeMessageEvent;
   onMessageStatus: NativeMessageStatusEvent;
   onError: NativeErrorEvent;
@@ -169,6 +172,8 @@ export class FakeNativePeerChat implements Spec {
   readonly onPeerJoined = this.emitter('onPeerJoined');
   readonly onPeerState = this.emitter('onPeerState');
   readonly onPeerLeft = this.emitter('onPeerLeft');
+  readonly onPeerInterrupted = this.emitter('onPeerInterrupted');
+  readonly onPeerResumed = this.emitter('onPeerResumed');
   readonly onMessage = this.emitter('onMessage');
   readonly onMessageStatus = this.emitter('onMessageStatus');
   readonly onError = this.emitter('onError');

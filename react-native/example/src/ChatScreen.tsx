@@ -1,10 +1,11 @@
 /**
- * Chat: the timeline (messages in order, delivery marks on own messages, peer joined/left
- * notices), the input with Send, and Leave back to Home.
+ * Chat: the timeline (messages in order, delivery marks on own messages, peer joined/left and
+ * interrupted/back notices), a "Reconnecting…" line while the engine dials the signaling
+ * server again, the input with Send, and Leave back to Home.
  */
 import { useState } from 'react';
 import { Button, FlatList, KeyboardAvoidingView, StyleSheet, Text, TextInput, View } from 'react-native';
-import type { DeliveryStatus, PeerChat, TimelineItem } from 'react-native-peerchat';
+import type { DeliveryStatus, PeerChat, TimelineItem, TimelineNotice } from 'react-native-peerchat';
 
 import { errorText } from './errorText';
 
@@ -16,12 +17,21 @@ export const DELIVERY_MARKS: Record<DeliveryStatus, { mark: string; label: strin
   failed: { mark: '!', label: 'not delivered' },
 };
 
+/** What a notice says after the peer's name. */
+export const NOTICE_TEXT: Record<TimelineNotice['event'], string> = {
+  peer_joined: 'joined',
+  peer_left: 'left',
+  peer_disconnected: 'disconnected',
+  peer_timed_out: 'did not come back and left',
+  peer_interrupted: 'is interrupted (lost the server; chat goes on while connected)',
+  peer_resumed: 'is back',
+};
+
 function TimelineRow({ item }: { item: TimelineItem }) {
   if (item.kind === 'notice') {
-    const verb = item.event === 'peer_joined' ? 'joined' : item.event === 'peer_left' ? 'left' : 'disconnected';
     return (
       <Text style={styles.notice} testID={`notice-${item.id}`}>
-        {`${item.name} ${verb}`}
+        {`${item.name} ${NOTICE_TEXT[item.event]}`}
       </Text>
     );
   }
@@ -45,7 +55,7 @@ export function ChatScreen({ chat }: { chat: PeerChat }) {
   const peerLine =
     peer === undefined
       ? 'Nobody else is here'
-      : chat.peers.map((p) => `${p.name} · ${p.state === 'connected' ? 'connected' : p.state}`).join(', ');
+      : chat.peers.map((p) => `${p.name} · ${p.state}${p.interrupted ? ' · interrupted' : ''}`).join(', ');
   const canSend = chat.chatReady && draft.trim().length > 0;
 
   const send = async () => {
@@ -61,6 +71,13 @@ export function ChatScreen({ chat }: { chat: PeerChat }) {
         <View style={styles.headerText}>
           <Text style={styles.room} testID="chat-room-code">Room {chat.room?.code}</Text>
           <Text testID="peer-line">{peerLine}</Text>
+          {chat.signalingState === 'reconnecting' && (
+            <Text style={styles.error} testID="reconnecting">
+              {chat.reconnect === null
+                ? 'Reconnecting…'
+                : `Reconnecting… (attempt ${chat.reconnect.attempt}, next try in ${(chat.reconnect.nextRetryMs / 1000).toFixed(1)} s)`}
+            </Text>
+          )}
           {chat.signalingState === 'disconnected' && (
             <Text style={styles.error}>Lost the signaling server.</Text>
           )}

@@ -139,6 +139,39 @@ export class ChatPage {
     await this.page.locator('[data-testid="notice"]', { hasText: text }).first().waitFor();
   }
 
+  /** Waits until the header shows the signaling state `state` (`open`, `reconnecting`, …). */
+  async waitServerState(state) {
+    await this.page.locator(`[data-testid="server-state"][data-state="${state}"]`).waitFor();
+  }
+
+  /**
+   * Starts recording the signaling client's states in the page (`window.__states`), so a
+   * test can check a sequence that passes faster than it could poll.
+   */
+  async recordStates() {
+    await this.page.evaluate(() => {
+      window.__states = [];
+      window.peerchat.signaling.addEventListener('state', (e) => {
+        window.__states.push({ state: e.detail, attempt: window.peerchat.signaling.attempt, nextRetryMs: window.peerchat.signaling.nextRetryMs });
+      });
+    });
+  }
+
+  /** The states recorded since recordStates(). */
+  recordedStates() {
+    return this.page.evaluate(() => window.__states);
+  }
+
+  /** The signaling peer id of this page's session. */
+  peerId() {
+    return this.page.evaluate(() => window.peerchat.signaling.peerId);
+  }
+
+  /** The text of every notice in the chat log, in order. */
+  notices() {
+    return this.page.locator('[data-testid="notice"]').allTextContents();
+  }
+
   /** The rendered chat log: messages `{mine, sender, time, text, status}` in display order. */
   async messages() {
     return this.page.locator('[data-testid="message"]').evaluateAll((nodes) =>

@@ -83,6 +83,13 @@ export class Proc {
       `--- ${this.label} stderr (tail):\n${this.stderr.slice(-4000)}`;
   }
 
+  /** SIGKILLs the process (no goodbye of any kind, as a crash) and waits for it to exit. */
+  async kill() {
+    if (this.exited) return this.exited;
+    this.child.kill('SIGKILL');
+    return this.exitPromise;
+  }
+
   /** Kills the process (SIGTERM, then SIGKILL if it lingers) and waits for it to exit. */
   async stop() {
     if (this.exited) return this.exited;

@@ -7,13 +7,13 @@ import { Proc } from './processes.mjs';
 const LISTENING = /^listening on ws:\/\/(127\.0\.0\.1:\d+)\/ws$/;
 
 /**
- * Starts the server on a free port and waits for its `listening on` line.
- * Returns `{proc, baseUrl, wsUrl}`; rejects with the server's output if it exits or stays
+ * Starts the server on `port` (default 0: a free one) and waits for its `listening on` line.
+ * Returns `{proc, baseUrl, wsUrl, port}`; rejects with the server's output if it exits or stays
  * silent. `extraArgs` go to `peerchat serve` (e.g. `--room-capacity 3`).
  */
-export async function startServer(extraArgs = []) {
-  const proc = new Proc('server', PEERCHAT_BIN, ['serve', '--bind', '127.0.0.1', '--port', '0', ...extraArgs]);
+export async function startServer(extraArgs = [], { port = 0 } = {}) {
+  const proc = new Proc('server', PEERCHAT_BIN, ['serve', '--bind', '127.0.0.1', '--port', String(port), ...extraArgs]);
   const { line } = await proc.waitForLine(LISTENING);
   const addr = LISTENING.exec(line)[1];
-  return { proc, baseUrl: `http://${addr}`, wsUrl: `ws://${addr}/ws` };
+  return { proc, baseUrl: `http://${addr}`, wsUrl: `ws://${addr}/ws`, port: Number(addr.split(':')[1]) };
 }

@@ -1,180 +1,18 @@
-//! Support for the cross-process fault tests: the real `peerchat` binary as a server process
-//! and as a terminal client, a TCP proxy that can be cut, and engines with event channels.
-//! Everything binds to 127.0.0.1.
+//! Support for the cross-process fault tests: a TCP proxy that can be cut or frozen, engines
+//! with time-stamped event channels, `/health`, quantiles; the `peerchat` processes come from
+//! `peerchat-test-support`. Everything binds to 127.0.0.1.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc as std_mpsc;
-use std::sync::{Arc, Mutex, OnceLock};
+pub use peerchat_test_support::{Proc, ServerProc, WAIT};
+
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use peerchat_core::{
     ChannelListener, Engine, EngineConfig, EngineEvent, PeerState, SignalingState,
 };
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinHandle;
-
-/// Upper bound for any awaited event or output line; a test fails rather than hangs.
-pub const WAIT: Duration = Duration::from_secs(45);
-
-/// Path of the `peerchat` binary, built once per test process with the same cargo.
-pub fn peerchat_bin() -> &'static str {
-    static BIN: OnceLock<String> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Ok(bin) = std::env::var("PEERCHAT_BIN") {
-            return bin;
-        }
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-        let status = Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "peerchat-cli",
-                "--bin",
-                "peerchat",
-            ])
-            .current_dir(root)
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "cargo build -p peerchat-cli failed");
-        let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| format!("{root}/target"));
-        format!("{target}/debug/peerchat")
-    })
-}
-
-/// A `peerchat` process with its stdout read line by line.
-pub struct Proc {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: std_mpsc::Receiver<(Instant, String)>,
-    /// Every line read so far, for failure messages and checks.
-    pub seen: Vec<String>,
-}
-
-impl Proc {
-    /// Starts `peerchat ARGS`.
-    pub fn spawn(args: &[&str]) -> Proc {
-        let mut child = Command::new(peerchat_bin())
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn peerchat");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = std_mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send((Instant::now(), line)).is_err() {
-                    break;
-                }
-            }
-        });
-        Proc {
-            stdin: child.stdin.take(),
-            child,
-            lines,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The next line `pred` accepts, with the time it was read; panics after [`WAIT`].
-    pub fn expect(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> (Instant, String) {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok((at, line)) => {
-                    self.seen.push(line.clone());
-                    if pred(&line) {
-                        return (at, line);
-                    }
-                }
-                Err(_) => panic!("no {what} within {WAIT:?}; output: {:#?}", self.seen),
-            }
-        }
-    }
-
-    /// Returns at once if a line seen so far matches `pred`, else waits for one
-    /// ([`Proc::expect`]).
-    pub fn saw_or_expect(&mut self, what: &str, pred: impl Fn(&str) -> bool) {
-        if !self.seen.iter().any(|l| pred(l)) {
-            self.expect(what, pred);
-        }
-    }
-
-    /// Types `line` on the process's stdin.
-    pub fn say(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        writeln!(stdin, "{line}").expect("write stdin");
-        stdin.flush().expect("flush stdin");
-    }
-
-    fn pid(&self) -> Pid {
-        Pid::from_raw(self.child.id() as i32)
-    }
-
-    /// Sends `signal` to the process.
-    pub fn signal(&self, signal: Signal) {
-        kill(self.pid(), signal).expect("signal the process");
-    }
-
-    /// SIGKILLs the process and reaps it.
-    pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// A `peerchat serve` process on 127.0.0.1.
-pub struct ServerProc {
-    pub proc: Proc,
-    /// The port it listens on.
-    pub port: u16,
-    /// When its "listening on" line was read: it accepts connections from then on.
-    pub listening_at: Instant,
-}
-
-impl ServerProc {
-    /// Starts a server on `port` (0 = a free one) with `extra` flags.
-    pub fn start(port: u16, extra: &[&str]) -> ServerProc {
-        let port_arg = port.to_string();
-        let args = [
-            &["serve", "--bind", "127.0.0.1", "--port", port_arg.as_str()][..],
-            extra,
-        ]
-        .concat();
-        let mut proc = Proc::spawn(&args);
-        let (listening_at, line) =
-            proc.expect("listening line", |l| l.starts_with("listening on "));
-        let port = line
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.trim_end_matches("/ws").parse().ok())
-            .expect("port in the listening line");
-        ServerProc {
-            proc,
-            port,
-            listening_at,
-        }
-    }
-
-    /// The WebSocket URL.
-    pub fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}/ws", self.port)
-    }
-}
 
 /// A TCP proxy on 127.0.0.1 in front of `target`. [`TcpProxy::cut`] drops every connection
 /// through it and stops listening, as a lost network path does; [`TcpProxy::freeze`] stops

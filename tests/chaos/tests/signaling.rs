@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 use peerchat_chaos_tests::{Client, Proc, ServerProc, TcpProxy, health, quantile_ms};
 use peerchat_core::signaling::{RECONNECT_MAX_DELAY_MS, REJOIN_IDENTIFY_MS};
-use peerchat_core::{EngineEvent, LeaveReason, MessageStatus, PeerState};
+use peerchat_core::{EngineEvent, LeaveReason, MessageStatus, PeerState, SignalingState};
 
 /// Server restarts measured in [`server_restart_both_clients_rejoin_and_chat_never_stops`].
 const RESTART_TRIALS: usize = 20;
@@ -28,6 +28,27 @@ async fn chatting(alice_url: &str, bob_url: &str) -> (Client, Client, String, St
     alice.forget_events();
     bob.forget_events();
     (alice, bob, bob_key, alice_key)
+}
+
+/// Alice, an engine in this process, creates a room; Bob, a `peerchat join` process, joins it.
+/// Returns them with Alice's id for Bob once both data channel ends are open.
+async fn engine_and_terminal_client(url: &str) -> (Client, Proc, String) {
+    let mut alice = Client::new(url, "Alice");
+    let room = alice.engine.create_room().await.expect("create");
+    let mut bob = Proc::spawn(&[
+        "join",
+        &room.code,
+        "--name",
+        "Bob",
+        "--server",
+        url,
+        "--ice-addr",
+        "127.0.0.1:0",
+        "--no-mdns",
+    ]);
+    bob.expect("chat ready", |l| l == "* chat ready with Alice");
+    let bob_key = alice.wait_connected().await;
+    (alice, bob, bob_key)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -159,6 +180,50 @@ async fn cut_tcp_connection_resumes_the_same_session() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leaving_while_reconnecting_is_carried_out_after_the_resume() {
+    let server = ServerProc::start(0, &[]);
+    let proxy = TcpProxy::start(0, server.port).await;
+    let proxy_port = proxy.port;
+    let (mut alice, mut bob, _, alice_key) = chatting(&proxy.url(), &server.url()).await;
+    let mark = alice.mark();
+    proxy.cut();
+    bob.wait_for("alice interrupted", |e| {
+        matches!(e, EngineEvent::PeerInterrupted(p) if *p == alice_key).then_some(())
+    })
+    .await;
+    alice
+        .wait_for("alice reconnecting", |e| {
+            matches!(
+                e,
+                EngineEvent::SignalingState(SignalingState::Reconnecting { .. })
+            )
+            .then_some(())
+        })
+        .await;
+    // No session now: leaving is local at once, and `leave_room` waits for the resume.
+    alice
+        .engine
+        .leave_room()
+        .await
+        .expect("leave while reconnecting");
+    assert_eq!(alice.engine.room_code(), None);
+    let _proxy = TcpProxy::start(proxy_port, server.port).await;
+    alice.wait_reconnected(mark).await;
+    let reason = bob
+        .wait_for("alice left", |e| match e {
+            EngineEvent::PeerLeft { peer_id, reason } if *peer_id == alice_key => Some(*reason),
+            _ => None,
+        })
+        .await;
+    assert_eq!(reason, LeaveReason::Left);
+    assert_eq!(
+        health(server.port).await["open_rooms"],
+        1,
+        "bob's room only"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_half_dead_connection_is_detected_within_20_s_and_resumed() {
     let server = ServerProc::start(0, &[]);
     let proxy = TcpProxy::start(0, server.port).await;
@@ -183,21 +248,7 @@ async fn client_stopped_for_20_s_resumes_and_nothing_is_lost() {
     const STOPPED: Duration = Duration::from_secs(20);
     let server = ServerProc::start(0, &[]);
     let url = server.url();
-    let mut alice = Client::new(&url, "Alice");
-    let room = alice.engine.create_room().await.expect("create");
-    let mut bob = Proc::spawn(&[
-        "join",
-        &room.code,
-        "--name",
-        "Bob",
-        "--server",
-        &url,
-        "--ice-addr",
-        "127.0.0.1:0",
-        "--no-mdns",
-    ]);
-    bob.expect("chat ready", |l| l == "* chat ready with Alice");
-    let bob_key = alice.wait_connected().await;
+    let (mut alice, mut bob, bob_key) = engine_and_terminal_client(&url).await;
 
     bob.signal(Signal::SIGSTOP);
     let stopped_at = tokio::time::Instant::now();
@@ -258,21 +309,7 @@ async fn a_client_that_never_returns_is_peer_left_timeout_after_the_grace_period
     const GRACE_MS: u64 = 1_500;
     let server = ServerProc::start(0, &["--session-grace-ms", &GRACE_MS.to_string()]);
     let url = server.url();
-    let mut alice = Client::new(&url, "Alice");
-    let room = alice.engine.create_room().await.expect("create");
-    let mut bob = Proc::spawn(&[
-        "join",
-        &room.code,
-        "--name",
-        "Bob",
-        "--server",
-        &url,
-        "--ice-addr",
-        "127.0.0.1:0",
-        "--no-mdns",
-    ]);
-    bob.expect("chat ready", |l| l == "* chat ready with Alice");
-    let bob_key = alice.wait_connected().await;
+    let (mut alice, mut bob, bob_key) = engine_and_terminal_client(&url).await;
 
     bob.kill();
     alice

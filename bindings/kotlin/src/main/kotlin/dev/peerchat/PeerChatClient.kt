@@ -15,6 +15,9 @@ import java.util.concurrent.atomic.AtomicBoolean
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.flow.Flow
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.receiveAsFlow
 import kotlinx.coroutines.withContext
 
@@ -41,7 +44,8 @@ import kotlinx.coroutines.withContext
  */
 class PeerChatClient(config: EngineConfig) : AutoCloseable {
     private val queue = Channel<PeerChatEvent>(Channel.UNLIMITED)
-    private val engine = Engine(config, ChannelListener(queue))
+    private val state = MutableStateFlow<SignalingState>(SignalingState.Connecting)
+    private val engine = Engine(config, ChannelListener(queue, state))
     private val closed = AtomicBoolean(false)
 
     /**
@@ -51,7 +55,21 @@ class PeerChatClient(config: EngineConfig) : AutoCloseable {
      */
     val events: Flow<PeerChatEvent> = queue.receiveAsFlow()
 
-    /** This client's server-assigned peer id, once connected to the server; `null` before. */
+    /**
+     * The latest signaling state, for UIs that render it rather than react to each change
+     * (e.g. "Reconnecting… (attempt 3, next try in 1200 ms)" from
+     * [SignalingState.Reconnecting]). Starts at [SignalingState.Connecting]; updated on the
+     * engine thread before the matching [PeerChatEvent.SignalingStateChanged] is queued, so a
+     * collector of [events] never sees this lag behind. Collect it from any context (it
+     * conflates: intermediate states may be skipped; [events] has every one).
+     */
+    val signalingState: StateFlow<SignalingState> = state.asStateFlow()
+
+    /**
+     * This client's server-assigned peer id, once connected to the server; `null` before. It
+     * changes when the server had forgotten the session (say, it restarted) and the engine
+     * started a new one; the ids under which this client reports the other peers never change.
+     */
     val peerId: String? get() = engine.peerId()
 
     /** The peers in the room, without this client; empty outside a room. */
@@ -118,15 +136,24 @@ class PeerChatClient(config: EngineConfig) : AutoCloseable {
     }
 }
 
-/** The listener handed to the engine: turns each callback into an event on [queue]. */
-private class ChannelListener(private val queue: Channel<PeerChatEvent>) : EngineListener {
+/**
+ * The listener handed to the engine: turns each callback into an event on [queue], and keeps
+ * [state] current.
+ */
+private class ChannelListener(
+    private val queue: Channel<PeerChatEvent>,
+    private val state: MutableStateFlow<SignalingState>,
+) : EngineListener {
     // trySend on an unbounded channel never blocks and never throws; after close() it fails
     // quietly, which is what a late event from a closed engine should do.
     private fun emit(event: PeerChatEvent) {
         queue.trySend(event)
     }
 
-    override fun onSignalingState(state: SignalingState) = emit(PeerChatEvent.SignalingStateChanged(state))
+    override fun onSignalingState(state: SignalingState) {
+        this.state.value = state
+        emit(PeerChatEvent.SignalingStateChanged(state))
+    }
 
     override fun onRoomCreated(room: RoomInfo) = emit(PeerChatEvent.RoomCreated(room))
 
@@ -137,6 +164,10 @@ private class ChannelListener(private val queue: Channel<PeerChatEvent>) : Engin
     override fun onPeerState(peerId: String, state: PeerState) = emit(PeerChatEvent.PeerStateChanged(peerId, state))
 
     override fun onPeerLeft(peerId: String, reason: LeaveReason) = emit(PeerChatEvent.PeerLeft(peerId, reason))
+
+    override fun onPeerInterrupted(peerId: String) = emit(PeerChatEvent.PeerInterrupted(peerId))
+
+    override fun onPeerResumed(peerId: String) = emit(PeerChatEvent.PeerResumed(peerId))
 
     override fun onMessage(message: ChatMessage) = emit(PeerChatEvent.MessageReceived(message))
 

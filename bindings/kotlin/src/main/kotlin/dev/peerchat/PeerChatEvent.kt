@@ -14,7 +14,14 @@ import dev.peerchat.ffi.SignalingState
  * generated [dev.peerchat.ffi.EngineListener].
  */
 sealed class PeerChatEvent {
-    /** The signaling connection changed state. */
+    /**
+     * The session with the signaling server changed state: [SignalingState.Connecting], then
+     * [SignalingState.Connected]; after a lost connection [SignalingState.Reconnecting]
+     * (`attempt` counts the dials since the session was last ready, from 1; `nextRetryMs` is the
+     * delay in ms before the next dial, 0..5000 with full jitter), once per failed dial, until
+     * [SignalingState.Connected] again; [SignalingState.Disconnected] only after shutdown.
+     * Open data channels keep chatting in every state.
+     */
     data class SignalingStateChanged(val state: SignalingState) : PeerChatEvent()
 
     /** `createRoom` succeeded. */
@@ -29,8 +36,25 @@ sealed class PeerChatEvent {
     /** The connection to [peerId] changed state; [PeerState.CONNECTED] means chat is ready. */
     data class PeerStateChanged(val peerId: String, val state: PeerState) : PeerChatEvent()
 
-    /** [peerId] left the room. */
+    /**
+     * [peerId] left the room; final, its connection is closed. [LeaveReason.LEFT]: it left or
+     * shut down; [LeaveReason.DISCONNECTED]: its WebSocket closed (a protocol version 1 peer);
+     * [LeaveReason.TIMEOUT]: it was [PeerInterrupted] and did not come back within the
+     * server's session grace period (30 000 ms by default).
+     */
     data class PeerLeft(val peerId: String, val reason: LeaveReason) : PeerChatEvent()
+
+    /**
+     * [peerId]'s connection to the signaling server dropped; the server keeps its session
+     * (peer id, room seat) for the grace period. Chat goes on while its data channel is open
+     * (see [PeerStateChanged]); when the data channel is gone too, the peer has probably
+     * crashed or lost its network. [PeerResumed] or [PeerLeft] with [LeaveReason.TIMEOUT]
+     * follows.
+     */
+    data class PeerInterrupted(val peerId: String) : PeerChatEvent()
+
+    /** An interrupted peer ([PeerInterrupted]) resumed its session, with the same [peerId]. */
+    data class PeerResumed(val peerId: String) : PeerChatEvent()
 
     /** A chat message arrived; messages from one peer arrive in send order, each once. */
     data class MessageReceived(val message: ChatMessage) : PeerChatEvent()

@@ -76,7 +76,7 @@ class ErrorsTest : WithSignalingServer() {
     }
 
     @Test
-    fun `a server that is not there gives a typed error, thrown and as an Error event, not a hang`() = runBlocking<Unit> {
+    fun `a server that is not there gives a typed error and Reconnecting with backoff, not a hang`() = runBlocking<Unit> {
         // A port nothing listens on: take a free one from the OS and close it.
         val port = java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress()).use { it.localPort }
         val config = loopbackConfig("ws://127.0.0.1:$port/ws", "Ivy").copy(signalingTimeoutMs = 2_000uL)
@@ -88,11 +88,18 @@ class ErrorsTest : WithSignalingServer() {
                     e is PeerChatException.Signaling || e is PeerChatException.Timeout,
                     "expected Signaling or Timeout, got $e",
                 )
-                log.await<SignalingStateChanged>("signaling connecting") { it.state == SignalingState.CONNECTING }
-                val event = log.await<PeerChatEvent.Error>("on_error(Signaling)") {
-                    it.error is PeerChatException.Signaling
+                log.await<SignalingStateChanged>("signaling connecting") { it.state == SignalingState.Connecting }
+                // The engine keeps dialling by itself: attempts 1, 2, ... with full-jitter delays
+                // under the backoff cap of the attempt (250 ms × 2^(n-1), at most 5000 ms).
+                val retries = log.awaitAll<SignalingStateChanged>(3, "three Reconnecting states") {
+                    it.state is SignalingState.Reconnecting
+                }.map { it.state as SignalingState.Reconnecting }
+                assertEquals(listOf(1u, 2u, 3u), retries.map { it.attempt })
+                for (r in retries) {
+                    val cap = minOf(5_000uL, 250uL shl (r.attempt.toInt() - 1))
+                    assertTrue(r.nextRetryMs <= cap, "attempt ${r.attempt}: ${r.nextRetryMs} ms > cap $cap ms")
                 }
-                assertTrue(event.error.message!!.contains("signaling"), "${event.error.message}")
+                assertTrue(ivy.signalingState.value is SignalingState.Reconnecting, "${ivy.signalingState.value}")
                 assertEquals(null, ivy.peerId)
             } finally {
                 log.stop()

@@ -49,16 +49,26 @@ object NativeBuild {
     }
 }
 
-/** A real `peerchat serve` process on 127.0.0.1 and a free port, stopped by [close]. */
+/**
+ * A real `peerchat serve` process on 127.0.0.1, stopped by [close] (or killed by [kill]).
+ * [port] is the port it listens on.
+ */
 class SignalingServer private constructor(private val process: Process, val url: String) : AutoCloseable {
+    /** The TCP port of [url]. */
+    val port: Int get() = Regex(""":(\d+)/ws$""").find(url)!!.groupValues[1].toInt()
+
     companion object {
         private val ADDRESS_LINE = Regex("""listening on (ws://127\.0\.0\.1:\d+/ws)""")
 
-        /** Starts the server and waits for its `listening on ws://127.0.0.1:PORT/ws` line. */
-        fun start(): SignalingServer {
+        /**
+         * Starts the server on [port] (0: a free one) and waits for its
+         * `listening on ws://127.0.0.1:PORT/ws` line. [extraArgs] go after `serve`'s own.
+         */
+        fun start(port: Int = 0, vararg extraArgs: String): SignalingServer {
             val bin = NativeBuild.peerchatBin
             check(bin.canExecute()) { "$bin is missing: run `cargo build -p peerchat-cli` first" }
-            val process = ProcessBuilder(bin.path, "serve", "--bind", "127.0.0.1", "--port", "0")
+            val command = listOf(bin.path, "serve", "--bind", "127.0.0.1", "--port", port.toString()) + extraArgs
+            val process = ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .apply { environment().remove("PORT") }
                 .start()
@@ -81,6 +91,15 @@ class SignalingServer private constructor(private val process: Process, val url:
                 throw IllegalStateException("peerchat serve did not start: $output", e)
             }
         }
+    }
+
+    /**
+     * SIGKILLs the server (no close frames, no goodbye: as a crash or an OOM kill) and waits
+     * until the process is gone, so its port is free again.
+     */
+    fun kill() {
+        process.destroyForcibly()
+        check(process.waitFor(10, TimeUnit.SECONDS)) { "peerchat serve survived SIGKILL" }
     }
 
     override fun close() {

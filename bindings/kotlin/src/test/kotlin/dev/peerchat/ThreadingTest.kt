@@ -39,13 +39,15 @@ class ThreadingTest : WithSignalingServer() {
         val connectedOn = CompletableFuture<Thread>()
         val listener = object : EngineListener {
             override fun onSignalingState(state: SignalingState) {
-                if (state == SignalingState.CONNECTED) connectedOn.complete(Thread.currentThread())
+                if (state == SignalingState.Connected) connectedOn.complete(Thread.currentThread())
             }
             override fun onRoomCreated(room: RoomInfo) {}
             override fun onRoomJoined(room: RoomInfo) {}
             override fun onPeerJoined(peer: Peer) {}
             override fun onPeerState(peerId: String, state: PeerState) {}
             override fun onPeerLeft(peerId: String, reason: LeaveReason) {}
+            override fun onPeerInterrupted(peerId: String) {}
+            override fun onPeerResumed(peerId: String) {}
             override fun onMessage(message: ChatMessage) {}
             override fun onMessageStatus(messageId: String, peerId: String, status: MessageStatus) {}
             override fun onError(error: PeerChatException) {}
@@ -65,7 +67,7 @@ class ThreadingTest : WithSignalingServer() {
             runBlocking(executor.asCoroutineDispatcher()) {
                 PeerChatClient(loopbackConfig(server.url, "Max")).use { max ->
                     val event = withTimeout(EVENT_TIMEOUT_MS) {
-                        max.events.first { it is SignalingStateChanged && it.state == SignalingState.CONNECTED }
+                        max.events.first { it is SignalingStateChanged && it.state == SignalingState.Connected }
                     }
                     assertOnAppMain("collected $event")
                     val room = max.createRoom()
@@ -94,6 +96,8 @@ class ThreadingTest : WithSignalingServer() {
             override fun onPeerJoined(peer: Peer) {}
             override fun onPeerState(peerId: String, state: PeerState) {}
             override fun onPeerLeft(peerId: String, reason: LeaveReason) {}
+            override fun onPeerInterrupted(peerId: String) {}
+            override fun onPeerResumed(peerId: String) {}
             override fun onMessage(message: ChatMessage) {}
             override fun onMessageStatus(messageId: String, peerId: String, status: MessageStatus) {}
             override fun onError(error: PeerChatException) {}

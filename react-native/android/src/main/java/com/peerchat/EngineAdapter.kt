@@ -55,6 +55,12 @@ data class MessageData(
 )
 
 /**
+ * Where a `reconnecting` engine stands: [attempt] counts the dials since the session was last
+ * ready (from 1), [nextRetryMs] is the delay before the next dial (ms, full jitter, ≤ 5000).
+ */
+data class ReconnectData(val attempt: Int, val nextRetryMs: Long)
+
+/**
  * An engine error as the JS side sees it (`PeerChatError` in src/errors.ts): [code] is the
  * engine's error variant in snake_case (`invalid_room_code`, `server`, …), [serverCode] the
  * server's wire code (`room_not_found`, `room_full`, …) when [code] is `server`, and the message
@@ -69,12 +75,21 @@ class EngineFailure(val code: String, message: String, val serverCode: String? =
  * implementations must return quickly and must not call back into the engine synchronously.
  */
 interface EngineEvents {
-  fun signalingState(state: String)
+  /**
+   * [state] is `connecting`, `connected`, `reconnecting` or `disconnected`; [reconnect] is set
+   * exactly when it is `reconnecting`.
+   */
+  fun signalingState(state: String, reconnect: ReconnectData?)
   fun roomCreated(room: RoomData)
   fun roomJoined(room: RoomData)
   fun peerJoined(peer: PeerData)
   fun peerState(peerId: String, state: String)
+  /** [reason] is `left`, `disconnected` or `timeout`. */
   fun peerLeft(peerId: String, reason: String)
+  /** A room mate's signaling connection dropped; the server keeps its session (grace period). */
+  fun peerInterrupted(peerId: String)
+  /** An interrupted room mate resumed its session (same peer id). */
+  fun peerResumed(peerId: String)
   fun message(message: MessageData)
   fun messageStatus(messageId: String, peerId: String, status: String)
   fun error(failure: EngineFailure)
@@ -129,7 +144,14 @@ class EngineHandle private constructor(private val engine: FfiEngine) {
 
 /** The generated listener interface, forwarding each callback in plain types. */
 private class ListenerBridge(private val events: EngineEvents) : FfiEngineListener {
-  override fun onSignalingState(state: FfiSignalingState) = events.signalingState(state.wire())
+  override fun onSignalingState(state: FfiSignalingState) =
+    when (state) {
+      is FfiSignalingState.Reconnecting ->
+        events.signalingState("reconnecting", ReconnectData(state.attempt.toInt(), state.nextRetryMs.toLong()))
+      FfiSignalingState.Connecting -> events.signalingState("connecting", null)
+      FfiSignalingState.Connected -> events.signalingState("connected", null)
+      FfiSignalingState.Disconnected -> events.signalingState("disconnected", null)
+    }
 
   override fun onRoomCreated(room: FfiRoomInfo) = events.roomCreated(room.toData())
 
@@ -140,6 +162,10 @@ private class ListenerBridge(private val events: EngineEvents) : FfiEngineListen
   override fun onPeerState(peerId: String, state: FfiPeerState) = events.peerState(peerId, state.wire())
 
   override fun onPeerLeft(peerId: String, reason: FfiLeaveReason) = events.peerLeft(peerId, reason.wire())
+
+  override fun onPeerInterrupted(peerId: String) = events.peerInterrupted(peerId)
+
+  override fun onPeerResumed(peerId: String) = events.peerResumed(peerId)
 
   override fun onMessage(message: FfiChatMessage) = events.message(message.toData())
 

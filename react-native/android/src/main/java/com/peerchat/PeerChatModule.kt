@@ -100,7 +100,15 @@ class PeerChatModule(reactContext: ReactApplicationContext) : NativePeerChatSpec
         fill()
       }
 
-    override fun signalingState(state: String) = emitOnSignalingState(event { putString("state", state) })
+    override fun signalingState(state: String, reconnect: ReconnectData?) =
+      emitOnSignalingState(
+        event {
+          putString("state", state)
+          reconnect?.let {
+            putInt("attempt", it.attempt)
+            putDouble("nextRetryMs", it.nextRetryMs.toDouble())
+          }
+        })
     override fun roomCreated(room: RoomData) = emitOnRoomCreated(event { putMap("room", roomMap(room)) })
     override fun roomJoined(room: RoomData) = emitOnRoomJoined(event { putMap("room", roomMap(room)) })
     override fun peerJoined(peer: PeerData) = emitOnPeerJoined(event { putMap("peer", peerMap(peer)) })
@@ -108,6 +116,8 @@ class PeerChatModule(reactContext: ReactApplicationContext) : NativePeerChatSpec
       emitOnPeerState(event { putString("peerId", peerId); putString("state", state) })
     override fun peerLeft(peerId: String, reason: String) =
       emitOnPeerLeft(event { putString("peerId", peerId); putString("reason", reason) })
+    override fun peerInterrupted(peerId: String) = emitOnPeerInterrupted(event { putString("peerId", peerId) })
+    override fun peerResumed(peerId: String) = emitOnPeerResumed(event { putString("peerId", peerId) })
     override fun message(message: MessageData) = emitOnMessage(event { putMap("message", messageMap(message)) })
     override fun messageStatus(messageId: String, peerId: String, status: String) =
       emitOnMessageStatus(

@@ -1,6 +1,7 @@
 package com.peerchat
 
 import dev.peerchat.ffi.PeerChatException
+import dev.peerchat.testing.TcpProxy
 import java.util.concurrent.TimeUnit
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterAll
@@ -34,9 +35,9 @@ class EngineAdapterTest {
   @AfterAll fun stopServer() = server.close()
 
   /** Starts an engine through the adapter and waits until its signaling is connected. */
-  private fun start(name: String): Pair<EngineHandle, RecordingEvents> {
+  private fun start(name: String, url: String = server.url): Pair<EngineHandle, RecordingEvents> {
     val events = RecordingEvents()
-    val handle = EngineHandle.start(loopbackConfig(server.url, name), events)
+    val handle = EngineHandle.start(loopbackConfig(url, name), events)
     events.await("onSignalingState", "$name's signaling connected") { it["state"] == "connected" }
     return handle to events
   }
@@ -98,6 +99,50 @@ class EngineAdapterTest {
     }
     // Idempotent.
     alice.shutdown()
+  }
+
+  @Test
+  fun `a cut signaling connection reports reconnecting with attempt and delay, then connected, and the room mate sees interrupted then resumed`() = runBlocking<Unit> {
+    val port = Regex(""":(\d+)/ws$""").find(server.url)!!.groupValues[1].toInt()
+    TcpProxy(port).use { proxy ->
+      val (alice, aliceEvents) = start("Alice")
+      val (bob, bobEvents) = start("Bob", "ws://127.0.0.1:${proxy.port}/ws")
+      try {
+        val room = alice.createRoom()
+        bob.joinRoom(room.code)
+        val bobId = aliceEvents.await("onPeerJoined", "Alice sees Bob") { true }.body["peer"].let { (it as PeerData).peerId }
+        aliceEvents.await("onPeerState", "Alice connected to Bob") { it["peerId"] == bobId && it["state"] == "connected" }
+        bobEvents.await("onPeerState", "Bob connected to Alice") { it["state"] == "connected" }
+
+        // The network drops Bob's WebSocket (no close frame): his engine dials again through
+        // the proxy and resumes his session; Alice is told meanwhile.
+        proxy.cutAll()
+        val retry = bobEvents.await("onSignalingState", "Bob reconnecting") { it["state"] == "reconnecting" }
+        assertEquals(1, retry.body["attempt"])
+        val delay = retry.body["nextRetryMs"] as Long
+        assertTrue(delay in 0..250, "first retry within 250 ms, got $delay")
+        aliceEvents.await("onPeerInterrupted", "Alice sees Bob interrupted") { it["peerId"] == bobId }
+        aliceEvents.await("onPeerResumed", "Alice sees Bob resume") { it["peerId"] == bobId }
+        val firstRetry = bobEvents.events.indexOfFirst { it.name == "onSignalingState" && it.body["state"] == "reconnecting" }
+        bobEvents.await("onSignalingState", "Bob connected again, after reconnecting", from = firstRetry) {
+          it["state"] == "connected"
+        }
+        val states = bobEvents.events.filter { it.name == "onSignalingState" }.map { it.body }
+        assertEquals("connected", states.last()["state"], "states: $states")
+        assertTrue(
+          states.filter { it["state"] != "reconnecting" }.all { it["attempt"] == null && it["nextRetryMs"] == null },
+          "attempt/nextRetryMs only with reconnecting: $states",
+        )
+
+        // Same session: the chat goes on and nobody left.
+        alice.sendMessage("still with me?")
+        bobEvents.await("onMessage", "Bob receives after the cut") { (it["message"] as MessageData).text == "still with me?" }
+        assertTrue(aliceEvents.events.none { it.name == "onPeerLeft" }, "Alice saw no peer_left: ${aliceEvents.events}")
+      } finally {
+        alice.shutdown()
+        bob.shutdown()
+      }
+    }
   }
 
   @Test

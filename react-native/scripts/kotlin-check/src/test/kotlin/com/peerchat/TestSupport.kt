@@ -110,12 +110,15 @@ class RecordingEvents : EngineEvents {
       lock.notifyAll()
     }
 
-  /** Waits (on the recording monitor, no polling) for the first event [name] matching [predicate]. */
-  fun await(name: String, what: String, predicate: (Map<String, Any?>) -> Boolean = { true }): Event {
+  /**
+   * Waits (on the recording monitor, no polling) for the first event [name] matching
+   * [predicate] among the events from index [from] on.
+   */
+  fun await(name: String, what: String, from: Int = 0, predicate: (Map<String, Any?>) -> Boolean = { true }): Event {
     val deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(EVENT_TIMEOUT_MS)
     synchronized(lock) {
       while (true) {
-        seen.firstOrNull { it.name == name && predicate(it.body) }?.let { return it }
+        seen.drop(from).firstOrNull { it.name == name && predicate(it.body) }?.let { return it }
         val left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())
         if (left <= 0) throw AssertionError("timed out after $EVENT_TIMEOUT_MS ms waiting for $what; events: $seen")
         lock.wait(left)
@@ -123,7 +126,8 @@ class RecordingEvents : EngineEvents {
     }
   }
 
-  override fun signalingState(state: String) = record("onSignalingState", "state" to state)
+  override fun signalingState(state: String, reconnect: ReconnectData?) =
+    record("onSignalingState", "state" to state, "attempt" to reconnect?.attempt, "nextRetryMs" to reconnect?.nextRetryMs)
 
   override fun roomCreated(room: RoomData) = record("onRoomCreated", "room" to room)
 
@@ -136,6 +140,10 @@ class RecordingEvents : EngineEvents {
 
   override fun peerLeft(peerId: String, reason: String) =
     record("onPeerLeft", "peerId" to peerId, "reason" to reason)
+
+  override fun peerInterrupted(peerId: String) = record("onPeerInterrupted", "peerId" to peerId)
+
+  override fun peerResumed(peerId: String) = record("onPeerResumed", "peerId" to peerId)
 
   override fun message(message: MessageData) = record("onMessage", "message" to message)
 
