@@ -370,7 +370,21 @@ mod tests {
         assert!(!c.resolve_mdns_candidates);
         assert_eq!(c.signaling_timeout_ms, 1_234);
         assert_eq!(c.peer_connect_timeout_ms, 5_678);
-        assert!(c.validate().is_ok());
+        assert_eq!(
+            c.ca_cert_pem.as_deref(),
+            Some("-----BEGIN CERTIFICATE-----")
+        );
+        assert_eq!(c.auth_token.as_deref(), Some("token"));
+        // The fixture's PEM is a bare header: the core refuses it; the rest is valid.
+        assert!(matches!(
+            c.validate(),
+            Err(core::EngineError::InvalidConfig { .. })
+        ));
+        let without_ca = core::EngineConfig {
+            ca_cert_pem: None,
+            ..c
+        };
+        assert!(without_ca.validate().is_ok());
     }
 
     #[test]
