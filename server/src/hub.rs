@@ -291,13 +291,9 @@ impl Hub {
                 }
             }
             ClientMessage::JoinRoom { code, name } => {
-                let name = match crate::names::validate(&name) {
-                    Ok(n) => n,
-                    Err(e) => return me(error(ErrorCode::InvalidName, e.to_string(), kind)),
-                };
-                let code = match normalize_room_code(&code) {
-                    Ok(c) => c,
-                    Err(e) => return me(error(ErrorCode::InvalidRoomCode, e.to_string(), kind)),
+                let (code, name) = match name_and_code(&name, &code, kind) {
+                    Ok(checked) => checked,
+                    Err(refusal) => return me(refusal.into()),
                 };
                 if let Some(refusal) = self.guess_refused(peer, kind) {
                     return me(refusal);
@@ -305,13 +301,9 @@ impl Hub {
                 self.join(peer, code, name, kind)
             }
             ClientMessage::RejoinRoom { code, name } => {
-                let name = match crate::names::validate(&name) {
-                    Ok(n) => n,
-                    Err(e) => return me(error(ErrorCode::InvalidName, e.to_string(), kind)),
-                };
-                let code = match normalize_room_code(&code) {
-                    Ok(c) => c,
-                    Err(e) => return me(error(ErrorCode::InvalidRoomCode, e.to_string(), kind)),
+                let (code, name) = match name_and_code(&name, &code, kind) {
+                    Ok(checked) => checked,
+                    Err(refusal) => return me(refusal.into()),
                 };
                 // `rejoin_room` answers whether a code exists too: it is a guess like
                 // `join_room`, and creating the room counts as a miss.
@@ -703,6 +695,16 @@ fn send(to: &str, slot: &PeerSlot, msg: &ServerMessage) {
     }
 }
 
+/// The canonical room code and the checked display name of a `join_room`/`rejoin_room`, or
+/// the `error` refusing them (`invalid_name` first, then `invalid_room_code`).
+fn name_and_code(name: &str, code: &str, kind: &str) -> Result<(String, String), Refusal> {
+    let name = crate::names::validate(name)
+        .map_err(|e| Refusal::new(ErrorCode::InvalidName, e.to_string(), Some(kind)))?;
+    let code = normalize_room_code(code)
+        .map_err(|e| Refusal::new(ErrorCode::InvalidRoomCode, e.to_string(), Some(kind)))?;
+    Ok((code, name))
+}
+
 fn room_error(e: RoomError, kind: &str) -> ServerMessage {
     match e {
         RoomError::AlreadyInRoom => error(
@@ -797,11 +799,7 @@ impl Shared {
 
     /// Queues an `error` for `peer` from a refusal.
     pub fn refuse(&self, peer: &str, r: Refusal) {
-        let msg = ServerMessage::Error {
-            code: r.code,
-            message: r.message,
-            request: r.request,
-        };
+        let msg = ServerMessage::from(r);
         self.metrics.outgoing(&msg);
         self.hub().send_to(peer, &msg);
     }
@@ -838,12 +836,7 @@ impl Shared {
                 Some(peer)
             }
             Err(r) => {
-                let msg = ServerMessage::Error {
-                    code: r.code,
-                    message: r.message,
-                    request: r.request,
-                };
-                hub.send_to(provisional, &msg);
+                hub.send_to(provisional, &ServerMessage::from(r));
                 None
             }
         }

@@ -1,6 +1,8 @@
 //! Turning one text frame into a [`ClientMessage`], or into the exact refusal for it.
 
-use peerchat_core::protocol::{ClientMessage, ErrorCode, MAX_CANDIDATE_BYTES, MAX_SDP_BYTES};
+use peerchat_core::protocol::{
+    ClientMessage, ErrorCode, MAX_CANDIDATE_BYTES, MAX_SDP_BYTES, ServerMessage,
+};
 
 /// Every `type` a client may send, as on the wire.
 pub const CLIENT_TYPES: &[&str] = &[
@@ -27,6 +29,16 @@ pub struct Refusal {
     pub message: String,
     /// The `type` of the refused request, when it could be read.
     pub request: Option<String>,
+}
+
+impl From<Refusal> for ServerMessage {
+    fn from(r: Refusal) -> Self {
+        ServerMessage::Error {
+            code: r.code,
+            message: r.message,
+            request: r.request,
+        }
+    }
 }
 
 impl Refusal {

@@ -75,9 +75,12 @@ pub(crate) enum Input {
 
 pub(crate) use crate::signaling::REJOIN_IDENTIFY_MS;
 
+/// Where the answer to a create/join goes.
+type RoomReply = oneshot::Sender<Result<RoomInfo, EngineError>>;
+
 enum Reply {
-    Create(oneshot::Sender<Result<RoomInfo, EngineError>>),
-    Join(String, oneshot::Sender<Result<RoomInfo, EngineError>>),
+    Create(RoomReply),
+    Join(String, RoomReply),
     Leave(oneshot::Sender<Result<(), EngineError>>),
 }
 

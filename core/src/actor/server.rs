@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use super::{Actor, Input, Pending, REJOIN_IDENTIFY_MS, Reply, Room, close_peer};
+use super::{Actor, Input, Pending, REJOIN_IDENTIFY_MS, Reply, Room, RoomReply, close_peer};
 use crate::chat::{self, Frame};
 use crate::error::EngineError;
 use crate::listener::{LeaveReason, Peer, RoomInfo, SignalingState};
@@ -196,35 +196,46 @@ impl Actor {
 
     /// Completes a create/join whose answer was lost, from the room `resumed` reported.
     async fn complete_room_request(&mut self, reply: Reply, snapshot: RoomSnapshot) {
-        let members: Vec<Peer> = snapshot.members.into_iter().map(peer).collect();
         let room = RoomInfo {
-            code: snapshot.code.clone(),
-            capacity: snapshot.capacity as u32,
-            members: members.clone(),
-        };
-        self.room = Some(Room {
             code: snapshot.code,
-        });
+            capacity: snapshot.capacity as u32,
+            members: snapshot.members.into_iter().map(peer).collect(),
+        };
         match reply {
-            Reply::Create(tx) => {
-                self.publish();
-                let event = room.clone();
-                self.events.emit(move |l| l.on_room_created(event));
-                let _ = tx.send(Ok(room));
-            }
-            Reply::Join(_, tx) => {
-                for member in &members {
-                    self.add_peer(member.clone());
-                }
-                self.publish();
-                let event = room.clone();
-                self.events.emit(move |l| l.on_room_joined(event));
-                let _ = tx.send(Ok(room));
-                for member in members {
-                    self.start_offer(&member.peer_id).await;
-                }
-            }
+            Reply::Create(tx) => self.room_created(room, tx),
+            Reply::Join(_, tx) => self.room_joined(room, tx).await,
             Reply::Leave(tx) => drop(tx.send(Ok(()))),
+        }
+    }
+
+    /// Enters the room `create_room` made: getters first, then the event and the answer.
+    fn room_created(&mut self, room: RoomInfo, tx: RoomReply) {
+        self.room = Some(Room {
+            code: room.code.clone(),
+        });
+        self.publish();
+        let event = room.clone();
+        self.events.emit(move |l| l.on_room_created(event));
+        let _ = tx.send(Ok(room));
+    }
+
+    /// Enters the room `join_room` joined and sends an SDP offer to every member: the
+    /// newcomer sends the offers (docs/protocol.md), so there is no glare.
+    async fn room_joined(&mut self, room: RoomInfo, tx: RoomReply) {
+        self.room = Some(Room {
+            code: room.code.clone(),
+        });
+        for member in &room.members {
+            self.add_peer(member.clone());
+        }
+        // The caller's getters must reflect the room once `join_room` returns.
+        self.publish();
+        let members = room.members.clone();
+        let event = room.clone();
+        self.events.emit(move |l| l.on_room_joined(event));
+        let _ = tx.send(Ok(room));
+        for member in members {
+            self.start_offer(&member.peer_id).await;
         }
     }
 
@@ -298,23 +309,18 @@ impl Actor {
             // The driver turns `welcome` and `resumed` into sessions.
             ServerMessage::Welcome { .. } | ServerMessage::Resumed { .. } => {}
             ServerMessage::RoomCreated { code, capacity } => {
-                let Some(Pending {
+                if let Some(Pending {
                     reply: Reply::Create(tx),
                     ..
                 }) = self.pending.take()
-                else {
-                    return;
-                };
-                self.room = Some(Room { code: code.clone() });
-                let room = RoomInfo {
-                    code,
-                    capacity: capacity as u32,
-                    members: Vec::new(),
-                };
-                self.publish();
-                let event = room.clone();
-                self.events.emit(move |l| l.on_room_created(event));
-                let _ = tx.send(Ok(room));
+                {
+                    let room = RoomInfo {
+                        code,
+                        capacity: capacity as u32,
+                        members: Vec::new(),
+                    };
+                    self.room_created(room, tx);
+                }
             }
             ServerMessage::RoomJoined { members, .. } if self.rejoining => {
                 self.on_rejoined(members).await
@@ -324,31 +330,17 @@ impl Actor {
                 capacity,
                 members,
             } => {
-                let Some(Pending {
+                if let Some(Pending {
                     reply: Reply::Join(_, tx),
                     ..
                 }) = self.pending.take()
-                else {
-                    return;
-                };
-                self.room = Some(Room { code: code.clone() });
-                let members: Vec<Peer> = members.into_iter().map(peer).collect();
-                let room = RoomInfo {
-                    code,
-                    capacity: capacity as u32,
-                    members: members.clone(),
-                };
-                for member in &members {
-                    self.add_peer(member.clone());
-                }
-                // The caller's getters must reflect the room once `join_room` returns.
-                self.publish();
-                let event = room.clone();
-                self.events.emit(move |l| l.on_room_joined(event));
-                let _ = tx.send(Ok(room));
-                // The newcomer sends the offers (docs/protocol.md), so there is no glare.
-                for member in members {
-                    self.start_offer(&member.peer_id).await;
+                {
+                    let room = RoomInfo {
+                        code,
+                        capacity: capacity as u32,
+                        members: members.into_iter().map(peer).collect(),
+                    };
+                    self.room_joined(room, tx).await;
                 }
             }
             ServerMessage::PeerJoined { peer: info, .. } => {
