@@ -144,6 +144,53 @@ fn recv(socket: &UdpSocket, buf: &mut [u8]) -> (usize, SocketAddr) {
     }
 }
 
+/// Sends one UDP datagram with a hand-made IPv4 header (source `src`, which need not be an
+/// address of the calling thread's host) from a raw socket (`IPPROTO_RAW` implies `IP_HDRINCL`;
+/// the kernel fills in the header checksum, raw(7)). UDP checksum 0: none (RFC 768).
+fn send_raw_udp(src: Ipv4Addr, dst: SocketAddrV4, payload: &[u8]) -> std::io::Result<()> {
+    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    let total = 20 + 8 + payload.len();
+    let mut packet = Vec::with_capacity(total);
+    packet.extend_from_slice(&[0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 17, 0, 0]);
+    packet[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+    packet.extend_from_slice(&src.octets());
+    packet.extend_from_slice(&dst.ip().octets());
+    packet.extend_from_slice(&9999u16.to_be_bytes());
+    packet.extend_from_slice(&dst.port().to_be_bytes());
+    packet.extend_from_slice(&((8 + payload.len()) as u16).to_be_bytes());
+    packet.extend_from_slice(&[0, 0]);
+    packet.extend_from_slice(payload);
+    // SAFETY: plain socket(2)/sendto(2) calls; the descriptor is owned right away and the
+    // address and buffer outlive the call.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let fd = OwnedFd::from_raw_fd(fd);
+        let addr = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: 0,
+            sin_addr: libc::in_addr {
+                s_addr: u32::from_ne_bytes(dst.ip().octets()),
+            },
+            sin_zero: [0; 8],
+        };
+        let sent = libc::sendto(
+            fd.as_raw_fd(),
+            packet.as_ptr().cast(),
+            packet.len(),
+            0,
+            (&addr as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        );
+        if sent < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -388,6 +435,32 @@ fn change_address_stops_the_old_address_and_the_new_one_works() {
     });
     assert_eq!(echo.received(), 1);
 
+    // A packet that still carries the old source (crafted on a raw socket: the kernel no
+    // longer sends one itself) is dropped by the router, like an access network's ingress filter.
+    let b_receiver = udp(b, Ipv4Addr::UNSPECIFIED);
+    let b_port = b_receiver.local_addr().unwrap().port();
+    let unroutable = net.stats().unroutable;
+    a.call(|| send_raw_udp(old, SocketAddrV4::new(b.addr(), b_port), b"spoofed"))
+        .unwrap()
+        .expect("raw send");
+    wait_for("the packet from the old source to be dropped", || {
+        net.stats().unroutable == unroutable + 1
+    });
+    b_receiver.set_nonblocking(true).unwrap();
+    let mut buf = [0u8; 16];
+    assert_eq!(
+        b_receiver.recv_from(&mut buf).map_err(|e| e.kind()).err(),
+        Some(ErrorKind::WouldBlock),
+        "the packet from the old source arrived"
+    );
+    // The same raw packet with the new source arrives (the negative check above is not vacuous).
+    b_receiver.set_nonblocking(false).unwrap();
+    a.call(|| send_raw_udp(new, SocketAddrV4::new(b.addr(), b_port), b"fresh"))
+        .unwrap()
+        .expect("raw send");
+    let (n, from) = recv(&b_receiver, &mut buf);
+    assert_eq!((&buf[..n], *v4(from).ip()), (&b"fresh"[..], new));
+
     // The new address works, from a socket bound to 0.0.0.0 before the change.
     ping(&any, echo.addr, b"after");
     assert_eq!(echo.last_peer().map(|p| *v4(p).ip()), Some(new));
@@ -506,7 +579,17 @@ fn drop_removes_the_namespaces_and_kills_their_processes() {
     for name in &names {
         assert!(!namespace_exists(name), "{name} is left over");
     }
-    let status = sleeper.wait().expect("wait");
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = sleeper.try_wait().expect("try_wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = sleeper.kill();
+            panic!("the process inside the namespace survived the drop");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
     assert_eq!(status.signal(), Some(9), "the process inside was SIGKILLed");
 
     // Also when the test panics while the network is alive.
