@@ -206,6 +206,36 @@ impl Host {
         Ok(new)
     }
 
+    /// Takes the host's TUN device down in its own kernel (`ip link set tun0 down`), as when a
+    /// phone's radio turns off: the kernel removes the routes through it, so sockets fail at once
+    /// with "Network is unreachable" and the host sends nothing; packets the router writes to it
+    /// are lost (counted in [`NetStats::write_errors`](crate::NetStats::write_errors)). The
+    /// address is kept. Unlike [`Link::down`], the host can notice.
+    ///
+    /// # Errors
+    /// [`Error::Closed`] after the network was dropped, [`Error::Command`] when `ip` fails.
+    pub fn interface_down(&self) -> Result<()> {
+        self.ensure_open()?;
+        tun::set_interface(&self.inner.netns, false)
+    }
+
+    /// Brings the host's TUN device back up and restores its default route (the address is the
+    /// current [`addr`](Self::addr)).
+    ///
+    /// # Errors
+    /// As [`interface_down`](Self::interface_down).
+    pub fn interface_up(&self) -> Result<()> {
+        self.ensure_open()?;
+        tun::set_interface(&self.inner.netns, true)
+    }
+
+    fn ensure_open(&self) -> Result<()> {
+        if self.inner.shared.is_stopped() {
+            return Err(Error::Closed(self.inner.name.clone()));
+        }
+        Ok(())
+    }
+
     /// A [`Command`] whose process starts inside the host's network namespace (`setns(2)` in
     /// `pre_exec`, before `exec`). Everything else (mount namespace, files, environment) is the
     /// test process's. The process is SIGKILLed when the [`Net`](crate::Net) is dropped if it is

@@ -60,7 +60,7 @@ use std::sync::atomic::Ordering;
 pub use error::{Error, Result};
 pub use host::{Host, Link};
 pub use link::{Impairment, LinkStats};
-pub use tun::TUN_NAME;
+pub use tun::{TUN_NAME, TX_QUEUE_LEN};
 
 use link::{LinkDir, splitmix64};
 use netns::Namespace;

@@ -191,6 +191,22 @@ fn send_raw_udp(src: Ipv4Addr, dst: SocketAddrV4, payload: &[u8]) -> std::io::Re
     Ok(())
 }
 
+/// Sets SO_RCVBUFFORCE (socket(7)).
+fn set_rcvbuf_force(socket: &UdpSocket, bytes: libc::c_int) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: setsockopt(2) with a pointer to an int that outlives the call.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&bytes as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_RCVBUFFORCE: {}", std::io::Error::last_os_error());
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -468,6 +484,78 @@ fn change_address_stops_the_old_address_and_the_new_one_works() {
     // And the next change never reuses an address.
     let third = a.change_address().expect("change again");
     assert!(third != old && third != new && a.addr() == third);
+}
+
+#[test]
+fn clean_link_throughput_is_measured() {
+    let net = net(&["a", "b"], 13);
+    let (a, b) = (net.host("a"), net.host("b"));
+    let receiver = udp(b, Ipv4Addr::UNSPECIFIED);
+    // 8 MiB of receive buffer (SO_RCVBUFFORCE: root may exceed net.core.rmem_max): a 1 KiB
+    // datagram from a TUN device takes about 4 KiB of it.
+    set_rcvbuf_force(&receiver, 8 << 20);
+    const WINDOW: u64 = 512;
+    let to = SocketAddrV4::new(b.addr(), receiver.local_addr().unwrap().port());
+    let sender = udp(a, Ipv4Addr::UNSPECIFIED);
+    let (count, size) = (20_000u64, 1024usize);
+    let payload = vec![7u8; size];
+    let read = Arc::new(AtomicU64::new(0));
+    let reader = {
+        let read = read.clone();
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 2048];
+            for _ in 0..count {
+                recv(&receiver, &mut buf);
+                read.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    };
+    let start = Instant::now();
+    for sent in 1..=count {
+        sender.send_to(&payload, to).expect("send");
+        // At most WINDOW datagrams in flight, so the receiver's socket buffer never overflows;
+        // WINDOW is above the TUN default queue of 500, so this also checks TX_QUEUE_LEN.
+        if sent % 64 == 0 {
+            wait_for("the receiver to catch up", || {
+                read.load(Ordering::Relaxed) + WINDOW >= sent
+            });
+        }
+    }
+    if reader.join().is_err() {
+        panic!(
+            "{} of {count} datagrams arrived; router: {:?} (a's TUN queue of TX_QUEUE_LEN \
+             packets overflows when WINDOW is larger)",
+            read.load(Ordering::Relaxed),
+            b.downlink().stats()
+        );
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "clean link: {count} datagrams of {size} bytes in {:.0} ms: {:.0} packets/s, {:.1} MB/s",
+        secs * 1000.0,
+        count as f64 / secs,
+        (count as usize * size) as f64 / secs / 1e6
+    );
+    assert_eq!(b.downlink().stats().forwarded, count);
+}
+
+#[test]
+fn interface_down_is_seen_by_the_host_and_up_restores_it() {
+    let net = net(&["a", "b"], 12);
+    let (a, b) = (net.host("a"), net.host("b"));
+    let echo = Echo::start(b);
+    let client = udp(a, Ipv4Addr::UNSPECIFIED);
+    ping(&client, echo.addr, b"before");
+    a.interface_down().expect("interface down");
+    // The host's kernel has no route any more: the send fails at once.
+    let err = client
+        .send_to(b"while down", echo.addr)
+        .expect_err("no route");
+    assert_eq!(err.raw_os_error(), Some(libc::ENETUNREACH), "{err}");
+    a.interface_up().expect("interface up");
+    ping(&client, echo.addr, b"after");
+    assert_eq!(echo.received(), 2);
+    assert_eq!(a.addr(), echo.last_peer().map(|p| *v4(p).ip()).unwrap());
 }
 
 #[test]
