@@ -4,63 +4,15 @@
 //! messages can only have crossed the peers' own links), then under 5 % loss and
 //! 50 ms ± 10 ms on both peers' links. Needs root (scripts/test.d/12-netsim.sh).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use peerchat_core::{ChannelListener, Engine, EngineConfig, EngineEvent, PeerState};
 use peerchat_netsim::{Host, Impairment, Net};
+use peerchat_test_support::{ServerProc, peerchat_bin};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Upper bound for anything awaited.
 const WAIT: Duration = Duration::from_secs(45);
-
-/// A `peerchat serve` process inside a host, killed on drop.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(host: &Host) -> Server {
-        let mut child = host
-            .command(peerchat_test_support::peerchat_bin())
-            .args(["serve", "--bind", "0.0.0.0", "--port", "0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn peerchat serve");
-        let stdout = child.stdout.take().expect("piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let port = loop {
-            let line = rx.recv_timeout(WAIT).expect("a 'listening on' line");
-            if let Some(url) = line.strip_prefix("listening on ") {
-                break url
-                    .trim_end_matches("/ws")
-                    .rsplit(':')
-                    .next()
-                    .and_then(|p| p.parse().ok())
-                    .expect("port in the listening line");
-            }
-        };
-        Server { child, port }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// An engine built inside `host` and its events.
 struct Peer {
@@ -139,7 +91,8 @@ fn two_engines_chat_through_the_router_clean_and_impaired() {
         .unwrap_or_else(|err| panic!("{err}"));
     let (alice_host, bob_host, sig) = (net.host("alice"), net.host("bob"), net.host("sig"));
     println!("seed {}", net.seed());
-    let server = Server::start(sig);
+    // A real `peerchat serve` process inside "sig", on every address of that host.
+    let server = ServerProc::start_command(sig.command(peerchat_bin()), "0.0.0.0", 0, &[]);
     let url = format!("ws://{}:{}/ws", sig.addr(), server.port);
     let mut alice = Peer::start(alice_host, &url, "alice");
     let mut bob = Peer::start(bob_host, &url, "bob");
