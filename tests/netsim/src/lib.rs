@@ -201,8 +201,12 @@ pub struct NetStats {
     pub unroutable: u64,
     /// Packets that were not IPv4 (dropped).
     pub not_ipv4: u64,
-    /// Packets the router could not write to a TUN device.
+    /// Packets the router could not write to a TUN device (e.g. the host's interface is down,
+    /// [`Host::interface_down`]).
     pub write_errors: u64,
+    /// Failed reads from a TUN device (none expected; a device that disappeared stops its
+    /// host's reader).
+    pub read_errors: u64,
 }
 
 impl Net {
@@ -246,6 +250,7 @@ impl Net {
             unroutable: counters.unroutable.load(Ordering::Relaxed),
             not_ipv4: counters.not_ipv4.load(Ordering::Relaxed),
             write_errors: counters.write_errors.load(Ordering::Relaxed),
+            read_errors: counters.read_errors.load(Ordering::Relaxed),
         }
     }
 
@@ -265,5 +270,17 @@ impl Drop for Net {
         self.router.take();
         // Then each namespace removes itself (killing what still runs inside).
         self.namespaces.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Tests move hosts into threads and tasks, and share the network between them.
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<super::Net>();
+        send_sync::<super::Host>();
+        send_sync::<super::Link<'static>>();
     }
 }

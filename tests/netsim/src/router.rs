@@ -57,6 +57,7 @@ pub(crate) struct NetCounters {
     pub unroutable: AtomicU64,
     pub not_ipv4: AtomicU64,
     pub write_errors: AtomicU64,
+    pub read_errors: AtomicU64,
 }
 
 /// A delayed packet waiting in the scheduler.
@@ -315,13 +316,23 @@ impl Shared {
             if self.is_stopped() || fds[1].any().unwrap_or(true) {
                 return;
             }
+            let tun_events = fds[0].revents().unwrap_or(PollFlags::POLLNVAL);
+            if tun_events.intersects(PollFlags::POLLERR | PollFlags::POLLNVAL) {
+                // The device is gone (unregistered): nothing more can come from this host.
+                self.counters.read_errors.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
             loop {
                 match (&**tun).read(&mut buf) {
                     Ok(0) => break,
                     Ok(n) => self.ingress(index, buf[..n].to_vec(), tuns),
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => return,
+                    Err(_) => {
+                        // Counted, then back to poll: one failed read must not cut the host off.
+                        self.counters.read_errors.fetch_add(1, Ordering::Relaxed);
+                        break;
+                    }
                 }
             }
         }

@@ -552,6 +552,14 @@ fn interface_down_is_seen_by_the_host_and_up_restores_it() {
         .send_to(b"while down", echo.addr)
         .expect_err("no route");
     assert_eq!(err.raw_os_error(), Some(libc::ENETUNREACH), "{err}");
+    // What b sends to a meanwhile cannot be written to a's downed device.
+    let from_b = udp(b, Ipv4Addr::UNSPECIFIED);
+    from_b
+        .send_to(b"to a", (a.addr(), client.local_addr().unwrap().port()))
+        .expect("send");
+    wait_for("the write to a's downed device to fail", || {
+        net.stats().write_errors == 1
+    });
     a.interface_up().expect("interface up");
     ping(&client, echo.addr, b"after");
     assert_eq!(echo.received(), 2);
