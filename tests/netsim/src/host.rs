@@ -17,10 +17,13 @@ use crate::netns::enter;
 use crate::router::{DOWN, Shared, UP};
 use crate::tun;
 
-/// A host of a [`Net`](crate::Net): a network namespace with a TUN device ([`TUN_NAME`]
-/// (crate::TUN_NAME)) holding one IPv4 address of 10.77.0.0/16 and a default route to the
-/// router. Cheap to clone; every clone controls the same host. After the `Net` is dropped the
-/// methods that change the host return [`Error::Closed`].
+/// A host of a [`Net`](crate::Net): a network namespace with a TUN device
+/// ([`TUN_NAME`](crate::TUN_NAME)) holding one IPv4 address of 10.77.0.0/16 and a default route
+/// to the router. Cheap to clone (`Send + Sync`); every clone controls the same host. After the
+/// `Net` is dropped, [`change_address`](Self::change_address) and
+/// [`interface_down`](Self::interface_down)/[`interface_up`](Self::interface_up) return
+/// [`Error::Closed`], link settings have no effect, and code run inside finds a namespace with
+/// loopback only.
 #[derive(Clone)]
 pub struct Host {
     inner: Arc<Inner>,

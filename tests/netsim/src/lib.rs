@@ -254,6 +254,14 @@ impl Net {
         }
     }
 
+    /// Packets the router holds right now (delayed on a link, not yet released). With the
+    /// link counters it lets a test know that everything sent so far has been decided
+    /// (forwarded or dropped) instead of waiting an arbitrary time: e.g. after the counters
+    /// stop moving and this is 0, nothing more is on its way.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight()
+    }
+
     /// The namespace names, e.g. to check they are gone after drop.
     pub fn netns_names(&self) -> Vec<String> {
         self.namespaces

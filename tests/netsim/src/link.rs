@@ -31,7 +31,7 @@ pub struct Impairment {
     /// Let jitter reorder packets of a flow (each packet is released at its own drawn time).
     pub reorder: bool,
     /// Apply loss, delay and jitter to UDP only; other protocols (the signaling's TCP) cross the
-    /// link clean. [`Link::down`] still drops everything.
+    /// link clean. [`Link::down`](crate::Link::down) still drops everything.
     pub udp_only: bool,
 }
 

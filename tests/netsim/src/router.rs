@@ -162,6 +162,11 @@ impl Shared {
         lock(&self.state)
     }
 
+    /// Packets delayed on some link right now.
+    pub(crate) fn in_flight(&self) -> usize {
+        lock(&self.queue).len()
+    }
+
     pub(crate) fn is_stopped(&self) -> bool {
         self.stop.load(Ordering::Acquire)
     }

@@ -303,6 +303,8 @@ fn delay_50_ms_with_10_ms_jitter_gives_the_measured_round_trip() {
     let mut rtts: Vec<f64> = (0..30)
         .map(|i| ms(ping(&client, echo.addr, &[i])))
         .collect();
+    // Each round trip's echo was received, so nothing is left in the router.
+    assert_eq!(net.in_flight(), 0);
     rtts.sort_by(f64::total_cmp);
     let mean = rtts.iter().sum::<f64>() / rtts.len() as f64;
     println!(
