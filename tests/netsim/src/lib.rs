@@ -73,11 +73,17 @@ pub const MAX_HOST_NAME: usize = 32;
 /// [`NetBuilder::seed`], to replay a run: its value is what [`Net::seed`] printed.
 pub const SEED_ENV: &str = "PEERCHAT_NETSIM_SEED";
 
+/// Environment variable that makes every [`Net`] print one line per packet decision on stderr
+/// (`[netsim 1.234 s] from a: udp 10.77.0.1 -> 10.77.0.2 120 B: dropped on a's uplink (loss)`),
+/// when set to anything but `0` or empty; [`NetBuilder::trace`] does the same for one network.
+pub const TRACE_ENV: &str = "PEERCHAT_NETSIM_TRACE";
+
 /// Builds a [`Net`]: name the hosts, optionally fix the seed, then [`build`](Self::build).
 #[derive(Debug, Default)]
 pub struct NetBuilder {
     hosts: Vec<String>,
     seed: Option<u64>,
+    trace: bool,
 }
 
 impl NetBuilder {
@@ -94,6 +100,13 @@ impl NetBuilder {
     /// other links carry. Without it the seed is `$PEERCHAT_NETSIM_SEED` or random.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
+        self
+    }
+
+    /// Prints one line per packet decision (forwarded, dropped and why) on stderr, for
+    /// debugging a test; also switched on by `$PEERCHAT_NETSIM_TRACE` ([`TRACE_ENV`]).
+    pub fn trace(mut self, trace: bool) -> Self {
+        self.trace = trace;
         self
     }
 
@@ -154,7 +167,9 @@ impl NetBuilder {
                 [LinkDir::new(link_seed(UP)), LinkDir::new(link_seed(DOWN))],
             );
         }
-        let shared = Arc::new(Shared::new(state));
+        let trace = self.trace
+            || std::env::var(TRACE_ENV).is_ok_and(|value| !value.is_empty() && value != "0");
+        let shared = Arc::new(Shared::new(state, self.hosts.clone(), trace));
         let hosts = self
             .hosts
             .iter()

@@ -110,10 +110,17 @@ impl std::ops::Add for LinkStats {
     }
 }
 
+/// Why a link dropped a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DropReason {
+    Loss,
+    Down,
+}
+
 /// What a link does with one packet.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Verdict {
-    Drop,
+    Drop(DropReason),
     /// Leaves the link at this instant (`<= now` means at once).
     Release(Instant),
 }
@@ -150,14 +157,14 @@ impl LinkDir {
     pub(crate) fn admit(&mut self, now: Instant, meta: &Meta) -> Verdict {
         if !self.up {
             self.stats.dropped_down += 1;
-            return Verdict::Drop;
+            return Verdict::Drop(DropReason::Down);
         }
         let imp = self.impairment;
         let mut at = now;
         if !imp.udp_only || meta.proto == PROTO_UDP {
             if imp.loss > 0.0 && self.loss_rng.random_bool(imp.loss) {
                 self.stats.dropped_loss += 1;
-                return Verdict::Drop;
+                return Verdict::Drop(DropReason::Loss);
             }
             at = now + imp.delay;
             if !imp.jitter.is_zero() {
@@ -221,7 +228,7 @@ mod tests {
             link.impairment = Impairment::none().loss(0.05);
             let now = Instant::now();
             (0..10_000)
-                .map(|_| link.admit(now, &meta(PROTO_UDP)) == Verdict::Drop)
+                .map(|_| matches!(link.admit(now, &meta(PROTO_UDP)), Verdict::Drop(_)))
                 .collect::<Vec<_>>()
         };
         let a = run(7);
@@ -247,7 +254,7 @@ mod tests {
                 .map(
                     |i| match link.admit(now + Duration::from_micros(i * 100), &meta(PROTO_UDP)) {
                         Verdict::Release(at) => at,
-                        Verdict::Drop => unreachable!("no loss"),
+                        Verdict::Drop(_) => unreachable!("no loss"),
                     },
                 )
                 .collect::<Vec<_>>()
@@ -268,9 +275,12 @@ mod tests {
         link.impairment = Impairment::none().loss(1.0).delay_ms(10).udp_only(true);
         let now = Instant::now();
         assert_eq!(link.admit(now, &meta(6)), Verdict::Release(now));
-        assert_eq!(link.admit(now, &meta(PROTO_UDP)), Verdict::Drop);
+        assert_eq!(
+            link.admit(now, &meta(PROTO_UDP)),
+            Verdict::Drop(DropReason::Loss)
+        );
         link.up = false;
-        assert_eq!(link.admit(now, &meta(6)), Verdict::Drop);
+        assert_eq!(link.admit(now, &meta(6)), Verdict::Drop(DropReason::Down));
         assert_eq!(link.stats.dropped_loss, 1);
         assert_eq!(link.stats.dropped_down, 1);
     }

@@ -15,7 +15,7 @@ use std::time::Instant;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
 use crate::error::{Error, Result};
-use crate::link::{LinkDir, Verdict};
+use crate::link::{DropReason, LinkDir, Verdict};
 use crate::packet::{self, Meta};
 use crate::tun::Tun;
 
@@ -35,6 +35,10 @@ pub(crate) struct Shared {
     stop: AtomicBool,
     next_seq: AtomicU64,
     pub(crate) counters: NetCounters,
+    /// Host names by index, for the trace.
+    names: Vec<String>,
+    /// When tracing (see [`crate::TRACE_ENV`]): the instant the trace's times count from.
+    trace_start: Option<Instant>,
 }
 
 /// Routing table and links.
@@ -73,8 +77,8 @@ struct Scheduled {
 enum Stage {
     /// Leaving the uplink of host `from`; next: route lookup and the receiver's downlink.
     LeaveUplink { from: usize },
-    /// Leaving the downlink of host `to`; next: its TUN device.
-    LeaveDownlink { to: usize },
+    /// Leaving the downlink of host `to` (sent by `from`); next: its TUN device.
+    LeaveDownlink { from: usize, to: usize },
 }
 
 impl PartialEq for Scheduled {
@@ -147,8 +151,10 @@ impl State {
 }
 
 impl Shared {
-    pub(crate) fn new(state: State) -> Self {
+    pub(crate) fn new(state: State, names: Vec<String>, trace: bool) -> Self {
         Self {
+            names,
+            trace_start: trace.then(Instant::now),
             state: Mutex::new(state),
             queue: Mutex::new(BinaryHeap::new()),
             wake: Condvar::new(),
@@ -160,6 +166,50 @@ impl Shared {
 
     pub(crate) fn state(&self) -> MutexGuard<'_, State> {
         lock(&self.state)
+    }
+
+    /// One line on stderr about a packet, when tracing.
+    fn trace(&self, from: usize, meta: &Meta, len: usize, what: std::fmt::Arguments) {
+        let Some(start) = self.trace_start else {
+            return;
+        };
+        let proto = match meta.proto {
+            6 => "tcp".to_owned(),
+            17 => "udp".to_owned(),
+            1 => "icmp".to_owned(),
+            other => format!("proto {other}"),
+        };
+        let from = &self.names[from];
+        eprintln!(
+            "[netsim {:>9.3} s] from {from}: {proto} {} -> {} {len} B: {what}",
+            start.elapsed().as_secs_f64(),
+            meta.src,
+            meta.dst
+        );
+    }
+
+    fn trace_drop(
+        &self,
+        from: usize,
+        meta: &Meta,
+        len: usize,
+        host: usize,
+        dir: &str,
+        why: DropReason,
+    ) {
+        if self.trace_start.is_some() {
+            let why = match why {
+                DropReason::Loss => "loss",
+                DropReason::Down => "link down",
+            };
+            let host = &self.names[host];
+            self.trace(
+                from,
+                meta,
+                len,
+                format_args!("dropped on {host}'s {dir} ({why})"),
+            );
+        }
     }
 
     /// Packets delayed on some link right now.
@@ -184,14 +234,21 @@ impl Shared {
             if meta.src != host.addr {
                 // A source the host no longer has (an address change raced the send), as an
                 // access network's ingress filter (BCP 38) would drop it.
+                let addr = host.addr;
                 drop(state);
                 self.counters.unroutable.fetch_add(1, Ordering::Relaxed);
+                self.trace(
+                    from,
+                    &meta,
+                    packet.len(),
+                    format_args!("dropped: the source is not the host's address {addr}"),
+                );
                 return;
             }
             host.links[UP].admit(now, &meta)
         };
         match verdict {
-            Verdict::Drop => {}
+            Verdict::Drop(why) => self.trace_drop(from, &meta, packet.len(), from, "uplink", why),
             Verdict::Release(at) if at <= now => self.leave_uplink(from, at, meta, packet, tuns),
             Verdict::Release(at) => self.schedule(at, Stage::LeaveUplink { from }, meta, packet),
         }
@@ -205,25 +262,37 @@ impl Shared {
             let uplink = &mut state.hosts[from].links[UP];
             if !uplink.up {
                 uplink.stats.dropped_down += 1;
+                drop(state);
+                self.trace_drop(from, &meta, packet.len(), from, "uplink", DropReason::Down);
                 return;
             }
             uplink.count_forwarded(packet.len());
             let Some(&to) = state.by_addr.get(&meta.dst) else {
                 drop(state);
                 self.counters.unroutable.fetch_add(1, Ordering::Relaxed);
+                self.trace(
+                    from,
+                    &meta,
+                    packet.len(),
+                    format_args!("dropped: no host has the destination address"),
+                );
                 return;
             };
             (to, state.hosts[to].links[DOWN].admit(now, &meta))
         };
         match verdict {
-            Verdict::Drop => {}
-            Verdict::Release(at) if at <= Instant::now() => self.deliver(to, meta, packet, tuns),
-            Verdict::Release(at) => self.schedule(at, Stage::LeaveDownlink { to }, meta, packet),
+            Verdict::Drop(why) => self.trace_drop(from, &meta, packet.len(), to, "downlink", why),
+            Verdict::Release(at) if at <= Instant::now() => {
+                self.deliver(from, to, meta, packet, tuns)
+            }
+            Verdict::Release(at) => {
+                self.schedule(at, Stage::LeaveDownlink { from, to }, meta, packet)
+            }
         }
     }
 
     /// The packet leaves `to`'s downlink: write it to `to`'s TUN device.
-    fn deliver(&self, to: usize, meta: Meta, packet: Vec<u8>, tuns: &[Tun]) {
+    fn deliver(&self, from: usize, to: usize, meta: Meta, packet: Vec<u8>, tuns: &[Tun]) {
         {
             let mut state = self.state();
             let host = &mut state.hosts[to];
@@ -231,17 +300,45 @@ impl Shared {
                 // The host changed address while the packet was on its downlink.
                 drop(state);
                 self.counters.unroutable.fetch_add(1, Ordering::Relaxed);
+                self.trace(
+                    from,
+                    &meta,
+                    packet.len(),
+                    format_args!("dropped: {} changed address meanwhile", self.names[to]),
+                );
                 return;
             }
             let downlink = &mut host.links[DOWN];
             if !downlink.up {
                 downlink.stats.dropped_down += 1;
+                drop(state);
+                let name = &self.names[to];
+                self.trace(
+                    from,
+                    &meta,
+                    packet.len(),
+                    format_args!("dropped on {name}'s downlink (link down)"),
+                );
                 return;
             }
             downlink.count_forwarded(packet.len());
         }
-        if (&*tuns[to]).write_all(&packet).is_err() {
-            self.counters.write_errors.fetch_add(1, Ordering::Relaxed);
+        match (&*tuns[to]).write_all(&packet) {
+            Ok(()) => self.trace(
+                from,
+                &meta,
+                packet.len(),
+                format_args!("delivered to {}", self.names[to]),
+            ),
+            Err(err) => {
+                self.counters.write_errors.fetch_add(1, Ordering::Relaxed);
+                self.trace(
+                    from,
+                    &meta,
+                    packet.len(),
+                    format_args!("not delivered to {}: {err}", self.names[to]),
+                );
+            }
         }
     }
 
@@ -298,7 +395,9 @@ impl Shared {
                     Stage::LeaveUplink { from } => {
                         self.leave_uplink(from, item.at, item.meta, item.packet, tuns)
                     }
-                    Stage::LeaveDownlink { to } => self.deliver(to, item.meta, item.packet, tuns),
+                    Stage::LeaveDownlink { from, to } => {
+                        self.deliver(from, to, item.meta, item.packet, tuns)
+                    }
                 }
             }
         }
