@@ -241,6 +241,10 @@ impl Actor {
         if let Some(pending) = self.pending.take() {
             pending.reply.fail(EngineError::Shutdown);
         }
+        if self.room.is_some() && self.welcomed {
+            // Best effort, ahead of the close frame: the others see `peer_left` `left`.
+            self.signal(ClientMessage::LeaveRoom);
+        }
         for (_, entry) in self.peers.drain().collect::<Vec<_>>() {
             close_peer(&self.events, entry).await;
         }
