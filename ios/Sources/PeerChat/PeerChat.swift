@@ -590,6 +590,16 @@ fileprivate struct FfiConverterString: FfiConverter {
 public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
+     * Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
+     * ends up in no room because of it (a room the server had already entered is left).
+     * Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
+     * `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
+     * Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
+     * a cancellation handler. Throws `QueueFull`, `Shutdown`.
+     */
+    func cancelRoomRequest() throws 
+    
+    /**
      * How many peers of the room have an open data channel (0 outside a room).
      */
     func connectedPeers()  -> UInt32
@@ -616,6 +626,22 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func leaveRoom() async throws 
     
     /**
+     * The OS reported a change of network path (Wi-Fi to cellular, a new address). Returns
+     * at once, never throws; a call when nothing changed does no harm. Probes the signaling
+     * connection and checks the peer connections, as `resume` does; does not end a pause.
+     */
+    func networkChanged() 
+    
+    /**
+     * The app went to the background. Returns at once, never throws, idempotent. The room,
+     * the peer connections and an open signaling connection are kept; a signaling connection
+     * lost while paused is not dialled again until `resume`. While the OS suspends the app
+     * nothing runs: the server keeps the session for its grace period (30 s by default), the
+     * others see `on_peer_interrupted`, then `on_peer_resumed` or `on_peer_left(.., Timeout)`.
+     */
+    func pause() 
+    
+    /**
      * This engine's server-assigned peer id, once the server has sent `welcome`
      * (`null`/`nil` before).
      */
@@ -625,6 +651,13 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The peers currently in the room, not including this engine (empty outside a room).
      */
     func peers()  -> [Peer]
+    
+    /**
+     * The app came back to the foreground. Returns at once, never throws. Dials the signaling
+     * server at once if it is not connected (skipping the backoff), probes an open connection
+     * (dialled again if no answer within 3 000 ms), and checks the peer connections.
+     */
+    func resume() 
     
     /**
      * The canonical code of the room the engine is in (`ABC-DEF-GHJ`), `null`/`nil` outside a
@@ -641,12 +674,20 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func sendMessage(text: String) throws  -> String
     
     /**
-     * Closes every peer connection and the signaling connection (the server tells the room at
-     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
-     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
-     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
+     * Shuts the engine down: closes every peer connection and the signaling connection (the
+     * server tells the room at once) and stops the engine's threads. Kotlin `suspend`, Swift
+     * `async`: the caller suspends until the teardown finished (at most about the core's
+     * `SHUTDOWN_GRACE_MS`, 2 000 ms), **without blocking any thread**; the engine refuses
+     * other calls (`Shutdown`) from the moment it is called. Idempotent. Releasing the object
+     * (Kotlin `close()`, Swift's last reference) starts the same teardown and returns at once.
      */
-    func shutdown() 
+    func shutdown() async 
+    
+    /**
+     * Starts the shutdown and returns at once (the teardown goes on in the background); for
+     * callers that cannot suspend, such as a Kotlin `close()` or an Objective-C `invalidate`.
+     */
+    func shutdownNow() 
     
 }
 /**
@@ -733,6 +774,22 @@ public convenience init(config: EngineConfig, listener: EngineListener)throws  {
 
     
     /**
+     * Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
+     * ends up in no room because of it (a room the server had already entered is left).
+     * Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
+     * `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
+     * Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
+     * a cancellation handler. Throws `QueueFull`, `Shutdown`.
+     */
+open func cancelRoomRequest()throws   {try rustCallWithError(FfiConverterTypePeerChatError_lift) {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_cancel_room_request(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * How many peers of the room have an open data channel (0 outside a room).
      */
 open func connectedPeers() -> UInt32  {
@@ -808,6 +865,34 @@ open func leaveRoom()async throws   {
 }
     
     /**
+     * The OS reported a change of network path (Wi-Fi to cellular, a new address). Returns
+     * at once, never throws; a call when nothing changed does no harm. Probes the signaling
+     * connection and checks the peer connections, as `resume` does; does not end a pause.
+     */
+open func networkChanged()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_network_changed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The app went to the background. Returns at once, never throws, idempotent. The room,
+     * the peer connections and an open signaling connection are kept; a signaling connection
+     * lost while paused is not dialled again until `resume`. While the OS suspends the app
+     * nothing runs: the server keeps the session for its grace period (30 s by default), the
+     * others see `on_peer_interrupted`, then `on_peer_resumed` or `on_peer_left(.., Timeout)`.
+     */
+open func pause()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_pause(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * This engine's server-assigned peer id, once the server has sent `welcome`
      * (`null`/`nil` before).
      */
@@ -830,6 +915,19 @@ open func peers() -> [Peer]  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The app came back to the foreground. Returns at once, never throws. Dials the signaling
+     * server at once if it is not connected (skipping the backoff), probes an open connection
+     * (dialled again if no answer within 3 000 ms), and checks the peer connections.
+     */
+open func resume()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_resume(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -862,14 +960,37 @@ open func sendMessage(text: String)throws  -> String  {
 }
     
     /**
-     * Closes every peer connection and the signaling connection (the server tells the room at
-     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
-     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
-     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
+     * Shuts the engine down: closes every peer connection and the signaling connection (the
+     * server tells the room at once) and stops the engine's threads. Kotlin `suspend`, Swift
+     * `async`: the caller suspends until the teardown finished (at most about the core's
+     * `SHUTDOWN_GRACE_MS`, 2 000 ms), **without blocking any thread**; the engine refuses
+     * other calls (`Shutdown`) from the moment it is called. Idempotent. Releasing the object
+     * (Kotlin `close()`, Swift's last reference) starts the same teardown and returns at once.
      */
-open func shutdown()  {try! rustCall() {
+open func shutdown()async   {
+    return
+        try!  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_peerchat_ffi_fn_method_engine_shutdown(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_peerchat_ffi_rust_future_poll_void,
+            completeFunc: ffi_peerchat_ffi_rust_future_complete_void,
+            freeFunc: ffi_peerchat_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: nil
+            
+        )
+}
+    
+    /**
+     * Starts the shutdown and returns at once (the teardown goes on in the background); for
+     * callers that cannot suspend, such as a Kotlin `close()` or an Objective-C `invalidate`.
+     */
+open func shutdownNow()  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_peerchat_ffi_fn_method_engine_shutdown(
+    uniffi_peerchat_ffi_fn_method_engine_shutdown_now(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
@@ -2494,6 +2615,30 @@ enum PeerChatError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          * Human-readable text (the core error's message).
          */reason: String
     )
+    /**
+     * A bounded queue between the app and the network is full (today the engine's command
+     * queue, the core's `COMMAND_QUEUE_LEN` = 1 024 commands); nothing was queued, try again.
+     */
+    case QueueFull(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String, 
+        /**
+         * Which queue (`commands`).
+         */queue: String, 
+        /**
+         * Its bound, in entries.
+         */capacity: UInt64
+    )
+    /**
+     * The `create_room` / `join_room` was cancelled (`cancel_room_request`, or the caller's
+     * coroutine/task was cancelled) before it completed; the engine is in no room because of it.
+     */
+    case Cancelled(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String
+    )
 
     
 
@@ -2570,6 +2715,14 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
             afterMs: try FfiConverterUInt64.read(from: &buf)
             )
         case 14: return .Shutdown(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 15: return .QueueFull(
+            reason: try FfiConverterString.read(from: &buf), 
+            queue: try FfiConverterString.read(from: &buf), 
+            capacity: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 16: return .Cancelled(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -2658,6 +2811,18 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
         
         case let .Shutdown(reason):
             writeInt(&buf, Int32(14))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .QueueFull(reason,queue,capacity):
+            writeInt(&buf, Int32(15))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(queue, into: &buf)
+            FfiConverterUInt64.write(capacity, into: &buf)
+            
+        
+        case let .Cancelled(reason):
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -3097,6 +3262,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_func_max_name_chars() != 32645) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request() != 33771) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_peerchat_ffi_checksum_method_engine_connected_peers() != 32855) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3109,10 +3277,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_method_engine_leave_room() != 3195) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_peerchat_ffi_checksum_method_engine_network_changed() != 24322) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_pause() != 56686) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_peerchat_ffi_checksum_method_engine_peer_id() != 36444) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_engine_peers() != 15123) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_resume() != 31233) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_engine_room_code() != 34759) {
@@ -3121,7 +3298,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_method_engine_send_message() != 35517) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_peerchat_ffi_checksum_method_engine_shutdown() != 52067) {
+    if (uniffi_peerchat_ffi_checksum_method_engine_shutdown() != 38976) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_shutdown_now() != 14702) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_signaling_state() != 18448) {
