@@ -92,12 +92,13 @@ impl Engine {
         self.inner.peer_id()
     }
 
-    /// Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
-    /// ends up in no room because of it (a room the server had already entered is left).
-    /// Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
-    /// `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
-    /// Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
-    /// a cancellation handler. Throws `QueueFull`, `Shutdown`.
+    /// Undoes the latest `create_room` / `join_room`: in flight, it throws `Cancelled` and is
+    /// undone (a room the server seats the engine in is left at once); already completed (and
+    /// no message sent since), the engine leaves its room. Returns at once. The Kotlin layer
+    /// calls it when the coroutine of `createRoom`/`joinRoom` is cancelled (uniffi drops the
+    /// Rust future then, but a cancellation that lands as the answer arrives would otherwise
+    /// leave the engine in a room the app never saw); the Swift layer from a task cancellation
+    /// handler (`Task.cancel` does not reach the Rust future). Throws `QueueFull`, `Shutdown`.
     pub fn cancel_room_request(&self) -> Result<(), PeerChatError> {
         Ok(self.inner.cancel_room_request()?)
     }

@@ -200,11 +200,13 @@ impl Engine {
         .await
     }
 
-    /// Cancels the `create_room` / `join_room` in flight, if any: its future returns
-    /// [`EngineError::Cancelled`] and the request is undone as when its future is dropped
-    /// (see [`Engine::join_room`]). For callers whose futures are not dropped on cancellation
-    /// (Swift's `Task.cancel`). Returns at once. Errors: [`EngineError::QueueFull`],
-    /// [`EngineError::Shutdown`].
+    /// Undoes the latest `create_room` / `join_room`: if it is still in flight its future
+    /// returns [`EngineError::Cancelled`] and the request is undone as when its future is
+    /// dropped (see [`Engine::join_room`]); if it already entered its room and no message was
+    /// sent there since, the engine leaves that room. Otherwise nothing happens. For FFI
+    /// callers whose cancellation may not reach the Rust future in time (a Kotlin coroutine
+    /// cancelled as the answer arrives, Swift's `Task.cancel`). Returns at once. Errors:
+    /// [`EngineError::QueueFull`], [`EngineError::Shutdown`].
     pub fn cancel_room_request(&self) -> Result<(), EngineError> {
         self.command(Command::Cancel(None))
     }
@@ -312,7 +314,8 @@ impl Engine {
     /// `peer_left` (`timeout`) otherwise. Peers' ICE consent checks (RFC 7675) fail after
     /// about 30 s of silence on their side.
     pub fn pause(&self) {
-        self.lifecycle.send_if_modified(|l| !std::mem::replace(&mut l.paused, true));
+        self.lifecycle
+            .send_if_modified(|l| !std::mem::replace(&mut l.paused, true));
     }
 
     /// The app came back to the foreground. Returns at once; never fails; idempotent in
@@ -392,7 +395,10 @@ impl Engine {
                 .name("peerchat-teardown".into())
                 .spawn(move || {
                     let _ = finished.recv_timeout(Duration::from_millis(SHUTDOWN_GRACE_MS));
-                    let taken = teardown.lock().unwrap_or_else(PoisonError::into_inner).take();
+                    let taken = teardown
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .take();
                     if let Some((runtime, stopped)) = taken {
                         runtime.shutdown_background();
                         let _ = stopped.send(true);

@@ -204,10 +204,7 @@ impl Driver {
                 next_retry_ms,
                 reason,
             });
-            let wait = wait_to_dial(
-                self.lifecycle.clone(),
-                Duration::from_millis(next_retry_ms),
-            );
+            let wait = wait_to_dial(self.lifecycle.clone(), Duration::from_millis(next_retry_ms));
             if self.collect_while(wait).await.is_err() {
                 return;
             }

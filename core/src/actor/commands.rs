@@ -27,12 +27,16 @@ impl Actor {
                 id,
                 text,
                 sent_at_ms,
-            } => self.send_chat(id, text, sent_at_ms),
+            } => {
+                // The app uses the room: it saw it, there is nothing to undo any more.
+                self.entered_by = None;
+                self.send_chat(id, text, sent_at_ms)
+            }
             Command::Cancel(request) => self.cancel_request(request).await,
         }
     }
 
-    /// Undoes the create/join numbered `request` (`None`: the one in flight): fails its
+    /// Undoes the create/join numbered `request` (`None`: the latest one): fails its
     /// reply with [`EngineError::Cancelled`]; a request the server may still answer is
     /// remembered in `abandoned` (its answer is undone on arrival); a room it entered is left.
     async fn cancel_request(&mut self, request: Option<u64>) {
@@ -53,7 +57,11 @@ impl Actor {
             pending.reply.fail(EngineError::Cancelled);
             return;
         }
-        if request.is_some() && request == self.entered_by {
+        let entered_by_it = match request {
+            Some(_) => request == self.entered_by,
+            None => self.entered_by.is_some(),
+        };
+        if entered_by_it {
             tracing::debug!(?request, "room entered by a cancelled request: leaving it");
             let (tx, _) = oneshot::channel();
             self.leave_room(tx).await;

@@ -47,7 +47,10 @@ pub(crate) type Shared = Arc<Mutex<SharedState>>;
 /// channels of their own, so a full queue never holds them up.
 pub(crate) enum Command {
     /// `request` numbers the call, for [`Command::Cancel`].
-    CreateRoom { reply: RoomReply, request: u64 },
+    CreateRoom {
+        reply: RoomReply,
+        request: u64,
+    },
     JoinRoom {
         code: String,
         reply: RoomReply,

@@ -590,12 +590,13 @@ fileprivate struct FfiConverterString: FfiConverter {
 public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
-     * Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
-     * ends up in no room because of it (a room the server had already entered is left).
-     * Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
-     * `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
-     * Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
-     * a cancellation handler. Throws `QueueFull`, `Shutdown`.
+     * Undoes the latest `create_room` / `join_room`: in flight, it throws `Cancelled` and is
+     * undone (a room the server seats the engine in is left at once); already completed (and
+     * no message sent since), the engine leaves its room. Returns at once. The Kotlin layer
+     * calls it when the coroutine of `createRoom`/`joinRoom` is cancelled (uniffi drops the
+     * Rust future then, but a cancellation that lands as the answer arrives would otherwise
+     * leave the engine in a room the app never saw); the Swift layer from a task cancellation
+     * handler (`Task.cancel` does not reach the Rust future). Throws `QueueFull`, `Shutdown`.
      */
     func cancelRoomRequest() throws 
     
@@ -774,12 +775,13 @@ public convenience init(config: EngineConfig, listener: EngineListener)throws  {
 
     
     /**
-     * Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
-     * ends up in no room because of it (a room the server had already entered is left).
-     * Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
-     * `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
-     * Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
-     * a cancellation handler. Throws `QueueFull`, `Shutdown`.
+     * Undoes the latest `create_room` / `join_room`: in flight, it throws `Cancelled` and is
+     * undone (a room the server seats the engine in is left at once); already completed (and
+     * no message sent since), the engine leaves its room. Returns at once. The Kotlin layer
+     * calls it when the coroutine of `createRoom`/`joinRoom` is cancelled (uniffi drops the
+     * Rust future then, but a cancellation that lands as the answer arrives would otherwise
+     * leave the engine in a room the app never saw); the Swift layer from a task cancellation
+     * handler (`Task.cancel` does not reach the Rust future). Throws `QueueFull`, `Shutdown`.
      */
 open func cancelRoomRequest()throws   {try rustCallWithError(FfiConverterTypePeerChatError_lift) {
         uniffiCallStatus in
@@ -3262,7 +3264,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_func_max_name_chars() != 32645) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request() != 33771) {
+    if (uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request() != 22851) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_engine_connected_peers() != 32855) {

@@ -11,8 +11,8 @@
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::mpsc as std_mpsc;
-use std::task::Poll;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use peerchat_chaos_tests::{Client, ServerProc, TcpProxy, health};
@@ -51,7 +51,9 @@ async fn chatting(alice_url: &str, bob_url: &str) -> (Client, Client, String, St
 fn signaling_activity(e: &EngineEvent) -> bool {
     matches!(
         e,
-        EngineEvent::SignalingState(SignalingState::Connected | SignalingState::Reconnecting { .. })
+        EngineEvent::SignalingState(
+            SignalingState::Connected | SignalingState::Reconnecting { .. }
+        )
     )
 }
 
@@ -164,16 +166,15 @@ async fn a_wake_dials_at_once_skipping_the_backoff() {
         .await;
     proxy.cut();
     // Dials fail (nothing listens) with growing delays, up to 5 s.
-    let next_retry_ms = alice
-        .wait_for("a backoff of 2 s or more", |e| match e {
-            EngineEvent::SignalingState(SignalingState::Reconnecting { next_retry_ms, .. })
-                if *next_retry_ms >= 2_000 =>
-            {
-                Some(*next_retry_ms)
-            }
-            _ => None,
-        })
-        .await;
+    let next_retry_ms =
+        alice
+            .wait_for("a backoff of 2 s or more", |e| match e {
+                EngineEvent::SignalingState(SignalingState::Reconnecting {
+                    next_retry_ms, ..
+                }) if *next_retry_ms >= 2_000 => Some(*next_retry_ms),
+                _ => None,
+            })
+            .await;
     let _proxy = TcpProxy::start(port, server.port).await;
     let woke = Instant::now();
     alice.engine.network_changed();
@@ -283,7 +284,11 @@ async fn shutdown_and_drop_return_at_once_and_the_server_sees_the_leave() {
         (reason, at.elapsed())
     };
     println!("bob saw peer_left {reason:?} {left_after:?} after the drop returned");
-    assert_eq!(reason, LeaveReason::Left, "the close frame did not reach the server");
+    assert_eq!(
+        reason,
+        LeaveReason::Left,
+        "the close frame did not reach the server"
+    );
     assert_eq!(health(server.port).await["connected_clients"], 1);
 
     let started = Instant::now();
@@ -395,6 +400,55 @@ async fn cancelled_joins_leave_no_member_in_the_room() {
     assert_eq!(dave.engine.room_code(), None);
 }
 
+/// Sends from `engine` until its command queue is full and stays full for a 500 ms window
+/// (the event loop is held by its stuck listener); returns the texts accepted.
+async fn fill_until_held(alice: &Engine) -> Vec<String> {
+    let mut accepted = Vec::new();
+    // Fill until refused; the first refusals may come while the loop still drains (before the
+    // event queue is full): fill again until a refusal holds for a 500 ms window (a window in
+    // which nothing may drain, not a wait for readiness).
+    let mut rounds = 0;
+    loop {
+        let refused = loop {
+            let text = format!("m{}", accepted.len());
+            match alice.send_message(&text) {
+                Ok(_) => accepted.push(text),
+                Err(e) => break e,
+            }
+            assert!(
+                accepted.len() < 100_000,
+                "never refused: the queues are unbounded"
+            );
+        };
+        assert_eq!(
+            refused,
+            EngineError::QueueFull {
+                queue: "commands".into(),
+                capacity: COMMAND_QUEUE_LEN as u64
+            }
+        );
+        let _ =
+            tokio::time::timeout(Duration::from_millis(500), std::future::pending::<()>()).await;
+        if matches!(
+            alice.send_message("probe"),
+            Err(EngineError::QueueFull { .. })
+        ) {
+            break;
+        }
+        accepted.push("probe".into());
+        rounds += 1;
+        assert!(
+            rounds < 20,
+            "the command queue keeps draining: the loop is not held"
+        );
+    }
+    println!(
+        "listener stuck: {} messages accepted, then QueueFull that held for 500 ms",
+        accepted.len()
+    );
+    accepted
+}
+
 /// A listener that blocks in its first `on_message_status` until the test opens the gate, and
 /// forwards every event to a channel.
 struct GatedListener {
@@ -450,60 +504,73 @@ async fn a_stuck_listener_holds_the_engine_at_its_queue_bounds_and_loses_nothing
         inner,
         gate: Mutex::new(Some(gate)),
     });
-    let alice = Engine::new(EngineConfig::new(&url, "Alice").loopback_only(), listener)
-        .expect("engine");
+    let alice =
+        Engine::new(EngineConfig::new(&url, "Alice").loopback_only(), listener).expect("engine");
     let mut bob = Client::new(&url, "Bob");
-    let room = alice.create_room().await.expect("create");
-    bob.engine.join_room(&room.code).await.expect("join");
-    bob.wait_connected().await;
-    loop {
-        match alice_events.recv().await.expect("alice events") {
-            EngineEvent::PeerState {
-                state: PeerState::Connected,
-                ..
-            } => break,
-            _ => continue,
-        }
-    }
-    let mut accepted = Vec::new();
-    // Fill until refused; the first refusals may come while the loop still drains (before the
-    // event queue is full): fill again until a refusal holds for a 500 ms window (a window in
-    // which nothing may drain, not a wait for readiness).
-    let mut rounds = 0;
-    loop {
-        let refused = loop {
-            let text = format!("m{}", accepted.len());
-            match alice.send_message(&text) {
-                Ok(_) => accepted.push(text),
-                Err(e) => break e,
-            }
-            assert!(accepted.len() < 100_000, "never refused: the queues are unbounded");
-        };
-        assert_eq!(
-            refused,
-            EngineError::QueueFull {
-                queue: "commands".into(),
-                capacity: COMMAND_QUEUE_LEN as u64
-            }
-        );
-        let _ =
-            tokio::time::timeout(Duration::from_millis(500), std::future::pending::<()>()).await;
-        if matches!(
-            alice.send_message("probe"),
-            Err(EngineError::QueueFull { .. })
-        ) {
-            break;
-        }
-        accepted.push("probe".into());
-        rounds += 1;
-        assert!(rounds < 20, "the command queue keeps draining: the loop is not held");
-    }
-    println!(
-        "listener stuck: {} messages accepted, then QueueFull that held for 500 ms",
-        accepted.len()
-    );
+    chat_ready(&alice, &mut alice_events, &mut bob).await;
+    let accepted = fill_until_held(&alice).await;
     assert!(accepted.len() >= COMMAND_QUEUE_LEN);
     open.send(()).expect("open the gate");
     let received = bob.received(accepted.len()).await;
     assert_eq!(received, accepted, "lost, duplicated or reordered");
+}
+
+/// Alice (an engine with its own event channel) and Bob in one room, data channels open.
+async fn chat_ready(
+    alice: &Engine,
+    alice_events: &mut tokio::sync::mpsc::UnboundedReceiver<EngineEvent>,
+    bob: &mut Client,
+) {
+    let room = alice.create_room().await.expect("create");
+    bob.engine.join_room(&room.code).await.expect("join");
+    bob.wait_connected().await;
+    loop {
+        if let EngineEvent::PeerState {
+            state: PeerState::Connected,
+            ..
+        } = alice_events.recv().await.expect("alice events")
+        {
+            break;
+        }
+    }
+}
+
+/// Even when the engine's own teardown is stuck (its listener never returns, so its event
+/// loop cannot finish), `shutdown()` and drop return at once; the background teardown gives
+/// up after `SHUTDOWN_GRACE_MS` and stops the runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_returns_at_once_even_when_the_teardown_is_stuck() {
+    let server = ServerProc::start(0, &[]);
+    let url = server.url();
+    let (inner, mut alice_events) = ChannelListener::new();
+    let (_keep_closed, gate) = std_mpsc::channel::<()>();
+    let listener = Arc::new(GatedListener {
+        inner,
+        gate: Mutex::new(Some(gate)),
+    });
+    let alice =
+        Engine::new(EngineConfig::new(&url, "Alice").loopback_only(), listener).expect("engine");
+    let mut bob = Client::new(&url, "Bob");
+    chat_ready(&alice, &mut alice_events, &mut bob).await;
+    fill_until_held(&alice).await;
+    let started = Instant::now();
+    let handle = alice.shutdown();
+    let dropped = std::thread::spawn(move || {
+        let at = Instant::now();
+        drop(alice);
+        at.elapsed()
+    })
+    .join()
+    .expect("drop thread");
+    let call = started.elapsed();
+    println!("stuck teardown: shutdown() + drop returned after {call:?} (drop {dropped:?})");
+    assert!(
+        call < Duration::from_millis(50),
+        "shutdown/drop took {call:?}"
+    );
+    handle.clone().await;
+    let done = started.elapsed();
+    println!("stuck teardown: runtime stopped {done:?} after shutdown()");
+    assert!(done >= Duration::from_millis(SHUTDOWN_GRACE_MS) - Duration::from_millis(100));
+    assert!(done < Duration::from_millis(SHUTDOWN_GRACE_MS + 1_000));
 }

@@ -1032,7 +1032,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_peerchat_ffi_checksum_func_max_name_chars() and 0xFFFF) != 32645) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request() and 0xFFFF) != 33771) {
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request() and 0xFFFF) != 22851) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_connected_peers() and 0xFFFF) != 32855) {
@@ -1577,12 +1577,13 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 public interface EngineInterface {
     
     /**
-     * Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
-     * ends up in no room because of it (a room the server had already entered is left).
-     * Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
-     * `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
-     * Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
-     * a cancellation handler. Throws `QueueFull`, `Shutdown`.
+     * Undoes the latest `create_room` / `join_room`: in flight, it throws `Cancelled` and is
+     * undone (a room the server seats the engine in is left at once); already completed (and
+     * no message sent since), the engine leaves its room. Returns at once. The Kotlin layer
+     * calls it when the coroutine of `createRoom`/`joinRoom` is cancelled (uniffi drops the
+     * Rust future then, but a cancellation that lands as the answer arrives would otherwise
+     * leave the engine in a room the app never saw); the Swift layer from a task cancellation
+     * handler (`Task.cancel` does not reach the Rust future). Throws `QueueFull`, `Shutdown`.
      */
     fun `cancelRoomRequest`()
     
@@ -1812,12 +1813,13 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
-     * Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
-     * ends up in no room because of it (a room the server had already entered is left).
-     * Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
-     * `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
-     * Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
-     * a cancellation handler. Throws `QueueFull`, `Shutdown`.
+     * Undoes the latest `create_room` / `join_room`: in flight, it throws `Cancelled` and is
+     * undone (a room the server seats the engine in is left at once); already completed (and
+     * no message sent since), the engine leaves its room. Returns at once. The Kotlin layer
+     * calls it when the coroutine of `createRoom`/`joinRoom` is cancelled (uniffi drops the
+     * Rust future then, but a cancellation that lands as the answer arrives would otherwise
+     * leave the engine in a room the app never saw); the Swift layer from a task cancellation
+     * handler (`Task.cancel` does not reach the Rust future). Throws `QueueFull`, `Shutdown`.
      */
     @Throws(PeerChatException::class)override fun `cancelRoomRequest`()
         = 

@@ -12,6 +12,7 @@ import dev.peerchat.ffi.PeerState
 import dev.peerchat.ffi.RoomInfo
 import dev.peerchat.ffi.SignalingState
 import java.util.concurrent.atomic.AtomicBoolean
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.channels.trySendBlocking
 import kotlinx.coroutines.flow.Flow
@@ -101,7 +102,7 @@ class PeerChatClient(config: EngineConfig) : AutoCloseable, LifecycleAware {
      *   [PeerChatException.Timeout], [PeerChatException.Server], [PeerChatException.QueueFull],
      *   [PeerChatException.Shutdown].
      */
-    suspend fun createRoom(): RoomInfo = engine.createRoom()
+    suspend fun createRoom(): RoomInfo = undoneOnCancel { engine.createRoom() }
 
     /**
      * Joins the room with [code] (any case, separators optional); returns it with the members
@@ -113,7 +114,26 @@ class PeerChatClient(config: EngineConfig) : AutoCloseable, LifecycleAware {
      *   [PeerChatException.AlreadyInRoom], [PeerChatException.Signaling],
      *   [PeerChatException.Timeout], [PeerChatException.Shutdown].
      */
-    suspend fun joinRoom(code: String): RoomInfo = engine.joinRoom(code)
+    suspend fun joinRoom(code: String): RoomInfo = undoneOnCancel { engine.joinRoom(code) }
+
+    /**
+     * Runs a create/join; when the calling coroutine is cancelled, tells the engine to undo it.
+     * The cancelled coroutine drops the Rust future too (which undoes a request still in
+     * flight), but a cancellation that lands as the answer arrives surfaces here as a
+     * [CancellationException] after the engine entered the room: `cancelRoomRequest` leaves
+     * it then.
+     */
+    private suspend fun undoneOnCancel(request: suspend () -> RoomInfo): RoomInfo =
+        try {
+            request()
+        } catch (e: CancellationException) {
+            try {
+                engine.cancelRoomRequest()
+            } catch (_: PeerChatException) {
+                // Shut down meanwhile, or the engine's queue is full: nothing to undo here.
+            }
+            throw e
+        }
 
     /**
      * Sends [text] to every connected peer and returns the message id at once (no suspension);

@@ -1,0 +1,194 @@
+package dev.peerchat
+
+import dev.peerchat.PeerChatEvent.MessageReceived
+import dev.peerchat.PeerChatEvent.PeerJoined
+import dev.peerchat.PeerChatEvent.PeerLeft
+import dev.peerchat.PeerChatEvent.PeerStateChanged
+import dev.peerchat.PeerChatEvent.SignalingStateChanged
+import dev.peerchat.ffi.LeaveReason
+import dev.peerchat.ffi.PeerChatException
+import dev.peerchat.ffi.PeerState
+import dev.peerchat.ffi.SignalingState
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.cancelAndJoin
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.yield
+import org.junit.jupiter.api.Assertions.assertEquals
+import org.junit.jupiter.api.Assertions.assertNull
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.Timeout
+
+/**
+ * Issue 9 items 5–6 on the JVM, against the real engine and a real `peerchat serve` (room
+ * capacity 2, so a seat left behind by a cancelled join would show): `close()` never blocks,
+ * `shutdown()` suspends without blocking its thread, a cancelled `joinRoom` coroutine is undone,
+ * the lifecycle calls keep the chat.
+ */
+@Timeout(120, unit = TimeUnit.SECONDS)
+class LifecycleTest : WithSignalingServer() {
+    override fun serverArgs(): Array<String> = arrayOf("--room-capacity", "2")
+
+    /** Alice and Bob in one room, both data channels open. */
+    private suspend fun pair(
+        scope: kotlinx.coroutines.CoroutineScope,
+        alice: PeerChatClient,
+        bob: PeerChatClient,
+    ): Pair<EventLog, EventLog> {
+        val aliceLog = EventLog(alice, scope)
+        val bobLog = EventLog(bob, scope)
+        val room = alice.createRoom()
+        bob.joinRoom(room.code)
+        aliceLog.await<PeerStateChanged>("Alice connected") { it.state == PeerState.CONNECTED }
+        bobLog.await<PeerStateChanged>("Bob connected") { it.state == PeerState.CONNECTED }
+        return aliceLog to bobLog
+    }
+
+    @Test
+    fun `close returns at once on the calling thread and the server still sees the leave`() = runBlocking<Unit> {
+        val alice = PeerChatClient(loopbackConfig(server.url, "Alice"))
+        PeerChatClient(loopbackConfig(server.url, "Bob")).use { bob ->
+            val (aliceLog, bobLog) = pair(this, alice, bob)
+            val aliceId = checkNotNull(alice.peerId)
+            val started = System.nanoTime()
+            alice.close()
+            val tookMs = (System.nanoTime() - started) / 1e6
+            println("PeerChatClient.close() of a connected client returned in $tookMs ms")
+            assertTrue(tookMs < 50, "close() took $tookMs ms")
+            val left = bobLog.await<PeerLeft>("Bob sees Alice leave") { it.peerId == aliceId }
+            assertEquals(LeaveReason.LEFT, left.reason, "leave_room and the close frame reached the server")
+            aliceLog.stop()
+            bobLog.stop()
+        }
+    }
+
+    @Test
+    fun `shutdown suspends without blocking the calling thread`() {
+        val executor = Executors.newSingleThreadExecutor { r -> Thread(r, "app-main") }
+        try {
+            runBlocking(executor.asCoroutineDispatcher()) {
+                val max = PeerChatClient(loopbackConfig(server.url, "Max"))
+                val log = EventLog(max, this)
+                log.await<SignalingStateChanged>("connected") { it.state == SignalingState.Connected }
+                max.createRoom()
+                // Runs on the same single thread whenever shutdown() suspends.
+                var ticks = 0
+                val ticker = launch(start = CoroutineStart.UNDISPATCHED) {
+                    while (true) {
+                        ticks++
+                        yield()
+                    }
+                }
+                val before = ticks
+                max.shutdown()
+                val during = ticks - before
+                ticker.cancelAndJoin()
+                println("shutdown(): $during other coroutine steps ran on its thread meanwhile")
+                assertTrue(during > 0, "shutdown() held its thread")
+                log.await<SignalingStateChanged>("disconnected") { it.state == SignalingState.Disconnected }
+                try {
+                    max.sendMessage("late")
+                    throw AssertionError("sendMessage after shutdown did not throw")
+                } catch (e: PeerChatException.Shutdown) {
+                    // expected
+                }
+                log.stop()
+                max.close()
+            }
+        } finally {
+            executor.shutdown()
+        }
+    }
+
+    @Test
+    fun `cancelling a joinRoom coroutine leaves no member in the room`() = runBlocking<Unit> {
+        PeerChatClient(loopbackConfig(server.url, "Alice")).use { alice ->
+            PeerChatClient(loopbackConfig(server.url, "Bob")).use { bob ->
+                PeerChatClient(loopbackConfig(server.url, "Carol")).use { carol ->
+                    val aliceLog = EventLog(alice, this)
+                    val bobLog = EventLog(bob, this)
+                    val room = alice.createRoom()
+                    bobLog.await<SignalingStateChanged>("Bob connected") { it.state == SignalingState.Connected }
+                    // Started undispatched, the join runs up to its first suspension: the
+                    // request is queued and goes out; then the coroutine is cancelled (as
+                    // viewModelScope is when its screen goes away).
+                    val join = launch(start = CoroutineStart.UNDISPATCHED) { bob.joinRoom(room.code) }
+                    join.cancelAndJoin()
+                    val bobId = aliceLog.await<PeerJoined>("the server seated Bob").peer.peerId
+                    val left = aliceLog.await<PeerLeft>("the engine left again") { it.peerId == bobId }
+                    assertEquals(LeaveReason.LEFT, left.reason)
+                    assertNull(bob.roomCode)
+                    // Server side: the room of two has its seat free again.
+                    val joined = carol.joinRoom(room.code)
+                    assertEquals(1, joined.members.size)
+                    aliceLog.stop()
+                    bobLog.stop()
+                }
+            }
+        }
+    }
+
+    @Test
+    fun `pause, resume and networkChanged keep the chat`() = runBlocking<Unit> {
+        PeerChatClient(loopbackConfig(server.url, "Alice")).use { alice ->
+            PeerChatClient(loopbackConfig(server.url, "Bob")).use { bob ->
+                val (aliceLog, bobLog) = pair(this, alice, bob)
+                val driver = LifecycleDriver(alice)
+                driver.onDefaultNetwork("wifi|10.0.0.2")
+                driver.onBackground()
+                alice.sendMessage("from the background")
+                driver.onForeground()
+                driver.onDefaultNetwork("cellular|100.64.0.7")
+                alice.sendMessage("after a network change")
+                val got = bobLog.awaitAll<MessageReceived>(2, "Bob receives both")
+                assertEquals(listOf("from the background", "after a network change"), got.map { it.message.text })
+                aliceLog.stop()
+                bobLog.stop()
+            }
+        }
+    }
+}
+
+/** [LifecycleDriver] turns platform signals into engine calls, once per real change. */
+class LifecycleDriverTest {
+    private class Calls : LifecycleAware {
+        val log = mutableListOf<String>()
+        override fun pause() {
+            log += "pause"
+        }
+        override fun resume() {
+            log += "resume"
+        }
+        override fun networkChanged() {
+            log += "network"
+        }
+    }
+
+    @Test
+    fun `foreground and background call only on a change`() {
+        val calls = Calls()
+        val driver = LifecycleDriver(calls)
+        driver.onForeground() // replayed ON_START at registration: not a resume
+        driver.onBackground()
+        driver.onBackground()
+        driver.onForeground()
+        driver.onForeground()
+        assertEquals(listOf("pause", "resume"), calls.log)
+    }
+
+    @Test
+    fun `the first network is not a change, a new one or a new address is, a loss is not`() {
+        val calls = Calls()
+        val driver = LifecycleDriver(calls)
+        driver.onDefaultNetwork("wifi|10.0.0.2") // reported at registration
+        driver.onDefaultNetwork("wifi|10.0.0.2") // same again
+        driver.onDefaultNetwork("wifi|10.0.0.3") // new address
+        driver.onDefaultNetwork(null) // lost
+        driver.onDefaultNetwork("cellular|100.64.0.7") // the next network
+        assertEquals(listOf("network", "network"), calls.log)
+    }
+}
