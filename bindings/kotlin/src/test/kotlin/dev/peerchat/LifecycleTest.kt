@@ -135,27 +135,47 @@ class LifecycleTest : WithSignalingServer() {
     @Test
     fun `cancelling a joinRoom coroutine leaves no member in the room`() = runBlocking<Unit> {
         PeerChatClient(loopbackConfig(server.url, "Alice")).use { alice ->
-            PeerChatClient(loopbackConfig(server.url, "Bob")).use { bob ->
-                PeerChatClient(loopbackConfig(server.url, "Carol")).use { carol ->
-                    val aliceLog = EventLog(alice, this)
+            PeerChatClient(loopbackConfig(server.url, "Carol")).use { carol ->
+                val aliceLog = EventLog(alice, this)
+                val room = alice.createRoom()
+
+                // Cancelled in flight (as viewModelScope is when its screen goes away). Started
+                // undispatched, the join runs up to its first suspension: the request is out.
+                // On loopback the answer can win the race (the join completes before the cancel:
+                // a join, not a cancellation); then Bob leaves and it is tried again.
+                PeerChatClient(loopbackConfig(server.url, "Bob")).use { bob ->
                     val bobLog = EventLog(bob, this)
-                    val room = alice.createRoom()
                     bobLog.await<SignalingStateChanged>("Bob connected") { it.state == SignalingState.Connected }
-                    // Started undispatched, the join runs up to its first suspension: the
-                    // request is queued and goes out; then the coroutine is cancelled (as
-                    // viewModelScope is when its screen goes away).
-                    val join = launch(start = CoroutineStart.UNDISPATCHED) { bob.joinRoom(room.code) }
-                    join.cancelAndJoin()
-                    val bobId = aliceLog.await<PeerJoined>("the server seated Bob").peer.peerId
-                    val left = aliceLog.await<PeerLeft>("the engine left again") { it.peerId == bobId }
-                    assertEquals(LeaveReason.LEFT, left.reason)
-                    assertNull(bob.roomCode)
-                    // Server side: the room of two has its seat free again.
-                    val joined = carol.joinRoom(room.code)
-                    assertEquals(1, joined.members.size)
-                    aliceLog.stop()
+                    var cancelledInFlight = false
+                    for (attempt in 1..5) {
+                        var completed = false
+                        launch(start = CoroutineStart.UNDISPATCHED) {
+                            bob.joinRoom(room.code)
+                            completed = true
+                        }.cancelAndJoin()
+                        val bobId = aliceLog.awaitAll<PeerJoined>(attempt, "the server seated Bob ($attempt)") {
+                            it.peer.name == "Bob"
+                        }.last().peer.peerId
+                        if (completed) {
+                            println("attempt $attempt: the join completed before the cancel; leaving and again")
+                            bob.leaveRoom()
+                            aliceLog.awaitAll<PeerLeft>(attempt, "Bob left ($attempt)")
+                            continue
+                        }
+                        val left = aliceLog.awaitAll<PeerLeft>(attempt, "the engine left again") { it.peerId == bobId }.last()
+                        assertEquals(LeaveReason.LEFT, left.reason)
+                        assertNull(bob.roomCode)
+                        cancelledInFlight = true
+                        break
+                    }
+                    assertTrue(cancelledInFlight, "no join was cancelled in flight in 5 attempts")
                     bobLog.stop()
                 }
+
+                // Server side: the room of two has its seat free.
+                val joined = carol.joinRoom(room.code)
+                assertEquals(1, joined.members.size)
+                aliceLog.stop()
             }
         }
     }
