@@ -41,6 +41,8 @@ android {
         java.srcDirs(
             repoRoot.resolve("bindings/kotlin/generated"),
             repoRoot.resolve("bindings/kotlin/src/main/kotlin"),
+            // Android-only: PeerChatLifecycle (process lifecycle + default network callback).
+            "src/main/kotlin",
         )
         jniLibs.srcDir(rustJniLibs)
     }
@@ -67,6 +69,8 @@ dependencies {
     implementation("net.java.dev.jna:jna:5.18.1@aar")
     // The public API exposes Flow and suspend functions.
     api("org.jetbrains.kotlinx:kotlinx-coroutines-core:1.10.2")
+    // PeerChatLifecycle follows ProcessLifecycleOwner (its constructor takes a LifecycleOwner).
+    api("androidx.lifecycle:lifecycle-process:2.8.7")
 }
 
 /**

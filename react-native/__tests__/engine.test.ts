@@ -119,3 +119,21 @@ test('destroy shuts the native engine, detaches, and later calls fail with `shut
   await expect(engine.sendMessage('hi')).rejects.toMatchObject({ code: 'shutdown' });
   expect(fake.pending).toBe(0);
 });
+
+test('shutdown resolves after the native teardown; lifecycle calls go to the native engine and stop after it', async () => {
+  const { engine } = await started();
+  engine.pause();
+  engine.resume();
+  engine.networkChanged();
+  await engine.shutdown();
+  expect(engine.destroyed).toBe(true);
+  engine.pause();
+  await engine.shutdown();
+  expect(fake.log.map((c) => c.method)).toEqual([
+    'createEngine',
+    'pauseEngine',
+    'resumeEngine',
+    'networkChanged',
+    'shutdownEngine',
+  ]);
+});

@@ -312,3 +312,50 @@ test('an interrupted peer that never comes back leaves with reason timeout', asy
     expect.objectContaining({ kind: 'notice', event: 'peer_timed_out', name: 'Alice' }),
   );
 });
+
+/** The `change` listeners the hook attached to (the jest preset's mock of) `AppState`. */
+function appStateListeners(): Array<(state: string) => void> {
+  const { AppState } = jest.requireActual<typeof import('react-native')>('react-native');
+  const add = AppState.addEventListener as unknown as jest.Mock;
+  return add.mock.calls.filter((c) => c[0] === 'change').map((c) => c[1] as (state: string) => void);
+}
+
+function lifecycleCalls(): Array<{ method: string; args: unknown[] }> {
+  return fake.log.filter((c) => ['pauseEngine', 'resumeEngine', 'networkChanged'].includes(c.method));
+}
+
+test('AppState drives the engine: background pauses, active resumes, inactive is ignored', async () => {
+  const before = appStateListeners().length;
+  const { result } = render();
+  const engineId = await createdRoom(result);
+  const listeners = appStateListeners().slice(before);
+  expect(listeners).toHaveLength(1);
+  const change = listeners[0]!;
+  act(() => {
+    change('inactive');
+    change('background');
+    change('active');
+  });
+  expect(lifecycleCalls()).toEqual([
+    { method: 'pauseEngine', args: [engineId] },
+    { method: 'resumeEngine', args: [engineId] },
+  ]);
+});
+
+test('followAppState: false leaves the lifecycle to the app and is not sent as engine config', async () => {
+  const before = appStateListeners().length;
+  const { result } = renderHook(() => usePeerChat({ ...OPTIONS, followAppState: false }));
+  let done!: Promise<unknown>;
+  act(() => {
+    done = result.current.createRoom('Bob');
+  });
+  const start = await fake.nextCall('createEngine');
+  expect(start.args[1]).not.toHaveProperty('followAppState');
+  await act(async () => {
+    start.resolve();
+    (await fake.nextCall('createRoom')).resolve(emptyRoom());
+    await done;
+  });
+  expect(appStateListeners().slice(before)).toHaveLength(0);
+  expect(lifecycleCalls()).toEqual([]);
+});

@@ -85,10 +85,20 @@ final class EngineHandle: @unchecked Sendable {
     do { try await engine.leaveRoom() } catch let e as PeerChatError { throw e.failure }
   }
 
-  /// `Engine.shutdown()`: blocks up to 2 s while connections close, so never on the main thread.
+  /// Starts `Engine.shutdown` and returns at once (the teardown runs in the background);
+  /// safe on any thread, including the main thread.
   func shutdown() {
-    engine.shutdown()
+    engine.shutdownNow()
   }
+
+  /// `Engine.shutdown()`, awaited: suspends (no thread blocked) until the teardown finished.
+  func shutdownAndWait() async {
+    await engine.shutdown()
+  }
+
+  func pause() { engine.pause() }
+  func resume() { engine.resume() }
+  func networkChanged() { engine.networkChanged() }
 }
 
 private final class ListenerBridge: EngineListener, @unchecked Sendable {
@@ -195,6 +205,8 @@ private extension PeerChatError {
     case let .PeerProtocol(reason, _): return EngineFailure(code: "peer_protocol", message: reason)
     case let .Timeout(reason, _, _): return EngineFailure(code: "timeout", message: reason)
     case let .Shutdown(reason): return EngineFailure(code: "shutdown", message: reason)
+    case let .QueueFull(reason, _, _): return EngineFailure(code: "queue_full", message: reason)
+    case let .Cancelled(reason): return EngineFailure(code: "cancelled", message: reason)
     }
   }
 }

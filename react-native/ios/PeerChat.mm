@@ -123,6 +123,27 @@ resolveMdnsCandidates:config.resolveMdnsCandidates()
   [_impl destroyEngine:engineId];
 }
 
+- (void)shutdownEngine:(NSString *)engineId resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject
+{
+  [_impl shutdownEngine:engineId resolve:resolve reject:reject];
+}
+
+- (void)pauseEngine:(NSString *)engineId
+{
+  [_impl pauseEngine:engineId];
+}
+
+- (void)resumeEngine:(NSString *)engineId
+{
+  [_impl resumeEngine:engineId];
+}
+
+- (void)networkChanged:(NSString *)engineId
+{
+  [_impl networkChanged:engineId];
+}
+
+// Never blocks: every engine's teardown runs on its own background thread.
 - (void)invalidate
 {
   [_impl destroyAll];

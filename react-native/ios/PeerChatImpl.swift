@@ -115,13 +115,38 @@ public final class PeerChatImpl: NSObject {
     }
   }
 
+  /// Returns at once: the engine's teardown runs on its own background thread.
   @objc public func destroyEngine(_ engineId: String) {
     lock.lock()
     let handle = engines.removeValue(forKey: engineId)
     lock.unlock()
-    if let handle { Task.detached { handle.shutdown() } }
+    handle?.shutdown()
   }
 
+  @objc public func shutdownEngine(
+    _ engineId: String, resolve: @escaping RCTPromiseResolveBlock, reject: @escaping RCTPromiseRejectBlock
+  ) {
+    lock.lock()
+    let handle = engines.removeValue(forKey: engineId)
+    lock.unlock()
+    settle(resolve, reject) {
+      await handle?.shutdownAndWait()
+      return nil
+    }
+  }
+
+  private func existing(_ id: String) -> EngineHandle? {
+    lock.lock()
+    defer { lock.unlock() }
+    return engines[id]
+  }
+
+  @objc public func pauseEngine(_ engineId: String) { existing(engineId)?.pause() }
+  @objc public func resumeEngine(_ engineId: String) { existing(engineId)?.resume() }
+  @objc public func networkChanged(_ engineId: String) { existing(engineId)?.networkChanged() }
+
+  /// Called from the module's `invalidate` (on the thread tearing React down): never blocks,
+  /// each shutdown returns at once.
   @objc public func destroyAll() {
     lock.lock()
     let all = Array(engines.values)

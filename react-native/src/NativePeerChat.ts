@@ -155,8 +155,22 @@ export interface Spec extends TurboModule {
   sendMessage(engineId: string, text: string): Promise<string>;
   /** `Engine::leave_room`. */
   leaveRoom(engineId: string): Promise<void>;
-  /** `Engine::shutdown`, then forgets the engine. Idempotent; unknown ids are ignored. */
+  /**
+   * Starts `Engine::shutdown` (returns at once; the teardown runs in the background), then
+   * forgets the engine. Idempotent; unknown ids are ignored.
+   */
   destroyEngine(engineId: string): void;
+  /**
+   * `Engine::shutdown`, awaited: resolves once the engine's teardown finished (at most about
+   * 2 s; no thread is blocked meanwhile), then forgets the engine. Unknown ids resolve at once.
+   */
+  shutdownEngine(engineId: string): Promise<void>;
+  /** `Engine::pause` (app to the background). Returns at once; unknown ids are ignored. */
+  pauseEngine(engineId: string): void;
+  /** `Engine::resume` (app to the foreground). Returns at once; unknown ids are ignored. */
+  resumeEngine(engineId: string): void;
+  /** `Engine::network_changed`. Returns at once; unknown ids are ignored. */
+  networkChanged(engineId: string): void;
 
   readonly onSignalingState: CodegenTypes.EventEmitter<NativeSignalingStateEvent>;
   readonly onRoomCreated: CodegenTypes.EventEmitter<NativeRoomEvent>;

@@ -86,8 +86,34 @@ export interface PeerChatEngine {
   sendMessage(text: string): Promise<string>;
   /** Leaves the room. Errors: `not_in_room`, `signaling`, `timeout`, `shutdown`. */
   leaveRoom(): Promise<void>;
-  /** Shuts the engine down and removes every listener. Idempotent. */
+  /**
+   * Shuts the engine down and removes every listener; returns at once (the native teardown
+   * runs in the background and never blocks a thread). Idempotent.
+   */
   destroy(): void;
+  /**
+   * As {@link destroy}, and resolves once the native teardown finished (the leave and close
+   * frames went out; at most about 2 s). Idempotent.
+   */
+  shutdown(): Promise<void>;
+  /**
+   * The app went to the background: the engine keeps its room and connections but does not
+   * dial the signaling server again while paused; while the OS suspends the app nothing runs
+   * and the server keeps the session for its grace period. {@link usePeerChat} calls it from
+   * `AppState` by itself. Returns at once; ignored after {@link destroy}.
+   */
+  pause(): void;
+  /**
+   * The app is in the foreground again: reconnects at once if needed (skipping the backoff),
+   * probes the connection and checks the peers. Returns at once; ignored after destroy.
+   */
+  resume(): void;
+  /**
+   * The device's network changed (e.g. from `@react-native-community/netinfo`): the engine
+   * probes its connections and recovers those that died; harmless when nothing changed.
+   * Returns at once; ignored after destroy.
+   */
+  networkChanged(): void;
   /** Listens to one event of this engine. */
   on<K extends PeerChatEventName>(
     event: K,
@@ -279,10 +305,36 @@ class Engine implements PeerChatEngine {
 
   destroy(): void {
     if (this.destroyed) return;
+    this.forget();
+    this.native.destroyEngine(this.id);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.destroyed) return;
+    this.forget();
+    try {
+      await this.native.shutdownEngine(this.id);
+    } catch (e) {
+      throw toPeerChatError(e);
+    }
+  }
+
+  pause(): void {
+    if (!this.destroyed) this.native.pauseEngine(this.id);
+  }
+
+  resume(): void {
+    if (!this.destroyed) this.native.resumeEngine(this.id);
+  }
+
+  networkChanged(): void {
+    if (!this.destroyed) this.native.networkChanged(this.id);
+  }
+
+  private forget(): void {
     this.destroyed = true;
     for (const s of this.nativeSubscriptions.splice(0)) s.remove();
     for (const set of Object.values(this.listeners)) set.clear();
-    this.native.destroyEngine(this.id);
   }
 
   on<K extends PeerChatEventName>(

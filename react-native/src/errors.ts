@@ -21,6 +21,8 @@ export const PEERCHAT_ERROR_CODES = [
   'peer_protocol',
   'timeout',
   'shutdown',
+  'queue_full',
+  'cancelled',
   'native',
 ] as const;
 

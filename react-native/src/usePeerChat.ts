@@ -4,6 +4,7 @@
  * the engine).
  */
 import { useCallback, useEffect, useReducer, useRef } from 'react';
+import { AppState } from 'react-native';
 
 import { createEngine } from './engine';
 import type { PeerChatEngine, PeerChatEvents } from './engine';
@@ -20,7 +21,14 @@ import type {
 } from './types';
 
 /** Everything of {@link PeerChatConfig} except the display name, which each create/join passes. */
-export type UsePeerChatOptions = Omit<PeerChatConfig, 'displayName'>;
+export type UsePeerChatOptions = Omit<PeerChatConfig, 'displayName'> & {
+  /**
+   * Follow React Native's `AppState` (default `true`): `background` pauses the engine,
+   * `active` resumes it (reconnecting at once); `inactive` (iOS, transient) is ignored. Set
+   * `false` to call {@link PeerChatEngine.pause}/{@link PeerChatEngine.resume} yourself.
+   */
+  followAppState?: boolean;
+};
 
 /** What the hook is doing. */
 export type PeerChatPhase = 'idle' | 'creating' | 'joining' | 'in_room' | 'leaving';
@@ -340,6 +348,19 @@ export function usePeerChat(options: UsePeerChatOptions): PeerChat {
     dispatch({ type: 'engine', signalingState: null, displayName: null });
   }, []);
 
+  // The app lifecycle: background → pause, active → resume (opt out with followAppState: false).
+  const followAppState = options.followAppState !== false;
+  useEffect(() => {
+    if (!followAppState) return undefined;
+    const subscription = AppState.addEventListener('change', (next) => {
+      const engine = engineRef.current;
+      if (engine === null || engine.destroyed) return;
+      if (next === 'background') engine.pause();
+      else if (next === 'active') engine.resume();
+    });
+    return () => subscription.remove();
+  }, [followAppState]);
+
   // New options: the next create/join starts a fresh engine with them.
   useEffect(() => {
     optionsRef.current = JSON.parse(optionsKey) as UsePeerChatOptions;
@@ -356,7 +377,8 @@ export function usePeerChat(options: UsePeerChatOptions): PeerChat {
         return current;
       }
       dropEngine();
-      const engine = await createEngine({ ...optionsRef.current, displayName });
+      const { followAppState: _lifecycleOption, ...config } = optionsRef.current;
+      const engine = await createEngine({ ...config, displayName });
       engineRef.current = engine;
       engineNameRef.current = displayName;
       const mine = <K extends keyof PeerChatEvents>(k: K, f: (p: PeerChatEvents[K]) => void) =>

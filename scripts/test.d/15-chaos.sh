@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Cross-process signaling faults (tests/chaos): the server SIGKILLed and restarted (20 times,
 # printing the p50/p99 time until both clients are back in their room), a client's TCP
-# connection cut, a client SIGSTOPped for 20 s, a client that never comes back. Real
+# connection cut, a client SIGSTOPped for 20 s, a client that never comes back; and the mobile
+# lifecycle (tests/chaos/tests/lifecycle.rs): pause() for PEERCHAT_PAUSE_MS (default 60 s) then
+# resume(), wakes that skip the backoff or probe a dead path, shutdown/drop that never block,
+# cancelled joins, the queue bounds under a stuck listener (~80 s in all). Real
 # `peerchat` processes and real engines on 127.0.0.1, inside a private network namespace when
 # this runs as root.
 set -euo pipefail

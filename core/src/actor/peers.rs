@@ -303,3 +303,13 @@ impl Actor {
         }
     }
 }
+
+impl Actor {
+    /// The app reported a network change or came back to the foreground
+    /// (`Engine::network_changed`, `Engine::resume`); the signaling driver probes its own
+    /// connection. Seam for ICE restarts (issue 9 item 1): until they land, peer connections
+    /// are left as they are (ICE consent checks, RFC 7675, notice a dead path by themselves).
+    pub(super) async fn network_changed(&mut self) {
+        tracing::debug!(peers = self.peers.len(), "network changed");
+    }
+}

@@ -590,6 +590,17 @@ fileprivate struct FfiConverterString: FfiConverter {
 public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
+     * Undoes the latest `create_room` / `join_room`: in flight, it throws `Cancelled` and is
+     * undone (a room the server seats the engine in is left at once); already completed (and
+     * no message sent since), the engine leaves its room. Returns at once. The Kotlin layer
+     * calls it when the coroutine of `createRoom`/`joinRoom` is cancelled (uniffi drops the
+     * Rust future then, but a cancellation that lands as the answer arrives would otherwise
+     * leave the engine in a room the app never saw); the Swift layer from a task cancellation
+     * handler (`Task.cancel` does not reach the Rust future). Throws `QueueFull`, `Shutdown`.
+     */
+    func cancelRoomRequest() throws 
+    
+    /**
      * How many peers of the room have an open data channel (0 outside a room).
      */
     func connectedPeers()  -> UInt32
@@ -616,6 +627,22 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func leaveRoom() async throws 
     
     /**
+     * The OS reported a change of network path (Wi-Fi to cellular, a new address). Returns
+     * at once, never throws; a call when nothing changed does no harm. Probes the signaling
+     * connection and checks the peer connections, as `resume` does; does not end a pause.
+     */
+    func networkChanged() 
+    
+    /**
+     * The app went to the background. Returns at once, never throws, idempotent. The room,
+     * the peer connections and an open signaling connection are kept; a signaling connection
+     * lost while paused is not dialled again until `resume`. While the OS suspends the app
+     * nothing runs: the server keeps the session for its grace period (30 s by default), the
+     * others see `on_peer_interrupted`, then `on_peer_resumed` or `on_peer_left(.., Timeout)`.
+     */
+    func pause() 
+    
+    /**
      * This engine's server-assigned peer id, once the server has sent `welcome`
      * (`null`/`nil` before).
      */
@@ -625,6 +652,13 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The peers currently in the room, not including this engine (empty outside a room).
      */
     func peers()  -> [Peer]
+    
+    /**
+     * The app came back to the foreground. Returns at once, never throws. Dials the signaling
+     * server at once if it is not connected (skipping the backoff), probes an open connection
+     * (dialled again if no answer within 3 000 ms), and checks the peer connections.
+     */
+    func resume() 
     
     /**
      * The canonical code of the room the engine is in (`ABC-DEF-GHJ`), `null`/`nil` outside a
@@ -641,12 +675,20 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func sendMessage(text: String) throws  -> String
     
     /**
-     * Closes every peer connection and the signaling connection (the server tells the room at
-     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
-     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
-     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
+     * Shuts the engine down: closes every peer connection and the signaling connection (the
+     * server tells the room at once) and stops the engine's threads. Kotlin `suspend`, Swift
+     * `async`: the caller suspends until the teardown finished (at most about the core's
+     * `SHUTDOWN_GRACE_MS`, 2 000 ms), **without blocking any thread**; the engine refuses
+     * other calls (`Shutdown`) from the moment it is called. Idempotent. Releasing the object
+     * (Kotlin `close()`, Swift's last reference) starts the same teardown and returns at once.
      */
-    func shutdown() 
+    func shutdown() async 
+    
+    /**
+     * Starts the shutdown and returns at once (the teardown goes on in the background); for
+     * callers that cannot suspend, such as a Kotlin `close()` or an Objective-C `invalidate`.
+     */
+    func shutdownNow() 
     
 }
 /**
@@ -733,6 +775,23 @@ public convenience init(config: EngineConfig, listener: EngineListener)throws  {
 
     
     /**
+     * Undoes the latest `create_room` / `join_room`: in flight, it throws `Cancelled` and is
+     * undone (a room the server seats the engine in is left at once); already completed (and
+     * no message sent since), the engine leaves its room. Returns at once. The Kotlin layer
+     * calls it when the coroutine of `createRoom`/`joinRoom` is cancelled (uniffi drops the
+     * Rust future then, but a cancellation that lands as the answer arrives would otherwise
+     * leave the engine in a room the app never saw); the Swift layer from a task cancellation
+     * handler (`Task.cancel` does not reach the Rust future). Throws `QueueFull`, `Shutdown`.
+     */
+open func cancelRoomRequest()throws   {try rustCallWithError(FfiConverterTypePeerChatError_lift) {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_cancel_room_request(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * How many peers of the room have an open data channel (0 outside a room).
      */
 open func connectedPeers() -> UInt32  {
@@ -808,6 +867,34 @@ open func leaveRoom()async throws   {
 }
     
     /**
+     * The OS reported a change of network path (Wi-Fi to cellular, a new address). Returns
+     * at once, never throws; a call when nothing changed does no harm. Probes the signaling
+     * connection and checks the peer connections, as `resume` does; does not end a pause.
+     */
+open func networkChanged()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_network_changed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The app went to the background. Returns at once, never throws, idempotent. The room,
+     * the peer connections and an open signaling connection are kept; a signaling connection
+     * lost while paused is not dialled again until `resume`. While the OS suspends the app
+     * nothing runs: the server keeps the session for its grace period (30 s by default), the
+     * others see `on_peer_interrupted`, then `on_peer_resumed` or `on_peer_left(.., Timeout)`.
+     */
+open func pause()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_pause(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * This engine's server-assigned peer id, once the server has sent `welcome`
      * (`null`/`nil` before).
      */
@@ -830,6 +917,19 @@ open func peers() -> [Peer]  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The app came back to the foreground. Returns at once, never throws. Dials the signaling
+     * server at once if it is not connected (skipping the backoff), probes an open connection
+     * (dialled again if no answer within 3 000 ms), and checks the peer connections.
+     */
+open func resume()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_resume(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -862,14 +962,37 @@ open func sendMessage(text: String)throws  -> String  {
 }
     
     /**
-     * Closes every peer connection and the signaling connection (the server tells the room at
-     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
-     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
-     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
+     * Shuts the engine down: closes every peer connection and the signaling connection (the
+     * server tells the room at once) and stops the engine's threads. Kotlin `suspend`, Swift
+     * `async`: the caller suspends until the teardown finished (at most about the core's
+     * `SHUTDOWN_GRACE_MS`, 2 000 ms), **without blocking any thread**; the engine refuses
+     * other calls (`Shutdown`) from the moment it is called. Idempotent. Releasing the object
+     * (Kotlin `close()`, Swift's last reference) starts the same teardown and returns at once.
      */
-open func shutdown()  {try! rustCall() {
+open func shutdown()async   {
+    return
+        try!  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_peerchat_ffi_fn_method_engine_shutdown(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_peerchat_ffi_rust_future_poll_void,
+            completeFunc: ffi_peerchat_ffi_rust_future_complete_void,
+            freeFunc: ffi_peerchat_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: nil
+            
+        )
+}
+    
+    /**
+     * Starts the shutdown and returns at once (the teardown goes on in the background); for
+     * callers that cannot suspend, such as a Kotlin `close()` or an Objective-C `invalidate`.
+     */
+open func shutdownNow()  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_peerchat_ffi_fn_method_engine_shutdown(
+    uniffi_peerchat_ffi_fn_method_engine_shutdown_now(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
@@ -2494,6 +2617,30 @@ enum PeerChatError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          * Human-readable text (the core error's message).
          */reason: String
     )
+    /**
+     * A bounded queue between the app and the network is full (today the engine's command
+     * queue, the core's `COMMAND_QUEUE_LEN` = 1 024 commands); nothing was queued, try again.
+     */
+    case QueueFull(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String, 
+        /**
+         * Which queue (`commands`).
+         */queue: String, 
+        /**
+         * Its bound, in entries.
+         */capacity: UInt64
+    )
+    /**
+     * The `create_room` / `join_room` was cancelled (`cancel_room_request`, or the caller's
+     * coroutine/task was cancelled) before it completed; the engine is in no room because of it.
+     */
+    case Cancelled(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String
+    )
 
     
 
@@ -2570,6 +2717,14 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
             afterMs: try FfiConverterUInt64.read(from: &buf)
             )
         case 14: return .Shutdown(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 15: return .QueueFull(
+            reason: try FfiConverterString.read(from: &buf), 
+            queue: try FfiConverterString.read(from: &buf), 
+            capacity: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 16: return .Cancelled(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -2658,6 +2813,18 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
         
         case let .Shutdown(reason):
             writeInt(&buf, Int32(14))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .QueueFull(reason,queue,capacity):
+            writeInt(&buf, Int32(15))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(queue, into: &buf)
+            FfiConverterUInt64.write(capacity, into: &buf)
+            
+        
+        case let .Cancelled(reason):
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -3097,6 +3264,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_func_max_name_chars() != 32645) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request() != 22851) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_peerchat_ffi_checksum_method_engine_connected_peers() != 32855) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3109,10 +3279,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_method_engine_leave_room() != 3195) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_peerchat_ffi_checksum_method_engine_network_changed() != 24322) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_pause() != 56686) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_peerchat_ffi_checksum_method_engine_peer_id() != 36444) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_engine_peers() != 15123) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_resume() != 31233) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_engine_room_code() != 34759) {
@@ -3121,7 +3300,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_method_engine_send_message() != 35517) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_peerchat_ffi_checksum_method_engine_shutdown() != 52067) {
+    if (uniffi_peerchat_ffi_checksum_method_engine_shutdown() != 38976) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_shutdown_now() != 14702) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_signaling_state() != 18448) {

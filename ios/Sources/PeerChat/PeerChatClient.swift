@@ -53,32 +53,47 @@ public enum PeerChatEvent: Sendable, Equatable {
 /// print("share this code: \(room.code)")
 /// ```
 ///
-/// Threading: the engine calls its listener on an engine thread. This class only yields each
-/// event into `events` there (non-blocking, unbounded buffer); the `for await` loop receives it
-/// in the consuming task's context (e.g. the main actor). The async methods resume in the
-/// caller's context too. Every method may be called from any thread or task.
+/// Threading: the engine calls its listener on an engine thread. This class only hands each
+/// event to `events` there; the `for await` loop receives it in the consuming task's context
+/// (e.g. the main actor). The async methods resume in the caller's context too. No method
+/// blocks the calling thread (not even `deinit`). Every method may be called from any thread
+/// or task.
+///
+/// Queue: at most `PeerChatClient.eventBuffer` events wait for the consumer of `events`. When
+/// it falls that far behind (or stops iterating), the engine's event thread waits for room —
+/// back-pressure up to the engine, whose own bounded queues then hold further work
+/// (`sendMessage` throws `.QueueFull`). No event is dropped and memory stays bounded.
+///
+/// Lifecycle: call `pause()` / `resume()` / `networkChanged()` from the app's lifecycle, or let
+/// `PeerChatLifecycle` (UIKit notifications + `NWPathMonitor`) do it. Cancelling the task of
+/// `createRoom()` / `joinRoom(code:)` undoes the request: the engine ends up in no room
+/// because of it.
 ///
 /// Errors: the methods throw `PeerChatError` cases, as documented on `Engine`.
-public final class PeerChatClient: Sendable {
+public final class PeerChatClient: Sendable, LifecycleAware {
+    /// Events that may wait for the consumer of `events` before the engine's event thread
+    /// waits for it.
+    public static let eventBuffer = 1_024
+
     /// Every event of this client, in the order the engine reported them, from `init` on
-    /// (events that arrive before iteration starts are buffered, unbounded). Finishes after
-    /// `shutdown()`. Iterate it once (an `AsyncStream` has a single consumer).
-    public let events: AsyncStream<PeerChatEvent>
+    /// (events that arrive before iteration starts are buffered, up to `eventBuffer`; beyond,
+    /// the engine waits for the consumer). Finishes after `shutdown()` or when the client is
+    /// released. Iterate it once (single consumer).
+    public let events: BoundedEventStream
 
     private let engine: Engine
-    private let continuation: AsyncStream<PeerChatEvent>.Continuation
+    private let channel: BoundedChannel
     private let state: LockedSignalingState
 
     /// Checks `config` and starts the engine, which begins connecting to the server.
     /// Throws `PeerChatError.InvalidConfig` or `.InvalidName` for a bad config.
     public init(config: EngineConfig) throws {
-        let (stream, continuation) = AsyncStream.makeStream(
-            of: PeerChatEvent.self, bufferingPolicy: .unbounded)
+        let channel = BoundedChannel(capacity: Self.eventBuffer)
         let state = LockedSignalingState()
-        self.events = stream
-        self.continuation = continuation
+        self.events = BoundedEventStream(channel)
+        self.channel = channel
         self.state = state
-        self.engine = try Engine(config: config, listener: StreamListener(continuation, state))
+        self.engine = try Engine(config: config, listener: StreamListener(channel, state))
     }
 
     /// The latest signaling state, for UIs that render it rather than react to each change
@@ -88,8 +103,11 @@ public final class PeerChatClient: Sendable {
     public var signalingState: SignalingState { state.value }
 
     deinit {
-        // Releasing the engine shuts it down (see Engine); the stream ends here at the latest.
-        continuation.finish()
+        // Releasing the engine starts its teardown in the background and returns at once (the
+        // core's Drop never blocks); the stream ends here at the latest, which also releases an
+        // engine thread waiting for room in it.
+        engine.shutdownNow()
+        channel.finish()
     }
 
     /// This client's server-assigned peer id, once connected to the server; `nil` before. It
@@ -109,7 +127,7 @@ public final class PeerChatClient: Sendable {
     /// Creates a room and enters it; returns it with its code and no members.
     /// Throws `.AlreadyInRoom`, `.Signaling`, `.Timeout`, `.Server`, `.Shutdown`.
     public func createRoom() async throws -> RoomInfo {
-        try await engine.createRoom()
+        try await undoneOnCancel { try await self.engine.createRoom() }
     }
 
     /// Joins the room with `code` (any case, separators optional); returns it with the members
@@ -117,7 +135,28 @@ public final class PeerChatClient: Sendable {
     /// Throws `.InvalidRoomCode` (before any traffic), `.Server` with `code` `room_not_found` or
     /// `room_full`, `.AlreadyInRoom`, `.Signaling`, `.Timeout`, `.Shutdown`.
     public func joinRoom(code: String) async throws -> RoomInfo {
-        try await engine.joinRoom(code: code)
+        try await undoneOnCancel { try await self.engine.joinRoom(code: code) }
+    }
+
+    /// Runs a create/join; if the task is cancelled meanwhile, the engine undoes it
+    /// (`cancelRoomRequest`: the request in flight throws `.Cancelled`, a room it already
+    /// entered is left) and this throws `CancellationError`. uniffi's Swift futures do not
+    /// observe `Task.cancel` themselves.
+    private func undoneOnCancel(
+        _ request: @escaping @Sendable () async throws -> RoomInfo
+    ) async throws -> RoomInfo {
+        let engine = self.engine
+        let room = try await withTaskCancellationHandler {
+            try await request()
+        } onCancel: {
+            try? engine.cancelRoomRequest()
+        }
+        if Task.isCancelled {
+            // Cancelled as the answer arrived: the handler left the room, or does so now.
+            try? engine.cancelRoomRequest()
+            throw CancellationError()
+        }
+        return room
     }
 
     /// Sends `text` to every connected peer and returns the message id at once;
@@ -134,77 +173,170 @@ public final class PeerChatClient: Sendable {
         try await engine.leaveRoom()
     }
 
-    /// Closes every connection (the server tells the room at once), stops the engine and
-    /// finishes `events`; later calls throw `.Shutdown`. The native call blocks up to 2 s while
-    /// connections close, so it runs on a global dispatch queue, never the caller's thread.
-    /// Idempotent.
+    /// The app went to the background: the engine keeps its room and connections but does not
+    /// dial the signaling server again while paused. While iOS suspends the app nothing runs;
+    /// the server keeps the session for its grace period (30 s by default). Returns at once.
+    public func pause() { engine.pause() }
+
+    /// The app is in the foreground again: reconnects at once if needed (skipping the
+    /// backoff), probes the connection, checks the peers. Returns at once.
+    public func resume() { engine.resume() }
+
+    /// The network path changed (Wi-Fi to cellular, a new address): the engine probes its
+    /// connections and recovers those that died. Harmless when nothing changed. Returns at once.
+    public func networkChanged() { engine.networkChanged() }
+
+    /// Closes every connection (the server tells the room `peer_left` at once), stops the
+    /// engine and finishes `events`; later calls throw `.Shutdown`. Suspends until the
+    /// teardown is done (at most about 2 s) without blocking any thread. Idempotent.
     public func shutdown() async {
-        let engine = self.engine
-        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global(qos: .utility).async {
-                engine.shutdown()
-                done.resume()
-            }
-        }
-        continuation.finish()
+        await engine.shutdown()
+        channel.finish()
     }
 }
 
-/// The listener handed to the engine: turns each callback into an event of the stream.
-/// `yield` on an unbounded stream never blocks; after `finish()` it drops the event quietly,
-/// which is what a late event from a stopped engine should do.
+/// The app-lifecycle calls of the engine, which `PeerChatLifecycle` drives.
+public protocol LifecycleAware: AnyObject, Sendable {
+    func pause()
+    func resume()
+    func networkChanged()
+}
+
+/// The events of a `PeerChatClient`: an `AsyncSequence` over a bounded buffer; see
+/// `PeerChatClient.eventBuffer`.
+public struct BoundedEventStream: AsyncSequence, Sendable {
+    public typealias Element = PeerChatEvent
+    private let channel: BoundedChannel
+
+    init(_ channel: BoundedChannel) { self.channel = channel }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(channel: channel) }
+
+    public struct Iterator: AsyncIteratorProtocol {
+        let channel: BoundedChannel
+        public mutating func next() async -> PeerChatEvent? { await channel.receive() }
+    }
+}
+
+/// A bounded FIFO between the engine's event thread (which `send`s, and waits for room when
+/// `capacity` events are waiting) and one async consumer. `finish()` ends the stream once the
+/// waiting events are taken and releases a waiting sender at once (its event is dropped: the
+/// client is gone).
+final class BoundedChannel: @unchecked Sendable {
+    private let capacity: Int
+    private let lock = NSCondition()
+    private var buffer: [PeerChatEvent] = []
+    private var head = 0
+    private var finished = false
+    private var waiter: CheckedContinuation<PeerChatEvent?, Never>?
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// Called on the engine's event thread, never on the main thread: may wait for room.
+    func send(_ event: PeerChatEvent) {
+        lock.lock()
+        while !finished && buffer.count - head >= capacity { lock.wait() }
+        if finished { lock.unlock(); return }
+        if let waiter {
+            self.waiter = nil
+            lock.unlock()
+            waiter.resume(returning: event)
+            return
+        }
+        buffer.append(event)
+        lock.unlock()
+    }
+
+    func receive() async -> PeerChatEvent? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<PeerChatEvent?, Never>) in
+            lock.lock()
+            if head < buffer.count {
+                let event = buffer[head]
+                head += 1
+                if head > 64 && head * 2 > buffer.count {
+                    buffer.removeFirst(head)
+                    head = 0
+                }
+                lock.broadcast()
+                lock.unlock()
+                continuation.resume(returning: event)
+            } else if finished {
+                lock.unlock()
+                continuation.resume(returning: nil)
+            } else {
+                waiter = continuation
+                lock.unlock()
+            }
+        }
+    }
+
+    func finish() {
+        lock.lock()
+        finished = true
+        let waiter = self.waiter
+        self.waiter = nil
+        lock.broadcast()
+        lock.unlock()
+        waiter?.resume(returning: nil)
+    }
+}
+
+/// The listener handed to the engine: turns each callback into an event of the stream. Runs
+/// on the engine's event thread: waits while `eventBuffer` events wait for the consumer
+/// (back-pressure); after `finish()` it drops the event quietly, which is what a late event
+/// from a stopped engine should do.
 private final class StreamListener: EngineListener {
-    private let continuation: AsyncStream<PeerChatEvent>.Continuation
+    private let continuation: BoundedChannel
     private let state: LockedSignalingState
 
-    init(_ continuation: AsyncStream<PeerChatEvent>.Continuation, _ state: LockedSignalingState) {
+    init(_ continuation: BoundedChannel, _ state: LockedSignalingState) {
         self.continuation = continuation
         self.state = state
     }
 
     func onSignalingState(state: SignalingState) {
         self.state.value = state
-        continuation.yield(.signalingStateChanged(state))
+        continuation.send(.signalingStateChanged(state))
     }
 
     func onRoomCreated(room: RoomInfo) {
-        continuation.yield(.roomCreated(room))
+        continuation.send(.roomCreated(room))
     }
 
     func onRoomJoined(room: RoomInfo) {
-        continuation.yield(.roomJoined(room))
+        continuation.send(.roomJoined(room))
     }
 
     func onPeerJoined(peer: Peer) {
-        continuation.yield(.peerJoined(peer))
+        continuation.send(.peerJoined(peer))
     }
 
     func onPeerState(peerId: String, state: PeerState) {
-        continuation.yield(.peerStateChanged(peerId: peerId, state: state))
+        continuation.send(.peerStateChanged(peerId: peerId, state: state))
     }
 
     func onPeerLeft(peerId: String, reason: LeaveReason) {
-        continuation.yield(.peerLeft(peerId: peerId, reason: reason))
+        continuation.send(.peerLeft(peerId: peerId, reason: reason))
     }
 
     func onPeerInterrupted(peerId: String) {
-        continuation.yield(.peerInterrupted(peerId: peerId))
+        continuation.send(.peerInterrupted(peerId: peerId))
     }
 
     func onPeerResumed(peerId: String) {
-        continuation.yield(.peerResumed(peerId: peerId))
+        continuation.send(.peerResumed(peerId: peerId))
     }
 
     func onMessage(message: ChatMessage) {
-        continuation.yield(.messageReceived(message))
+        continuation.send(.messageReceived(message))
     }
 
     func onMessageStatus(messageId: String, peerId: String, status: MessageStatus) {
-        continuation.yield(.messageStatusChanged(messageId: messageId, peerId: peerId, status: status))
+        continuation.send(.messageStatusChanged(messageId: messageId, peerId: peerId, status: status))
     }
 
     func onError(error: PeerChatError) {
-        continuation.yield(.error(error))
+        continuation.send(.error(error))
     }
 }
 

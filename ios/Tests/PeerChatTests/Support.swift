@@ -133,7 +133,7 @@ actor EventLog {
         return log
     }
 
-    private func consume(_ stream: AsyncStream<PeerChatEvent>) {
+    private func consume(_ stream: BoundedEventStream) {
         pump = Task { [weak self] in
             for await event in stream { await self?.append(event) }
         }

@@ -165,6 +165,20 @@ export class FakeNativePeerChat implements Spec {
     this.log.push({ method: 'destroyEngine', args: [engineId] });
     this.destroyed.push(engineId);
   }
+  shutdownEngine(engineId: string): Promise<void> {
+    this.log.push({ method: 'shutdownEngine', args: [engineId] });
+    this.destroyed.push(engineId);
+    return Promise.resolve();
+  }
+  pauseEngine(engineId: string): void {
+    this.log.push({ method: 'pauseEngine', args: [engineId] });
+  }
+  resumeEngine(engineId: string): void {
+    this.log.push({ method: 'resumeEngine', args: [engineId] });
+  }
+  networkChanged(engineId: string): void {
+    this.log.push({ method: 'networkChanged', args: [engineId] });
+  }
 
   readonly onSignalingState = this.emitter('onSignalingState');
   readonly onRoomCreated = this.emitter('onRoomCreated');

@@ -768,6 +768,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_peerchat_ffi_checksum_func_max_name_chars(
     ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request(
+    ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_connected_peers(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_create_room(
@@ -776,15 +778,23 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_leave_room(
     ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_network_changed(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_pause(
+    ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_peer_id(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_peers(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_resume(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_room_code(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_send_message(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_shutdown(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_shutdown_now(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_enginelistener_on_signaling_state(
     ): Int
@@ -837,6 +847,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_peerchat_ffi_fn_constructor_engine_new(`config`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_peerchat_ffi_fn_method_engine_cancel_room_request(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_peerchat_ffi_fn_method_engine_connected_peers(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
     external fun uniffi_peerchat_ffi_fn_method_engine_create_room(`ptr`: Long,
@@ -845,15 +857,23 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_peerchat_ffi_fn_method_engine_leave_room(`ptr`: Long,
     ): Long
+    external fun uniffi_peerchat_ffi_fn_method_engine_network_changed(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_peerchat_ffi_fn_method_engine_pause(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_peerchat_ffi_fn_method_engine_peer_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_peerchat_ffi_fn_method_engine_peers(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_peerchat_ffi_fn_method_engine_resume(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_peerchat_ffi_fn_method_engine_room_code(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_peerchat_ffi_fn_method_engine_send_message(`ptr`: Long,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_peerchat_ffi_fn_method_engine_shutdown(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_peerchat_ffi_fn_method_engine_shutdown(`ptr`: Long,
+    ): Long
+    external fun uniffi_peerchat_ffi_fn_method_engine_shutdown_now(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_peerchat_ffi_fn_clone_enginelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1012,6 +1032,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_peerchat_ffi_checksum_func_max_name_chars() and 0xFFFF) != 32645) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request() and 0xFFFF) != 22851) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_connected_peers() and 0xFFFF) != 32855) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1024,10 +1047,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_leave_room() and 0xFFFF) != 3195) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_network_changed() and 0xFFFF) != 24322) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_pause() and 0xFFFF) != 56686) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_peer_id() and 0xFFFF) != 36444) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_peers() and 0xFFFF) != 15123) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_resume() and 0xFFFF) != 31233) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_room_code() and 0xFFFF) != 34759) {
@@ -1036,7 +1068,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_send_message() and 0xFFFF) != 35517) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_shutdown() and 0xFFFF) != 52067) {
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_shutdown() and 0xFFFF) != 38976) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_shutdown_now() and 0xFFFF) != 14702) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_signaling_state() and 0xFFFF) != 18448) {
@@ -1542,6 +1577,17 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 public interface EngineInterface {
     
     /**
+     * Undoes the latest `create_room` / `join_room`: in flight, it throws `Cancelled` and is
+     * undone (a room the server seats the engine in is left at once); already completed (and
+     * no message sent since), the engine leaves its room. Returns at once. The Kotlin layer
+     * calls it when the coroutine of `createRoom`/`joinRoom` is cancelled (uniffi drops the
+     * Rust future then, but a cancellation that lands as the answer arrives would otherwise
+     * leave the engine in a room the app never saw); the Swift layer from a task cancellation
+     * handler (`Task.cancel` does not reach the Rust future). Throws `QueueFull`, `Shutdown`.
+     */
+    fun `cancelRoomRequest`()
+    
+    /**
      * How many peers of the room have an open data channel (0 outside a room).
      */
     fun `connectedPeers`(): kotlin.UInt
@@ -1568,6 +1614,22 @@ public interface EngineInterface {
     suspend fun `leaveRoom`()
     
     /**
+     * The OS reported a change of network path (Wi-Fi to cellular, a new address). Returns
+     * at once, never throws; a call when nothing changed does no harm. Probes the signaling
+     * connection and checks the peer connections, as `resume` does; does not end a pause.
+     */
+    fun `networkChanged`()
+    
+    /**
+     * The app went to the background. Returns at once, never throws, idempotent. The room,
+     * the peer connections and an open signaling connection are kept; a signaling connection
+     * lost while paused is not dialled again until `resume`. While the OS suspends the app
+     * nothing runs: the server keeps the session for its grace period (30 s by default), the
+     * others see `on_peer_interrupted`, then `on_peer_resumed` or `on_peer_left(.., Timeout)`.
+     */
+    fun `pause`()
+    
+    /**
      * This engine's server-assigned peer id, once the server has sent `welcome`
      * (`null`/`nil` before).
      */
@@ -1577,6 +1639,13 @@ public interface EngineInterface {
      * The peers currently in the room, not including this engine (empty outside a room).
      */
     fun `peers`(): List<Peer>
+    
+    /**
+     * The app came back to the foreground. Returns at once, never throws. Dials the signaling
+     * server at once if it is not connected (skipping the backoff), probes an open connection
+     * (dialled again if no answer within 3 000 ms), and checks the peer connections.
+     */
+    fun `resume`()
     
     /**
      * The canonical code of the room the engine is in (`ABC-DEF-GHJ`), `null`/`nil` outside a
@@ -1593,12 +1662,20 @@ public interface EngineInterface {
     fun `sendMessage`(`text`: kotlin.String): kotlin.String
     
     /**
-     * Closes every peer connection and the signaling connection (the server tells the room at
-     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
-     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
-     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
+     * Shuts the engine down: closes every peer connection and the signaling connection (the
+     * server tells the room at once) and stops the engine's threads. Kotlin `suspend`, Swift
+     * `async`: the caller suspends until the teardown finished (at most about the core's
+     * `SHUTDOWN_GRACE_MS`, 2 000 ms), **without blocking any thread**; the engine refuses
+     * other calls (`Shutdown`) from the moment it is called. Idempotent. Releasing the object
+     * (Kotlin `close()`, Swift's last reference) starts the same teardown and returns at once.
      */
-    fun `shutdown`()
+    suspend fun `shutdown`()
+    
+    /**
+     * Starts the shutdown and returns at once (the teardown goes on in the background); for
+     * callers that cannot suspend, such as a Kotlin `close()` or an Objective-C `invalidate`.
+     */
+    fun `shutdownNow`()
     
     companion object
 }
@@ -1736,6 +1813,28 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * Undoes the latest `create_room` / `join_room`: in flight, it throws `Cancelled` and is
+     * undone (a room the server seats the engine in is left at once); already completed (and
+     * no message sent since), the engine leaves its room. Returns at once. The Kotlin layer
+     * calls it when the coroutine of `createRoom`/`joinRoom` is cancelled (uniffi drops the
+     * Rust future then, but a cancellation that lands as the answer arrives would otherwise
+     * leave the engine in a room the app never saw); the Swift layer from a task cancellation
+     * handler (`Task.cancel` does not reach the Rust future). Throws `QueueFull`, `Shutdown`.
+     */
+    @Throws(PeerChatException::class)override fun `cancelRoomRequest`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PeerChatException) { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_cancel_room_request(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
      * How many peers of the room have an open data channel (0 outside a room).
      */override fun `connectedPeers`(): kotlin.UInt {
             return FfiConverterUInt.lift(
@@ -1832,6 +1931,42 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * The OS reported a change of network path (Wi-Fi to cellular, a new address). Returns
+     * at once, never throws; a call when nothing changed does no harm. Probes the signaling
+     * connection and checks the peer connections, as `resume` does; does not end a pause.
+     */override fun `networkChanged`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_network_changed(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The app went to the background. Returns at once, never throws, idempotent. The room,
+     * the peer connections and an open signaling connection are kept; a signaling connection
+     * lost while paused is not dialled again until `resume`. While the OS suspends the app
+     * nothing runs: the server keeps the session for its grace period (30 s by default), the
+     * others see `on_peer_interrupted`, then `on_peer_resumed` or `on_peer_left(.., Timeout)`.
+     */override fun `pause`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_pause(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
      * This engine's server-assigned peer id, once the server has sent `welcome`
      * (`null`/`nil` before).
      */override fun `peerId`(): kotlin.String? {
@@ -1861,6 +1996,23 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
     }
     )
     }
+    
+
+    
+    /**
+     * The app came back to the foreground. Returns at once, never throws. Dials the signaling
+     * server at once if it is not connected (skipping the backoff), probes an open connection
+     * (dialled again if no answer within 3 000 ms), and checks the peer connections.
+     */override fun `resume`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_resume(
+        it,
+        _status)
+}
+    }
+    
     
 
     
@@ -1903,15 +2055,42 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
-     * Closes every peer connection and the signaling connection (the server tells the room at
-     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
-     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
-     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
-     */override fun `shutdown`()
+     * Shuts the engine down: closes every peer connection and the signaling connection (the
+     * server tells the room at once) and stops the engine's threads. Kotlin `suspend`, Swift
+     * `async`: the caller suspends until the teardown finished (at most about the core's
+     * `SHUTDOWN_GRACE_MS`, 2 000 ms), **without blocking any thread**; the engine refuses
+     * other calls (`Shutdown`) from the moment it is called. Idempotent. Releasing the object
+     * (Kotlin `close()`, Swift's last reference) starts the same teardown and returns at once.
+     */
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `shutdown`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_peerchat_ffi_fn_method_engine_shutdown(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_peerchat_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_peerchat_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_peerchat_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        UniffiNullRustCallStatusErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Starts the shutdown and returns at once (the teardown goes on in the background); for
+     * callers that cannot suspend, such as a Kotlin `close()` or an Objective-C `invalidate`.
+     */override fun `shutdownNow`()
         = 
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_shutdown(
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_shutdown_now(
         it,
         _status)
 }
@@ -3408,6 +3587,46 @@ sealed class PeerChatException: kotlin.Exception() {
             get() = "reason=${ `reason` }"
     }
     
+    /**
+     * A bounded queue between the app and the network is full (today the engine's command
+     * queue, the core's `COMMAND_QUEUE_LEN` = 1 024 commands); nothing was queued, try again.
+     */
+    class QueueFull(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String, 
+        
+        /**
+         * Which queue (`commands`).
+         */
+        val `queue`: kotlin.String, 
+        
+        /**
+         * Its bound, in entries.
+         */
+        val `capacity`: kotlin.ULong
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }, queue=${ `queue` }, capacity=${ `capacity` }"
+    }
+    
+    /**
+     * The `create_room` / `join_room` was cancelled (`cancel_room_request`, or the caller's
+     * coroutine/task was cancelled) before it completed; the engine is in no room because of it.
+     */
+    class Cancelled(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
 
     
 
@@ -3474,6 +3693,14 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
                 FfiConverterULong.read(buf),
                 )
             14 -> PeerChatException.Shutdown(
+                FfiConverterString.read(buf),
+                )
+            15 -> PeerChatException.QueueFull(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            16 -> PeerChatException.Cancelled(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3559,6 +3786,18 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
             )
+            is PeerChatException.QueueFull -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterString.allocationSize(value.`queue`)
+                + FfiConverterULong.allocationSize(value.`capacity`)
+            )
+            is PeerChatException.Cancelled -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
         }
     }
 
@@ -3638,6 +3877,18 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
             }
             is PeerChatException.Shutdown -> {
                 buf.putInt(14)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is PeerChatException.QueueFull -> {
+                buf.putInt(15)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterString.write(value.`queue`, buf)
+                FfiConverterULong.write(value.`capacity`, buf)
+                Unit
+            }
+            is PeerChatException.Cancelled -> {
+                buf.putInt(16)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }

@@ -12,14 +12,14 @@ import dev.peerchat.ffi.PeerState
 import dev.peerchat.ffi.RoomInfo
 import dev.peerchat.ffi.SignalingState
 import java.util.concurrent.atomic.AtomicBoolean
-import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.CancellationException
 import kotlinx.coroutines.channels.Channel
+import kotlinx.coroutines.channels.trySendBlocking
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.receiveAsFlow
-import kotlinx.coroutines.withContext
 
 /**
  * A peerchat participant for Kotlin code: the generated [Engine] plus its events as a [Flow].
@@ -33,24 +33,38 @@ import kotlinx.coroutines.withContext
  * ```
  *
  * Threading: the engine calls its listener on an engine thread. This class only enqueues each
- * event there (non-blocking, unbounded) and [events] delivers it in the collector's coroutine
- * context (e.g. `Dispatchers.Main` on Android). The suspend functions resume in the caller's
- * context too. Every method may be called from any thread.
+ * event there and [events] delivers it in the collector's coroutine context (e.g.
+ * `Dispatchers.Main` on Android). The suspend functions resume in the caller's context too, and
+ * no method blocks the calling thread (not even [close]). Every method may be called from any
+ * thread.
+ *
+ * Queue: at most [EVENT_BUFFER] events wait for the collector. When it falls that far behind
+ * (or is not collecting, e.g. a `repeatOnLifecycle` block stopped in the background), the
+ * engine's event thread waits for room — back-pressure up to the engine, whose own bounded
+ * queues then hold further work (see the core's `EVENT_QUEUE_LEN` / `COMMAND_QUEUE_LEN`;
+ * `sendMessage` then throws `PeerChatException.QueueFull`). No event is dropped and memory stays
+ * bounded; chat resumes where it stopped when collection resumes.
+ *
+ * Lifecycle: call [pause] / [resume] / [networkChanged] from the app's lifecycle, or let
+ * `dev.peerchat.android.PeerChatLifecycle` (Android) do it. Cancelling the coroutine of
+ * [createRoom] / [joinRoom] (say `viewModelScope` cleared) undoes the request: the engine ends
+ * up in no room because of it.
  *
  * Errors: every call throws [PeerChatException] subclasses, as documented on [Engine].
  *
  * @param config server URL, display name, ICE settings; checked at once.
  * @throws PeerChatException.InvalidConfig or [PeerChatException.InvalidName] for a bad config.
  */
-class PeerChatClient(config: EngineConfig) : AutoCloseable {
-    private val queue = Channel<PeerChatEvent>(Channel.UNLIMITED)
+class PeerChatClient(config: EngineConfig) : AutoCloseable, LifecycleAware {
+    private val queue = Channel<PeerChatEvent>(EVENT_BUFFER)
     private val state = MutableStateFlow<SignalingState>(SignalingState.Connecting)
     private val engine = Engine(config, ChannelListener(queue, state))
     private val closed = AtomicBoolean(false)
 
     /**
      * Every event of this client, in the order the engine reported them, from construction on
-     * (events that arrive before collection starts are buffered, unbounded). The flow completes
+     * (events that arrive before collection starts are buffered, up to [EVENT_BUFFER]; beyond,
+     * the engine waits for the collector). The flow completes
      * after [close]. It is a single-consumer flow: collect it once (use `shareIn` to fan out).
      */
     val events: Flow<PeerChatEvent> = queue.receiveAsFlow()
@@ -82,28 +96,51 @@ class PeerChatClient(config: EngineConfig) : AutoCloseable {
     val roomCode: String? get() = engine.roomCode()
 
     /**
-     * Creates a room and enters it; returns it with its code and no members.
+     * Creates a room and enters it; returns it with its code and no members. Cancelling the
+     * calling coroutine undoes it (a room already created is left at once).
      * @throws PeerChatException.AlreadyInRoom, [PeerChatException.Signaling],
-     *   [PeerChatException.Timeout], [PeerChatException.Server], [PeerChatException.Shutdown].
+     *   [PeerChatException.Timeout], [PeerChatException.Server], [PeerChatException.QueueFull],
+     *   [PeerChatException.Shutdown].
      */
-    suspend fun createRoom(): RoomInfo = engine.createRoom()
+    suspend fun createRoom(): RoomInfo = undoneOnCancel { engine.createRoom() }
 
     /**
      * Joins the room with [code] (any case, separators optional); returns it with the members
      * already present. Wait for [PeerChatEvent.PeerStateChanged] with [PeerState.CONNECTED]
-     * before sending.
+     * before sending. Cancelling the calling coroutine undoes it: the engine does not enter
+     * the room, or leaves it at once if the server had already seated it.
      * @throws PeerChatException.InvalidRoomCode (before any traffic),
      *   [PeerChatException.Server] with `code` `room_not_found` or `room_full`,
      *   [PeerChatException.AlreadyInRoom], [PeerChatException.Signaling],
      *   [PeerChatException.Timeout], [PeerChatException.Shutdown].
      */
-    suspend fun joinRoom(code: String): RoomInfo = engine.joinRoom(code)
+    suspend fun joinRoom(code: String): RoomInfo = undoneOnCancel { engine.joinRoom(code) }
+
+    /**
+     * Runs a create/join; when the calling coroutine is cancelled, tells the engine to undo it.
+     * The cancelled coroutine drops the Rust future too (which undoes a request still in
+     * flight), but a cancellation that lands as the answer arrives surfaces here as a
+     * [CancellationException] after the engine entered the room: `cancelRoomRequest` leaves
+     * it then.
+     */
+    private suspend fun undoneOnCancel(request: suspend () -> RoomInfo): RoomInfo =
+        try {
+            request()
+        } catch (e: CancellationException) {
+            try {
+                engine.cancelRoomRequest()
+            } catch (_: PeerChatException) {
+                // Shut down meanwhile, or the engine's queue is full: nothing to undo here.
+            }
+            throw e
+        }
 
     /**
      * Sends [text] to every connected peer and returns the message id at once (no suspension);
      * [PeerChatEvent.MessageStatusChanged] follows per peer.
      * @throws PeerChatException.EmptyMessage, [PeerChatException.MessageTooLarge],
      *   [PeerChatException.NotInRoom], [PeerChatException.NoConnectedPeer],
+     *   [PeerChatException.QueueFull] (the engine's command queue is full: retry later),
      *   [PeerChatException.Shutdown].
      */
     fun sendMessage(text: String): String = engine.sendMessage(text)
@@ -116,24 +153,64 @@ class PeerChatClient(config: EngineConfig) : AutoCloseable {
     suspend fun leaveRoom() = engine.leaveRoom()
 
     /**
-     * Closes every connection (the server tells the room at once) and stops the engine; later
-     * calls throw [PeerChatException.Shutdown]. The native call blocks up to 2 s while the
-     * connections close, so it runs on [Dispatchers.IO]. Idempotent.
+     * The app went to the background: the engine keeps its room and connections but does not
+     * dial the signaling server again while paused (see the core's `Engine::pause` for what
+     * happens while the OS suspends the app). Returns at once; idempotent.
      */
-    suspend fun shutdown() = withContext(Dispatchers.IO) { engine.shutdown() }
+    override fun pause() = engine.pause()
 
     /**
-     * Shuts down (blocking the calling thread up to 2 s: call [shutdown] first from a
-     * coroutine, or close off the main thread), releases the native engine and completes
-     * [events]. Idempotent; other methods throw `IllegalStateException` afterwards.
+     * The app is in the foreground again: reconnects the signaling server at once if needed
+     * (skipping the backoff), probes the connection and checks the peers. Returns at once.
+     */
+    override fun resume() = engine.resume()
+
+    /**
+     * The device's network path changed (Wi-Fi to cellular, a new address): the engine probes
+     * its connections and recovers those that died. Harmless when nothing changed. Returns at
+     * once.
+     */
+    override fun networkChanged() = engine.networkChanged()
+
+    /**
+     * Closes every connection (the server tells the room `peer_left` at once) and stops the
+     * engine, suspending until that is done (at most about 2 s) **without blocking any
+     * thread**; later calls throw [PeerChatException.Shutdown]. Idempotent.
+     */
+    suspend fun shutdown() = engine.shutdown()
+
+    /**
+     * Starts the shutdown (as [shutdown], in the background), releases the native engine and
+     * completes [events]; returns at once, so it may be called on the main thread. Idempotent;
+     * other methods throw `IllegalStateException` afterwards.
      */
     override fun close() {
         if (closed.compareAndSet(false, true)) {
-            engine.shutdown()
+            engine.shutdownNow()
             engine.close()
             queue.close()
         }
     }
+
+    companion object {
+        /** Events that may wait for the collector of [events] before the engine waits. */
+        const val EVENT_BUFFER: Int = 1_024
+    }
+}
+
+/**
+ * The app-lifecycle calls of the engine, which platform observers drive (Android:
+ * `dev.peerchat.android.PeerChatLifecycle`; or [LifecycleDriver] from any lifecycle source).
+ */
+interface LifecycleAware {
+    /** The app went to the background. */
+    fun pause()
+
+    /** The app came back to the foreground. */
+    fun resume()
+
+    /** The network path changed. */
+    fun networkChanged()
 }
 
 /**
@@ -144,10 +221,11 @@ private class ChannelListener(
     private val queue: Channel<PeerChatEvent>,
     private val state: MutableStateFlow<SignalingState>,
 ) : EngineListener {
-    // trySend on an unbounded channel never blocks and never throws; after close() it fails
-    // quietly, which is what a late event from a closed engine should do.
+    // Runs on the engine's event thread (never a UI thread): waits while EVENT_BUFFER events
+    // wait for the collector (back-pressure, nothing dropped). After close() it fails at once
+    // and quietly, which is what a late event from a closed engine should do.
     private fun emit(event: PeerChatEvent) {
-        queue.trySend(event)
+        queue.trySendBlocking(event)
     }
 
     override fun onSignalingState(state: SignalingState) {

@@ -170,10 +170,13 @@ class EventLog(client: PeerChatClient, scope: CoroutineScope) {
 abstract class WithSignalingServer {
     protected lateinit var server: SignalingServer
 
+    /** Extra `peerchat serve` flags for this class's server. */
+    protected open fun serverArgs(): Array<String> = emptyArray()
+
     @BeforeAll
     fun startServer() {
         NativeBuild.useHostLibrary()
-        server = SignalingServer.start()
+        server = SignalingServer.start(0, *serverArgs())
     }
 
     @AfterAll

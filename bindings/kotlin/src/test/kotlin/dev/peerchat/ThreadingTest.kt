@@ -56,7 +56,7 @@ class ThreadingTest : WithSignalingServer() {
             val thread = connectedOn.get(EVENT_TIMEOUT_MS, TimeUnit.MILLISECONDS)
             assertNotEquals(Thread.currentThread(), thread, "listener ran on the caller's thread")
             assertTrue(engine.peerId() != null)
-            engine.shutdown()
+            engine.shutdownNow()
         }
     }
 
@@ -105,7 +105,7 @@ class ThreadingTest : WithSignalingServer() {
         Engine(loopbackConfig(server.url, "Ned"), listener).use { engine ->
             val room = runBlocking { engine.createRoom() }
             assertEquals(room, createdOn.get(EVENT_TIMEOUT_MS, TimeUnit.MILLISECONDS))
-            engine.shutdown()
+            engine.shutdownNow()
         }
     }
 

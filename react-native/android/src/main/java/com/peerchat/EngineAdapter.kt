@@ -116,10 +116,24 @@ class EngineHandle private constructor(private val engine: FfiEngine) {
   suspend fun leaveRoom() = translate { engine.leaveRoom() }
 
   /**
-   * `Engine.shutdown()` (blocks up to 2 s while connections close; call it off the main
-   * thread), then releases the native object. Idempotent.
+   * Starts `Engine.shutdown` and releases the native object; returns at once (the teardown
+   * runs in the background; safe on any thread). Idempotent.
    */
   fun shutdown() {
+    if (stopped.compareAndSet(false, true)) {
+      try {
+        engine.shutdownNow()
+      } finally {
+        engine.close()
+      }
+    }
+  }
+
+  /**
+   * `Engine.shutdown()`, awaited: suspends (no thread blocked) until the teardown finished,
+   * then releases the native object. Idempotent: a second call returns at once.
+   */
+  suspend fun shutdownAndWait() {
     if (stopped.compareAndSet(false, true)) {
       try {
         engine.shutdown()
@@ -127,6 +141,21 @@ class EngineHandle private constructor(private val engine: FfiEngine) {
         engine.close()
       }
     }
+  }
+
+  /** `Engine.pause()`: returns at once. */
+  fun pause() {
+    if (!stopped.get()) engine.pause()
+  }
+
+  /** `Engine.resume()`: returns at once. */
+  fun resume() {
+    if (!stopped.get()) engine.resume()
+  }
+
+  /** `Engine.networkChanged()`: returns at once. */
+  fun networkChanged() {
+    if (!stopped.get()) engine.networkChanged()
   }
 
   companion object {
@@ -224,6 +253,8 @@ internal fun PeerChatException.toFailure(): EngineFailure =
     is PeerChatException.PeerProtocol -> EngineFailure("peer_protocol", reason)
     is PeerChatException.Timeout -> EngineFailure("timeout", reason)
     is PeerChatException.Shutdown -> EngineFailure("shutdown", reason)
+    is PeerChatException.QueueFull -> EngineFailure("queue_full", reason)
+    is PeerChatException.Cancelled -> EngineFailure("cancelled", reason)
   }
 
 private inline fun <T> translateBlocking(block: () -> T): T =

@@ -8,7 +8,6 @@ import com.facebook.react.bridge.ReadableMap
 import com.facebook.react.bridge.WritableMap
 import com.facebook.react.module.annotations.ReactModule
 import java.util.concurrent.ConcurrentHashMap
-import kotlin.concurrent.thread
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
@@ -64,17 +63,36 @@ class PeerChatModule(reactContext: ReactApplicationContext) : NativePeerChatSpec
   }
 
   override fun destroyEngine(engineId: String) {
-    val handle = engines.remove(engineId) ?: return
-    scope.launch { handle.shutdown() }
+    // Returns at once: the engine's teardown runs on its own background thread.
+    engines.remove(engineId)?.shutdown()
+  }
+
+  override fun shutdownEngine(engineId: String, promise: Promise) {
+    val handle = engines.remove(engineId)
+    if (handle == null) {
+      promise.resolve(null)
+      return
+    }
+    scope.launch { settle(promise) { handle.shutdownAndWait(); null } }
+  }
+
+  override fun pauseEngine(engineId: String) {
+    engines[engineId]?.pause()
+  }
+
+  override fun resumeEngine(engineId: String) {
+    engines[engineId]?.resume()
+  }
+
+  override fun networkChanged(engineId: String) {
+    engines[engineId]?.networkChanged()
   }
 
   override fun invalidate() {
     val handles = engines.keys.toList().mapNotNull { engines.remove(it) }
     scope.cancel()
-    // Engine.shutdown() blocks up to 2 s per engine: never on the thread tearing React down.
-    if (handles.isNotEmpty()) {
-      thread(name = "peerchat-shutdown", isDaemon = true) { handles.forEach { it.shutdown() } }
-    }
+    // Never blocks the thread tearing React down: each shutdown returns at once.
+    handles.forEach { it.shutdown() }
     super.invalidate()
   }
 

@@ -186,6 +186,8 @@ class EngineAdapterTest {
         PeerChatException.PeerProtocol("r", "p1"),
         PeerChatException.Timeout("r", "join_room", 10_000uL),
         PeerChatException.Shutdown("r"),
+        PeerChatException.QueueFull("r", "commands", 1_024uL),
+        PeerChatException.Cancelled("r"),
       ).map { it.toFailure() }
 
     val server = failures.single { it.code == "server" }
