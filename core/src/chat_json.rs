@@ -65,7 +65,11 @@ mod tests {
             format!("{}\n", "x".repeat(64)),
             String::new(),
         ];
-        let ids = ["018f3c1e-7b2a-7cde-8f00-0123456789ab", "id \"with\" quotes", ""];
+        let ids = [
+            "018f3c1e-7b2a-7cde-8f00-0123456789ab",
+            "id \"with\" quotes",
+            "",
+        ];
         for text in &texts {
             for id in ids {
                 for (seq, at) in [(0, 0), (1, 1_700_000_000_000), (u64::MAX, u64::MAX)] {

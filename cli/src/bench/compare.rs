@@ -53,6 +53,8 @@ async fn measure(
     url: &str,
     args: &BenchArgs,
 ) -> Result<StackFigures, String> {
+    let progress = |step: &str| eprintln!("bench --compare: {}: {step}", stack.name());
+    progress("setup");
     let mut x = Stranger::start(stack, peers, url, "bench-x").await?;
     let mut y = Stranger::start(stack, peers, url, "bench-y").await?;
 
@@ -77,6 +79,7 @@ async fn measure(
         }
     }
 
+    progress("round trip");
     // Round trip: x sends, x sees the ack.
     let mut rtt = Vec::with_capacity(args.messages);
     let mut ticker = tokio::time::interval(Duration::from_millis(args.rtt_interval_ms));
@@ -89,6 +92,7 @@ async fn measure(
         rtt.push(ms(start.elapsed()));
     }
 
+    progress("throughput");
     let mb_per_s = throughput(&mut x, args.transfer_mb, args.chunk_bytes).await?;
     let small_mb_per_s =
         throughput(&mut x, args.compare_small_mb(), args.small_chunk_bytes).await?;
@@ -96,6 +100,7 @@ async fn measure(
     y.stop().await;
 
     // Our engine offers to a stranger that created the room: it answers as the DTLS client.
+    progress("setup, peerchat offers");
     let mut answerer = Stranger::start(stack, peers, url, "bench-answerer").await?;
     answerer.cmd(json!({"cmd": "create"})).await?;
     let code = answerer.wait("room").await?["code"]

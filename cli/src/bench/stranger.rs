@@ -8,8 +8,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, ChildStdin, Command};
+use tokio::sync::mpsc;
 
 /// Upper bound for any one awaited stranger event; the benchmark fails rather than hangs.
 pub const EVENT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -86,7 +87,9 @@ impl Stack {
 pub struct Stranger {
     child: Child,
     stdin: ChildStdin,
-    events: Lines<BufReader<ChildStdout>>,
+    /// Its stdout lines, read by a task of their own so that the stranger never blocks on a
+    /// full pipe while nobody awaits its events (it emits one per message received).
+    events: mpsc::UnboundedReceiver<String>,
     /// Its peer id on the signaling server (from its `ready` event).
     pub peer_id: String,
 }
@@ -106,10 +109,19 @@ impl Stranger {
             .map_err(|e| format!("starting the {} peer: {e}", stack.name()))?;
         let stdin = child.stdin.take().ok_or("stranger stdin")?;
         let stdout = child.stdout.take().ok_or("stranger stdout")?;
+        let (tx, events) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stdout).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         let mut stranger = Self {
             child,
             stdin,
-            events: BufReader::new(stdout).lines(),
+            events,
             peer_id: String::new(),
         };
         let ready = stranger.wait("ready").await?;
@@ -137,9 +149,8 @@ impl Stranger {
             loop {
                 let line = self
                     .events
-                    .next_line()
+                    .recv()
                     .await
-                    .map_err(|e| format!("reading the stranger: {e}"))?
                     .ok_or_else(|| format!("the stranger exited while awaiting `{event}`"))?;
                 let Ok(value) = serde_json::from_str::<Value>(&line) else {
                     continue;
