@@ -65,8 +65,15 @@ pub struct Proc {
 impl Proc {
     /// Starts `peerchat ARGS`.
     pub fn spawn(args: &[&str]) -> Proc {
-        let mut child = Command::new(peerchat_bin())
-            .args(args)
+        let mut command = Command::new(peerchat_bin());
+        command.args(args);
+        Proc::spawn_command(command)
+    }
+
+    /// Starts `command` with stdin and stdout piped: for a `peerchat` process that must start
+    /// differently, e.g. inside a `peerchat-netsim` host (`host.command(peerchat_bin())`).
+    pub fn spawn_command(mut command: Command) -> Proc {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -186,13 +193,23 @@ pub struct ServerProc {
 impl ServerProc {
     /// Starts a server on `port` (0 = a free one) with `extra` flags.
     pub fn start(port: u16, extra: &[&str]) -> ServerProc {
+        ServerProc::start_command(Command::new(peerchat_bin()), "127.0.0.1", port, extra)
+    }
+
+    /// Starts `command` (the `peerchat` binary, e.g. `host.command(peerchat_bin())` of a
+    /// `peerchat-netsim` host) as `serve --bind BIND --port PORT EXTRA`; [`ServerProc::url`]
+    /// assumes 127.0.0.1, so build the URL from the bind address otherwise.
+    pub fn start_command(
+        mut command: Command,
+        bind: &str,
+        port: u16,
+        extra: &[&str],
+    ) -> ServerProc {
         let port_arg = port.to_string();
-        let args = [
-            &["serve", "--bind", "127.0.0.1", "--port", port_arg.as_str()][..],
-            extra,
-        ]
-        .concat();
-        let mut proc = Proc::spawn(&args);
+        command
+            .args(["serve", "--bind", bind, "--port", port_arg.as_str()])
+            .args(extra);
+        let mut proc = Proc::spawn_command(command);
         let (listening_at, line) =
             proc.expect_at("listening line", |l| l.starts_with("listening on "));
         let port = line
