@@ -209,7 +209,9 @@ async fn receipt_lag(a: &mut Side, b: &mut Side, args: &BenchArgs) -> Result<Vec
     use std::collections::HashMap;
     let chunk = "y".repeat(args.chunk_bytes);
     let count = (args.receipt_bulk_mb * 1_000_000).div_ceil(args.chunk_bytes);
-    let mut pings: HashMap<String, Option<Instant>> = HashMap::new();
+    // Probe id → (B showed it, A saw it delivered). Either may come first: each engine
+    // delivers events on its own thread.
+    let mut pings: HashMap<String, (Option<Instant>, Option<Instant>)> = HashMap::new();
     let mut bulk_ids = std::collections::HashSet::new();
     for i in 0..count {
         bulk_ids.insert(a.engine.send_message(&chunk).map_err(|e| e.to_string())?);
@@ -219,7 +221,7 @@ async fn receipt_lag(a: &mut Side, b: &mut Side, args: &BenchArgs) -> Result<Vec
                 .engine
                 .send_message(&format!("receipt-probe {i}"))
                 .map_err(|e| e.to_string())?;
-            pings.insert(id, None);
+            pings.insert(id, (None, None));
         }
     }
     let mut lags = Vec::with_capacity(pings.len());
@@ -232,7 +234,11 @@ async fn receipt_lag(a: &mut Side, b: &mut Side, args: &BenchArgs) -> Result<Vec
         tokio::select! {
             event = b.events.recv() => match event {
                 Some(EngineEvent::Message(m)) if pings.contains_key(&m.id) => {
-                    pings.insert(m.id, Some(Instant::now()));
+                    let probe = pings.get_mut(&m.id).expect("checked");
+                    probe.0 = Some(Instant::now());
+                    if let (Some(shown), Some(delivered)) = *probe {
+                        lags.push(ms(delivered.saturating_duration_since(shown)));
+                    }
                 }
                 Some(EngineEvent::Message(_)) => b_received += 1,
                 Some(_) => {}
@@ -240,21 +246,11 @@ async fn receipt_lag(a: &mut Side, b: &mut Side, args: &BenchArgs) -> Result<Vec
             },
             event = a.events.recv() => match event {
                 Some(EngineEvent::MessageStatus { message_id, status: MessageStatus::Delivered, .. }) => {
-                    if pings.contains_key(&message_id) {
-                        // B's `Message` event may still be queued behind this one: take B's
-                        // queued events first (their time is then "now", lag ≈ 0).
-                        while let Ok(event) = b.events.try_recv() {
-                            match event {
-                                EngineEvent::Message(m) if pings.contains_key(&m.id) => {
-                                    pings.insert(m.id, Some(Instant::now()));
-                                }
-                                EngineEvent::Message(_) => b_received += 1,
-                                _ => {}
-                            }
+                    if let Some(probe) = pings.get_mut(&message_id) {
+                        probe.1 = Some(Instant::now());
+                        if let (Some(shown), Some(delivered)) = *probe {
+                            lags.push(ms(delivered.saturating_duration_since(shown)));
                         }
-                        let shown = pings[&message_id]
-                            .ok_or("a receipt arrived for a message never shown")?;
-                        lags.push(ms(shown.elapsed()));
                     } else if bulk_ids.contains(&message_id) {
                         a_delivered += 1;
                     }

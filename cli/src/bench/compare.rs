@@ -13,6 +13,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::stranger::{Stack, Stranger};
+
+/// How long a stranger pair's setup may take before it counts as failed.
+const STRANGER_SETUP_TIMEOUT: Duration = Duration::from_secs(10);
 use super::{BenchArgs, Side, ms, percentile, side};
 use crate::wait;
 
@@ -22,6 +25,8 @@ pub struct StackFigures {
     pub stack: Stack,
     pub setup_ms_p50: f64,
     pub setup_ms_p99: f64,
+    /// Setups of the pair that never opened within 10 s (left out of the percentiles).
+    pub setup_failures: usize,
     pub rtt_ms_p50: f64,
     pub rtt_ms_p99: f64,
     /// MB/s (10^6 bytes of text per second) until the last delivery receipt, large messages.
@@ -58,8 +63,11 @@ async fn measure(
     let mut x = Stranger::start(stack, peers, url, "bench-x").await?;
     let mut y = Stranger::start(stack, peers, url, "bench-y").await?;
 
-    // Setup: y joins x's room (the newcomer offers) → y's data channel open.
+    // Setup: y joins x's room (the newcomer offers) → y's data channel open. A setup that
+    // never opens (libdatachannel paired with itself sometimes hangs) is counted, both
+    // strangers are replaced, and the run goes on.
     let mut setup = Vec::with_capacity(args.connections);
+    let mut setup_failures = 0usize;
     for i in 0..args.connections {
         x.cmd(json!({"cmd": "create"})).await?;
         let code = x.wait("room").await?["code"]
@@ -68,15 +76,48 @@ async fn measure(
             .to_string();
         let start = Instant::now();
         y.cmd(json!({"cmd": "join", "code": code})).await?;
-        y.wait("open").await?;
-        setup.push(ms(start.elapsed()));
-        x.wait("open").await?;
+        let opened = async {
+            y.wait_within("open", STRANGER_SETUP_TIMEOUT).await?;
+            let took = ms(start.elapsed());
+            x.wait_within("open", STRANGER_SETUP_TIMEOUT).await?;
+            Ok::<f64, String>(took)
+        }
+        .await;
+        match opened {
+            Ok(took) => setup.push(took),
+            Err(err) => {
+                eprintln!(
+                    "bench --compare: {}: setup {i} failed ({err}); new peers",
+                    stack.name()
+                );
+                setup_failures += 1;
+                x.stop().await;
+                y.stop().await;
+                x = Stranger::start(stack, peers, url, "bench-x").await?;
+                y = Stranger::start(stack, peers, url, "bench-y").await?;
+                continue;
+            }
+        }
         if i + 1 < args.connections {
             y.cmd(json!({"cmd": "leave"})).await?;
             y.wait("left").await?;
             x.cmd(json!({"cmd": "leave"})).await?;
             x.wait("left").await?;
         }
+    }
+    if setup.is_empty() {
+        return Err("no setup succeeded".into());
+    }
+    if setup_failures > 0 {
+        // The last attempt failed: the fresh pair still has to connect for what follows.
+        x.cmd(json!({"cmd": "create"})).await?;
+        let code = x.wait("room").await?["code"]
+            .as_str()
+            .ok_or("room without code")?
+            .to_string();
+        y.cmd(json!({"cmd": "join", "code": code})).await?;
+        y.wait("open").await?;
+        x.wait("open").await?;
     }
 
     progress("round trip");
@@ -133,6 +174,7 @@ async fn measure(
         stack,
         setup_ms_p50: percentile(&setup, 50.0),
         setup_ms_p99: percentile(&setup, 99.0),
+        setup_failures,
         rtt_ms_p50: percentile(&rtt, 50.0),
         rtt_ms_p99: percentile(&rtt, 99.0),
         mb_per_s,
@@ -227,6 +269,11 @@ pub fn print_table(args: &BenchArgs, ours: &Ours, stacks: &[StackFigures]) {
         }
         println!("{line}");
     }
+    let mut line = format!("| setups that never opened (of {}) | 0 |", args.connections);
+    for s in stacks {
+        line.push_str(&format!(" {} | — |", s.setup_failures));
+    }
+    println!("{line}");
     let mut line =
         String::from("| setup, peerchat offers → it answers (DTLS client), p50 / p99 ms | — |");
     for s in stacks {

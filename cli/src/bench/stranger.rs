@@ -145,6 +145,11 @@ impl Stranger {
     /// The next event named `event`; other events are skipped. Errors on an `error` or
     /// `protocol_error` event, on exit, or after [`EVENT_TIMEOUT`].
     pub async fn wait(&mut self, event: &str) -> Result<Value, String> {
+        self.wait_within(event, EVENT_TIMEOUT).await
+    }
+
+    /// [`wait`](Self::wait) with its own timeout.
+    pub async fn wait_within(&mut self, event: &str, timeout: Duration) -> Result<Value, String> {
         let next = async {
             loop {
                 let line = self
@@ -164,7 +169,7 @@ impl Stranger {
                 }
             }
         };
-        tokio::time::timeout(EVENT_TIMEOUT, next)
+        tokio::time::timeout(timeout, next)
             .await
             .map_err(|_| format!("timed out awaiting the stranger's `{event}`"))?
     }
