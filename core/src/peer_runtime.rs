@@ -364,3 +364,51 @@ impl AsyncUdpSocket for PacedUdpSocket {
         self.inner.max_gro_segments()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Receives one datagram through `socket` as the driver does (a real waker).
+    async fn recv(socket: &Arc<dyn AsyncUdpSocket>) -> (Vec<u8>, SocketAddr) {
+        let mut buf = vec![0u8; 2048];
+        let mut meta = [RecvMeta::default(); 1];
+        std::future::poll_fn(|cx| {
+            let mut bufs = [IoSliceMut::new(&mut buf)];
+            socket.poll_recv(cx, &mut bufs, &mut meta)
+        })
+        .await
+        .expect("recv");
+        (buf[..meta[0].len].to_vec(), meta[0].addr)
+    }
+
+    #[tokio::test]
+    async fn a_dtls_record_before_ice_connected_is_kept_until_it_is() {
+        let pacing = SetupPacing::new();
+        let runtime = SetupPacingRuntime::new(pacing.clone()).expect("tokio runtime");
+        let ours = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let to = ours.local_addr().expect("addr");
+        let socket = runtime.wrap_udp_socket(ours).expect("wrap");
+        let peer = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let from = peer.local_addr().expect("addr");
+
+        // A DTLS ClientHello (content type 22) before ICE is connected, then a STUN packet.
+        let client_hello = [22u8, 0xfe, 0xfd, 0, 0, 1, 2, 3];
+        // A STUN header (20 bytes, longer than the record, so GRO cannot coalesce the two).
+        let stun = [
+            0u8, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+        ];
+        peer.send_to(&client_hello, to).expect("send");
+        peer.send_to(&stun, to).expect("send");
+        // The record is read and kept: the driver gets the STUN packet first.
+        assert_eq!(recv(&socket).await, (stun.to_vec(), from));
+
+        // Once ICE is connected the kept record comes next, unchanged.
+        pacing.ice_connected();
+        assert_eq!(recv(&socket).await, (client_hello.to_vec(), from));
+
+        // Later DTLS records pass straight through.
+        peer.send_to(&client_hello, to).expect("send");
+        assert_eq!(recv(&socket).await, (client_hello.to_vec(), from));
+    }
+}
