@@ -8,9 +8,14 @@
 //! - throughput: a `--transfer-mb` MB transfer in `--chunk-bytes` messages, from the first send
 //!   to the last delivery receipt, in MB/s (10^6 bytes of message text per second);
 //! - bare throughput: the same bytes over two `webrtc` peer connections with no signaling
-//!   server, chat protocol or acks, until the receiver has every byte.
+//!   server, chat protocol or acks, until the receiver has every byte;
+//! - both throughputs again with small messages (`--small-chunk-bytes`, `--small-transfer-mb`);
+//! - with `--compare`: the same figures for a Pion pair and a libdatachannel pair, and the setup
+//!   time when our engine offers to each of them ([`compare`]).
 
 mod bare;
+mod compare;
+mod stranger;
 
 use std::time::{Duration, Instant};
 
@@ -46,9 +51,29 @@ pub struct BenchArgs {
     /// One small message for the receipt-lag figures after every this many bulk messages.
     #[arg(long, default_value_t = 20)]
     receipt_every: usize,
+    /// Message size for the second throughput transfer (small messages), bytes.
+    #[arg(long, default_value_t = 1024)]
+    small_chunk_bytes: usize,
+    /// Size of the small-message transfer, MB (10^6 bytes); 0 skips it.
+    #[arg(long, default_value_t = 10)]
+    small_transfer_mb: usize,
+    /// Also measure a Pion pair and a libdatachannel pair (tests/interop/peers, built with
+    /// `go build` / `npm ci` when missing) and print one side-by-side table with ratios.
+    #[arg(long)]
+    compare: bool,
+    /// Where the stranger peers live (default: tests/interop/peers of this source tree).
+    #[arg(long)]
+    peers_dir: Option<std::path::PathBuf>,
     /// Print the figures as one JSON object instead of text.
     #[arg(long)]
     json: bool,
+}
+
+impl BenchArgs {
+    /// Size of the small-message transfer of the comparison, MB.
+    fn compare_small_mb(&self) -> usize {
+        self.small_transfer_mb.max(1)
+    }
 }
 
 #[derive(Serialize)]
@@ -73,6 +98,21 @@ struct Figures {
     engine_mb_per_s: f64,
     bare_webrtc_mb_per_s: f64,
     engine_to_bare_ratio: f64,
+    /// The engine's rate until B had shown every message (before the last receipts).
+    engine_received_mb_per_s: f64,
+    /// CPU time (all threads of this process) per MB moved, ms: engine, then bare pair.
+    engine_cpu_ms_per_mb: f64,
+    bare_webrtc_cpu_ms_per_mb: f64,
+    small_transfer_bytes: usize,
+    small_chunk_bytes: usize,
+    small_engine_mb_per_s: f64,
+    small_engine_received_mb_per_s: f64,
+    small_engine_cpu_ms_per_mb: f64,
+    small_bare_webrtc_cpu_ms_per_mb: f64,
+    small_bare_webrtc_mb_per_s: f64,
+    /// With `--compare`: the other stacks' figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    compare: Option<Vec<compare::StackFigures>>,
 }
 
 struct Side {
@@ -119,6 +159,25 @@ fn rss_bytes() -> Option<u64> {
     Some(kib * 1024)
 }
 
+/// CPU time this process has used (user + system, all threads), seconds, from
+/// `/proc/self/stat` (10 ms resolution); `NaN` off Linux. Load on the machine stretches wall
+/// time but not this, so CPU per MB compares the engine and the bare pair on a busy machine.
+fn cpu_secs() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the parenthesised command name: state is field 3; utime, stime are 14, 15.
+    let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else {
+        return f64::NAN;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => f64::NAN,
+    }
+}
+
 /// Stripped size of the `libpeerchat_ffi.so` built next to this executable (same profile):
 /// strips a copy with `strip`, as an app's packaging does. `None` if either is missing.
 fn ffi_stripped_bytes() -> Option<u64> {
@@ -150,7 +209,9 @@ async fn receipt_lag(a: &mut Side, b: &mut Side, args: &BenchArgs) -> Result<Vec
     use std::collections::HashMap;
     let chunk = "y".repeat(args.chunk_bytes);
     let count = (args.receipt_bulk_mb * 1_000_000).div_ceil(args.chunk_bytes);
-    let mut pings: HashMap<String, Option<Instant>> = HashMap::new();
+    // Probe id → (B showed it, A saw it delivered). Either may come first: each engine
+    // delivers events on its own thread.
+    let mut pings: HashMap<String, (Option<Instant>, Option<Instant>)> = HashMap::new();
     let mut bulk_ids = std::collections::HashSet::new();
     for i in 0..count {
         bulk_ids.insert(
@@ -169,7 +230,7 @@ async fn receipt_lag(a: &mut Side, b: &mut Side, args: &BenchArgs) -> Result<Vec
                 .send_message_queued(&format!("receipt-probe {i}"))
                 .await
                 .map_err(|e| e.to_string())?;
-            pings.insert(id, None);
+            pings.insert(id, (None, None));
         }
     }
     let mut lags = Vec::with_capacity(pings.len());
@@ -182,7 +243,11 @@ async fn receipt_lag(a: &mut Side, b: &mut Side, args: &BenchArgs) -> Result<Vec
         tokio::select! {
             event = b.events.recv() => match event {
                 Some(EngineEvent::Message(m)) if pings.contains_key(&m.id) => {
-                    pings.insert(m.id, Some(Instant::now()));
+                    let probe = pings.get_mut(&m.id).expect("checked");
+                    probe.0 = Some(Instant::now());
+                    if let (Some(shown), Some(delivered)) = *probe {
+                        lags.push(ms(delivered.saturating_duration_since(shown)));
+                    }
                 }
                 Some(EngineEvent::Message(_)) => b_received += 1,
                 Some(_) => {}
@@ -190,21 +255,11 @@ async fn receipt_lag(a: &mut Side, b: &mut Side, args: &BenchArgs) -> Result<Vec
             },
             event = a.events.recv() => match event {
                 Some(EngineEvent::MessageStatus { message_id, status: MessageStatus::Delivered, .. }) => {
-                    if pings.contains_key(&message_id) {
-                        // B's `Message` event may still be queued behind this one: take B's
-                        // queued events first (their time is then "now", lag ≈ 0).
-                        while let Ok(event) = b.events.try_recv() {
-                            match event {
-                                EngineEvent::Message(m) if pings.contains_key(&m.id) => {
-                                    pings.insert(m.id, Some(Instant::now()));
-                                }
-                                EngineEvent::Message(_) => b_received += 1,
-                                _ => {}
-                            }
+                    if let Some(probe) = pings.get_mut(&message_id) {
+                        probe.1 = Some(Instant::now());
+                        if let (Some(shown), Some(delivered)) = *probe {
+                            lags.push(ms(delivered.saturating_duration_since(shown)));
                         }
-                        let shown = pings[&message_id]
-                            .ok_or("a receipt arrived for a message never shown")?;
-                        lags.push(ms(shown.elapsed()));
                     } else if bulk_ids.contains(&message_id) {
                         a_delivered += 1;
                     }
@@ -216,6 +271,68 @@ async fn receipt_lag(a: &mut Side, b: &mut Side, args: &BenchArgs) -> Result<Vec
         }
     }
     Ok(lags)
+}
+
+/// Seconds of one engine transfer: until B has shown every message, and until A has every
+/// delivery receipt (the figure reported).
+struct TransferSecs {
+    received: f64,
+    delivered: f64,
+    /// CPU seconds the process used meanwhile ([`cpu_secs`]).
+    cpu: f64,
+}
+
+/// Sends `count` messages of `chunk` bytes from A to B through the engines.
+async fn engine_transfer(
+    a: &mut Side,
+    b: &mut Side,
+    count: usize,
+    chunk: usize,
+) -> Result<TransferSecs, String> {
+    let text = "x".repeat(chunk);
+    let cpu_start = cpu_secs();
+    let start = Instant::now();
+    for _ in 0..count {
+        a.engine
+            .send_message_queued(&text)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    let (mut delivered, mut received) = (0usize, 0usize);
+    let (mut delivered_at, mut received_at) = (None, None);
+    let deadline = tokio::time::sleep(Duration::from_secs(300));
+    tokio::pin!(deadline);
+    while delivered_at.is_none() || received_at.is_none() {
+        tokio::select! {
+            event = a.events.recv() => match event {
+                Some(EngineEvent::MessageStatus { status: MessageStatus::Delivered, .. }) => {
+                    delivered += 1;
+                    if delivered == count {
+                        delivered_at = Some(start.elapsed());
+                    }
+                }
+                Some(_) => {}
+                None => return Err("engine A stopped".into()),
+            },
+            event = b.events.recv() => match event {
+                Some(EngineEvent::Message(_)) => {
+                    received += 1;
+                    if received == count {
+                        received_at = Some(start.elapsed());
+                    }
+                }
+                Some(_) => {}
+                None => return Err("engine B stopped".into()),
+            },
+            _ = &mut deadline => return Err("timed out waiting for the transfer".into()),
+        }
+    }
+    let secs = |d: Option<Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64());
+    Ok(TransferSecs {
+        received: secs(received_at),
+        delivered: secs(delivered_at),
+        cpu: cpu_secs() - cpu_start,
+    })
 }
 
 /// Runs every measurement and prints the figures.
@@ -280,50 +397,53 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     };
 
     // Throughput through the engine: every message must be delivered.
-    let chunk = "x".repeat(args.chunk_bytes);
-    let total_bytes = args.transfer_mb * 1_000_000;
-    let count = total_bytes.div_ceil(args.chunk_bytes);
-    let start = Instant::now();
-    let mut last_id = String::new();
-    for _ in 0..count {
-        last_id = a
-            .engine
-            .send_message_queued(&chunk)
-            .await
-            .map_err(|e| e.to_string())?;
-    }
-    let mut delivered_count = 0usize;
-    wait::until(
-        &mut a.events,
-        Duration::from_secs(300),
-        "every delivery receipt",
-        |e| {
-            if matches!(
-                e,
-                EngineEvent::MessageStatus {
-                    status: MessageStatus::Delivered,
-                    ..
-                }
-            ) {
-                delivered_count += 1;
-            }
-            (delivered_count == count).then_some(())
-        },
-    )
-    .await?;
-    let engine_secs = start.elapsed().as_secs_f64();
+    let count = (args.transfer_mb * 1_000_000).div_ceil(args.chunk_bytes);
+    let engine_secs = engine_transfer(&mut a, &mut b, count, args.chunk_bytes).await?;
     let sent_bytes = count * args.chunk_bytes;
-    let engine_mbps = sent_bytes as f64 / 1e6 / engine_secs;
-    let _ = last_id;
-    // Drain what B received so its queue does not hold 50 MB while the bare pair runs.
-    while b.events.try_recv().is_ok() {}
+    let engine_mbps = sent_bytes as f64 / 1e6 / engine_secs.delivered;
+    let engine_received_mbps = sent_bytes as f64 / 1e6 / engine_secs.received;
+    let per_mb = |cpu: f64, bytes: usize| cpu * 1000.0 / (bytes as f64 / 1e6);
+    let engine_cpu = per_mb(engine_secs.cpu, sent_bytes);
+    let small_count = (args.small_transfer_mb * 1_000_000).div_ceil(args.small_chunk_bytes);
+    let small_bytes = small_count * args.small_chunk_bytes;
+    let (small_engine_mbps, small_engine_received_mbps, small_engine_cpu) = if small_count > 0 {
+        let secs = engine_transfer(&mut a, &mut b, small_count, args.small_chunk_bytes).await?;
+        (
+            small_bytes as f64 / 1e6 / secs.delivered,
+            small_bytes as f64 / 1e6 / secs.received,
+            per_mb(secs.cpu, small_bytes),
+        )
+    } else {
+        (f64::NAN, f64::NAN, f64::NAN)
+    };
 
     a.engine.shutdown();
     b.engine.shutdown();
     server.shutdown().await.map_err(|e| e.to_string())?;
 
+    let cpu_start = cpu_secs();
     let bare_secs = bare::transfer(count, args.chunk_bytes).await?;
+    let bare_cpu = per_mb(cpu_secs() - cpu_start, sent_bytes);
     let bare_mbps = sent_bytes as f64 / 1e6 / bare_secs;
+    let (small_bare_mbps, small_bare_cpu) = if small_count > 0 {
+        let cpu_start = cpu_secs();
+        let secs = bare::transfer(small_count, args.small_chunk_bytes).await?;
+        (
+            small_bytes as f64 / 1e6 / secs,
+            per_mb(cpu_secs() - cpu_start, small_bytes),
+        )
+    } else {
+        (f64::NAN, f64::NAN)
+    };
+
+    let compared = if args.compare {
+        let peers = args.peers_dir.clone().unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/interop/peers")
+        });
+        Some(compare::run(&args, &peers).await?)
+    } else {
+        None
+    };
 
     setup.sort_by(f64::total_cmp);
     rtt.sort_by(f64::total_cmp);
@@ -350,6 +470,17 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         engine_mb_per_s: engine_mbps,
         bare_webrtc_mb_per_s: bare_mbps,
         engine_to_bare_ratio: engine_mbps / bare_mbps,
+        engine_received_mb_per_s: engine_received_mbps,
+        engine_cpu_ms_per_mb: engine_cpu,
+        bare_webrtc_cpu_ms_per_mb: bare_cpu,
+        small_transfer_bytes: small_bytes,
+        small_chunk_bytes: args.small_chunk_bytes,
+        small_engine_mb_per_s: small_engine_mbps,
+        small_engine_received_mb_per_s: small_engine_received_mbps,
+        small_engine_cpu_ms_per_mb: small_engine_cpu,
+        small_bare_webrtc_cpu_ms_per_mb: small_bare_cpu,
+        small_bare_webrtc_mb_per_s: small_bare_mbps,
+        compare: compared,
     };
     if args.json {
         println!(
@@ -388,13 +519,45 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             );
         }
         println!(
-            "throughput, {} bytes in {}-byte messages: engine {:.1} MB/s (all delivered), bare webrtc {:.1} MB/s, ratio {:.2}",
+            "throughput, {} bytes in {}-byte messages: engine {:.1} MB/s (all delivered; all shown: {:.1}), bare webrtc {:.1} MB/s, ratio {:.2}",
             figures.transfer_bytes,
             figures.chunk_bytes,
             figures.engine_mb_per_s,
+            figures.engine_received_mb_per_s,
             figures.bare_webrtc_mb_per_s,
             figures.engine_to_bare_ratio
         );
+        println!(
+            "  CPU per MB: engine {:.1} ms, bare webrtc {:.1} ms",
+            figures.engine_cpu_ms_per_mb, figures.bare_webrtc_cpu_ms_per_mb
+        );
+        if small_count > 0 {
+            println!(
+                "throughput, {} bytes in {}-byte messages: engine {:.1} MB/s (all delivered; all shown: {:.1}), bare webrtc {:.1} MB/s, ratio {:.2}",
+                figures.small_transfer_bytes,
+                figures.small_chunk_bytes,
+                figures.small_engine_mb_per_s,
+                figures.small_engine_received_mb_per_s,
+                figures.small_bare_webrtc_mb_per_s,
+                figures.small_engine_mb_per_s / figures.small_bare_webrtc_mb_per_s
+            );
+            println!(
+                "  CPU per MB: engine {:.1} ms, bare webrtc {:.1} ms",
+                figures.small_engine_cpu_ms_per_mb, figures.small_bare_webrtc_cpu_ms_per_mb
+            );
+        }
+        if let Some(stacks) = &figures.compare {
+            let ours = compare::Ours {
+                setup_ms_p50: figures.setup_ms_p50,
+                setup_ms_p99: figures.setup_ms_p99,
+                rtt_ms_p50: figures.rtt_ms_p50,
+                rtt_ms_p99: figures.rtt_ms_p99,
+                mb_per_s: figures.engine_mb_per_s,
+                small_mb_per_s: figures.small_engine_mb_per_s,
+            };
+            println!();
+            compare::print_table(&args, &ours, stacks);
+        }
     }
     Ok(())
 }

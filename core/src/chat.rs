@@ -186,14 +186,10 @@ pub fn encode(frame: &Frame) -> String {
 }
 
 /// Encodes a `message` frame, refusing one whose encoding exceeds [`MAX_FRAME_BYTES`]
-/// (returns the encoded size as the error).
+/// (returns the encoded size as the error). The same bytes as [`encode`] of a
+/// [`Frame::Message`], written without copying into a `Frame` first (`chat_json`).
 pub fn encode_message(id: &str, seq: u64, sent_at_ms: u64, text: &str) -> Result<String, usize> {
-    let json = encode(&Frame::Message {
-        id: id.to_string(),
-        seq,
-        sent_at_ms,
-        text: text.to_string(),
-    });
+    let json = crate::chat_json::message_frame(id, seq, sent_at_ms, text);
     if json.len() > MAX_FRAME_BYTES {
         Err(json.len())
     } else {

@@ -19,6 +19,8 @@ mod actor;
 #[cfg(feature = "engine")]
 pub mod chat;
 #[cfg(feature = "engine")]
+mod chat_json;
+#[cfg(feature = "engine")]
 mod config;
 #[cfg(feature = "engine")]
 mod dispatch;

@@ -10,8 +10,8 @@ use tokio::sync::{mpsc, watch};
 use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelInit};
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceCandidateInit, RTCIceServer, RTCPeerConnectionIceEvent, RTCPeerConnectionState,
-    RTCSessionDescription, SettingEngineBuilder,
+    RTCIceCandidateInit, RTCIceConnectionState, RTCIceServer, RTCPeerConnectionIceEvent,
+    RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
 };
 
 use crate::chat::{
@@ -108,6 +108,8 @@ pub(crate) struct PeerConnectionLink {
 
 struct Handler {
     report: Arc<dyn Fn(PeerEvent) + Send + Sync>,
+    /// Told when ICE connects (early DTLS records, see `peer_runtime`).
+    pacing: SetupPacing,
     channel_tx: mpsc::UnboundedSender<Arc<dyn DataChannel>>,
     /// Where our candidates belong, from the local description; set before it is applied.
     candidate_section: Arc<Mutex<Option<MediaSection>>>,
@@ -191,6 +193,15 @@ impl PeerConnectionEventHandler for Handler {
         }
     }
 
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        if matches!(
+            state,
+            RTCIceConnectionState::Connected | RTCIceConnectionState::Completed
+        ) {
+            self.pacing.ice_connected();
+        }
+    }
+
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
         (self.report)(PeerEvent::ConnectionState(state));
     }
@@ -265,13 +276,14 @@ impl PeerConnectionLink {
         };
         let (channel_tx, mut channel_rx) = mpsc::unbounded_channel();
         let candidate_section = Arc::new(Mutex::new(None));
+        // Flushes what the driver queues while it handles setup events (see `peer_runtime`).
+        let pacing = SetupPacing::new();
         let handler = Arc::new(Handler {
             report: report.clone(),
+            pacing: pacing.clone(),
             channel_tx: channel_tx.clone(),
             candidate_section: candidate_section.clone(),
         });
-        // Flushes what the driver queues while it handles setup events (see `peer_runtime`).
-        let pacing = SetupPacing::new();
         let runtime = SetupPacingRuntime::new(pacing.clone())
             .ok_or_else(|| "the webrtc crate was built without a runtime".to_string())?;
         let pc = PeerConnectionBuilder::new()

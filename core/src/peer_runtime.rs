@@ -31,6 +31,14 @@
 //!    real timer expiry asks for one such extra pass too; an extra pass never asks for another,
 //!    so the loop cannot spin.
 //!
+//! 3. until ICE is connected, a DTLS record (first byte 20–63, RFC 7983) that arrives is kept
+//!    (at most [`EARLY_DTLS_MAX_DATAGRAMS`]) and handed to the driver once ICE reports
+//!    connected, instead of being read now and dropped by the `rtc` ICE handler ("drop message
+//!    … before ICE connection is connected"). A controlled peer such as libdatachannel may start
+//!    DTLS as soon as its own connectivity check succeeded, before our (controlling) agent has
+//!    nominated the pair on its next check tick; without this its ClientHello was lost and the
+//!    handshake waited for its retransmission (up to 1 s).
+//!
 //! `handle_timeout` before a deadline is harmless: every `rtc` handler compares its deadlines
 //! with `now`. Setup is ~20 datagrams, so this costs ~20 extra passes per connection. Once the
 //! chat data channel is open the peer turns pacing off ([`SetupPacing::finish`]): the sockets
@@ -42,8 +50,8 @@ use std::future::Future;
 use std::io::{self, IoSliceMut};
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
@@ -57,11 +65,25 @@ use webrtc::runtime::{
 #[derive(Clone, Debug)]
 pub(crate) struct SetupPacing(Arc<PacingState>);
 
+/// Most DTLS datagrams kept while ICE is not connected yet (one flight of a DTLS client: a
+/// ClientHello, possibly retransmitted); later ones are read and dropped as the crate does.
+pub(crate) const EARLY_DTLS_MAX_DATAGRAMS: usize = 4;
+
 #[derive(Debug)]
 struct PacingState {
     active: AtomicBool,
     /// The driver read a datagram or its timer fired: its next timer is to expire at once.
     extra_pass: AtomicBool,
+    /// ICE reported connected: early DTLS records may now be handed to the driver.
+    ice_connected: AtomicBool,
+    early: Mutex<EarlyDtls>,
+}
+
+/// DTLS datagrams that arrived before ICE was connected, and the driver's receive waker.
+#[derive(Debug, Default)]
+struct EarlyDtls {
+    datagrams: std::collections::VecDeque<(Vec<u8>, RecvMeta)>,
+    waker: Option<Waker>,
 }
 
 impl SetupPacing {
@@ -70,7 +92,23 @@ impl SetupPacing {
         Self(Arc::new(PacingState {
             active: AtomicBool::new(true),
             extra_pass: AtomicBool::new(false),
+            ice_connected: AtomicBool::new(false),
+            early: Mutex::new(EarlyDtls::default()),
         }))
+    }
+
+    /// ICE is connected (`RTCIceConnectionState::Connected`): DTLS records kept meanwhile are
+    /// handed to the driver now (its receive future is woken).
+    pub(crate) fn ice_connected(&self) {
+        self.0.ice_connected.store(true, Ordering::Release);
+        let waker = self.early().waker.take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    fn early(&self) -> std::sync::MutexGuard<'_, EarlyDtls> {
+        self.0.early.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Pacing off for good (the data channel is open, or the connection is closing): the
@@ -219,6 +257,71 @@ impl fmt::Debug for PacedUdpSocket {
     }
 }
 
+/// Whether a datagram is a DTLS record by its first byte (RFC 7983 §7: 20–63).
+fn is_dtls(first_byte: Option<&u8>) -> bool {
+    matches!(first_byte, Some(20..=63))
+}
+
+impl PacedUdpSocket {
+    /// Item 3 of the module docs. `Some` when this poll is answered from or for the early
+    /// DTLS queue; `None` to go on with a normal receive.
+    fn poll_early_dtls(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &mut [IoSliceMut<'_>],
+        meta: &mut [RecvMeta],
+    ) -> Option<Poll<io::Result<usize>>> {
+        let (Some(buf), Some(slot)) = (bufs.first_mut(), meta.first_mut()) else {
+            return None;
+        };
+        if self.pacing.0.ice_connected.load(Ordering::Acquire) {
+            // Hand back what was kept, oldest first, then receive as usual.
+            let (datagram, kept_meta) = self.pacing.early().datagrams.pop_front()?;
+            let n = datagram.len().min(buf.len());
+            buf[..n].copy_from_slice(&datagram[..n]);
+            *slot = kept_meta;
+            slot.len = n;
+            self.pacing.request_extra_pass();
+            return Some(Poll::Ready(Ok(1)));
+        }
+        loop {
+            let polled =
+                self.inner
+                    .poll_recv(cx, std::slice::from_mut(buf), std::slice::from_mut(slot));
+            match polled {
+                Poll::Ready(Ok(n)) if n > 0 && is_dtls(buf[..slot.len].first()) => {
+                    let mut early = self.pacing.early();
+                    if early.datagrams.len() < EARLY_DTLS_MAX_DATAGRAMS {
+                        tracing::debug!(bytes = slot.len, "DTLS record before ICE connected: kept");
+                        early.datagrams.push_back((buf[..slot.len].to_vec(), *slot));
+                    }
+                    // Read the next datagram (or register for it).
+                }
+                Poll::Pending => {
+                    // A real waker (not the burst probe's no-op one) is woken by
+                    // `ice_connected` too.
+                    if !cx.waker().will_wake(Waker::noop()) {
+                        self.pacing.early().waker = Some(cx.waker().clone());
+                    }
+                    // ICE may have connected while we read: hand the queue back now.
+                    if self.pacing.0.ice_connected.load(Ordering::Acquire)
+                        && !self.pacing.early().datagrams.is_empty()
+                    {
+                        cx.waker().wake_by_ref();
+                    }
+                    return Some(Poll::Pending);
+                }
+                other => {
+                    if matches!(other, Poll::Ready(Ok(n)) if n > 0) {
+                        self.pacing.request_extra_pass();
+                    }
+                    return Some(other);
+                }
+            }
+        }
+    }
+}
+
 impl AsyncUdpSocket for PacedUdpSocket {
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
@@ -243,6 +346,9 @@ impl AsyncUdpSocket for PacedUdpSocket {
         if self.pacing.extra_pass_requested() && cx.waker().will_wake(Waker::noop()) {
             return Poll::Pending;
         }
+        if let Some(polled) = self.poll_early_dtls(cx, bufs, meta) {
+            return polled;
+        }
         let polled = self.inner.poll_recv(cx, bufs, meta);
         if matches!(polled, Poll::Ready(Ok(n)) if n > 0) {
             self.pacing.request_extra_pass();
@@ -256,5 +362,53 @@ impl AsyncUdpSocket for PacedUdpSocket {
 
     fn max_gro_segments(&self) -> usize {
         self.inner.max_gro_segments()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Receives one datagram through `socket` as the driver does (a real waker).
+    async fn recv(socket: &Arc<dyn AsyncUdpSocket>) -> (Vec<u8>, SocketAddr) {
+        let mut buf = vec![0u8; 2048];
+        let mut meta = [RecvMeta::default(); 1];
+        std::future::poll_fn(|cx| {
+            let mut bufs = [IoSliceMut::new(&mut buf)];
+            socket.poll_recv(cx, &mut bufs, &mut meta)
+        })
+        .await
+        .expect("recv");
+        (buf[..meta[0].len].to_vec(), meta[0].addr)
+    }
+
+    #[tokio::test]
+    async fn a_dtls_record_before_ice_connected_is_kept_until_it_is() {
+        let pacing = SetupPacing::new();
+        let runtime = SetupPacingRuntime::new(pacing.clone()).expect("tokio runtime");
+        let ours = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let to = ours.local_addr().expect("addr");
+        let socket = runtime.wrap_udp_socket(ours).expect("wrap");
+        let peer = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let from = peer.local_addr().expect("addr");
+
+        // A DTLS ClientHello (content type 22) before ICE is connected, then a STUN packet.
+        let client_hello = [22u8, 0xfe, 0xfd, 0, 0, 1, 2, 3];
+        // A STUN header (20 bytes, longer than the record, so GRO cannot coalesce the two).
+        let stun = [
+            0u8, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+        ];
+        peer.send_to(&client_hello, to).expect("send");
+        peer.send_to(&stun, to).expect("send");
+        // The record is read and kept: the driver gets the STUN packet first.
+        assert_eq!(recv(&socket).await, (stun.to_vec(), from));
+
+        // Once ICE is connected the kept record comes next, unchanged.
+        pacing.ice_connected();
+        assert_eq!(recv(&socket).await, (client_hello.to_vec(), from));
+
+        // Later DTLS records pass straight through.
+        peer.send_to(&client_hello, to).expect("send");
+        assert_eq!(recv(&socket).await, (client_hello.to_vec(), from));
     }
 }

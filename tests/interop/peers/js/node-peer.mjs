@@ -17,6 +17,7 @@ const command = await startStranger({
   rtcConfig: { iceServers: [], bindAddress: '127.0.0.1' },
   sendHello: !o['no-hello'],
   helloName: o['hello-name'] ?? o.name,
+  omitText: Boolean(o['omit-text']),
 });
 commands(command, () => {
   nodeDataChannel.cleanup();

@@ -5,12 +5,14 @@
 //
 // The harness (tests/interop/tests/support/stranger.rs) drives it with JSON lines:
 //   commands in:  {"cmd":"create"} {"cmd":"join","code":C} {"cmd":"send","text":T}
+//                 {"cmd":"bulk","count":N,"bytes":B} (N messages of B bytes, then `bulk_sent`)
 //                 {"cmd":"raw","text":T} (one text frame as is) {"cmd":"binary","text":T}
 //                 (the UTF-8 bytes of T as one binary message) {"cmd":"leave"}
 //   events out:   {"event":"ready","peer_id"} {"event":"room","code"} {"event":"open","peer_id","name"}
 //                 {"event":"message","peer_id","name","id","seq","text"} {"event":"sent","id","to"}
 //                 {"event":"delivered","peer_id","id"} {"event":"peer_left","peer_id","reason"}
 //                 {"event":"left"} {"event":"protocol_error","peer_id","reason"}
+//                 {"event":"bulk_sent","to","count"}
 //                 {"event":"error","code","message"}
 
 const MAX_MESSAGE_BYTES = 16384;
@@ -27,10 +29,11 @@ const MAX_FRAME_BYTES = 65536;
  * @param {object} [o.rtcConfig] RTCConfiguration
  * @param {boolean} [o.sendHello] send `hello` when a channel opens (default true)
  * @param {string} [o.helloName] name put in `hello` (default `name`)
+ * @param {boolean} [o.omitText] `message` events carry `bytes` instead of `text` (benchmarks)
  * @returns {Promise<(cmd: object) => void>} the command handler, once the welcome arrived
  */
 export function startStranger({ RTCPeerConnection, WebSocket, url, name, emit, rtcConfig = {},
-  sendHello = true, helloName = name }) {
+  sendHello = true, helloName = name, omitText = false }) {
   const ws = new WebSocket(url);
   const peers = new Map(); // peer_id -> { pc, dc, name, early, remoteSet, seq, seen }
   const encoder = new TextEncoder();
@@ -95,7 +98,8 @@ export function startStranger({ RTCPeerConnection, WebSocket, url, name, emit, r
         p.dc.send(JSON.stringify({ type: 'ack', id: f.id }));
         if (p.seen.has(f.id)) return;
         p.seen.add(f.id);
-        return emit({ event: 'message', peer_id: peerId, name: p.name, id: f.id, seq: f.seq, text: f.text });
+        const shown = omitText ? { bytes: size } : { text: f.text };
+        return emit({ event: 'message', peer_id: peerId, name: p.name, id: f.id, seq: f.seq, ...shown });
       }
       case 'ack':
         if (typeof f.id !== 'string') return refuse('malformed ack');
@@ -173,6 +177,14 @@ export function startStranger({ RTCPeerConnection, WebSocket, url, name, emit, r
     }
   }
 
+  /** Sends one `message` frame with `text` to `p`; returns its id. */
+  function sendMessage(p, text) {
+    const id = crypto.randomUUID();
+    p.seq += 1;
+    p.dc.send(JSON.stringify({ type: 'message', id, seq: p.seq, sent_at_ms: Date.now(), text }));
+    return id;
+  }
+
   function command(cmd) {
     const open = [...peers.entries()].filter(([, p]) => p.dc && p.dc.readyState === 'open');
     switch (cmd.cmd) {
@@ -181,13 +193,18 @@ export function startStranger({ RTCPeerConnection, WebSocket, url, name, emit, r
       case 'join':
         return signal({ type: 'join_room', code: cmd.code, name });
       case 'send':
+        for (const [peerId, p] of open) emit({ event: 'sent', id: sendMessage(p, cmd.text), to: peerId });
+        return;
+      case 'bulk': {
+        // `count` messages of `bytes` ASCII bytes to every open peer, then one `bulk_sent`
+        // per peer (the throughput run of `peerchat bench --compare`).
+        const text = 'x'.repeat(cmd.bytes);
         for (const [peerId, p] of open) {
-          const id = crypto.randomUUID();
-          p.seq += 1;
-          p.dc.send(JSON.stringify({ type: 'message', id, seq: p.seq, sent_at_ms: Date.now(), text: cmd.text }));
-          emit({ event: 'sent', id, to: peerId });
+          for (let i = 0; i < cmd.count; i++) sendMessage(p, text);
+          emit({ event: 'bulk_sent', to: peerId, count: cmd.count });
         }
         return;
+      }
       case 'raw':
         for (const [, p] of open) p.dc.send(cmd.text);
         return;

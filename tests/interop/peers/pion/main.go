@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -86,6 +87,7 @@ type stranger struct {
 	name      string
 	helloName string
 	sendHello bool
+	omitText  bool
 	peers     map[string]*peer
 }
 
@@ -199,8 +201,13 @@ func (s *stranger) onFrame(peerID string, p *peer, dc *webrtc.DataChannel, msg w
 		p.seen[*f.ID] = true
 		p.channelM.Unlock()
 		if !dup {
-			s.emit(map[string]any{"event": "message", "peer_id": peerID, "name": p.name,
-				"id": *f.ID, "seq": *f.Seq, "text": *f.Text})
+			event := map[string]any{"event": "message", "peer_id": peerID, "name": p.name,
+				"id": *f.ID, "seq": *f.Seq, "text": *f.Text}
+			if s.omitText {
+				delete(event, "text")
+				event["bytes"] = len(*f.Text)
+			}
+			s.emit(event)
 		}
 	case "ack":
 		if f.ID == nil {
@@ -333,9 +340,20 @@ func (s *stranger) onSignal(m signal) error {
 }
 
 type command struct {
-	Cmd  string `json:"cmd"`
-	Code string `json:"code"`
-	Text string `json:"text"`
+	Cmd   string `json:"cmd"`
+	Code  string `json:"code"`
+	Text  string `json:"text"`
+	Count int    `json:"count"`
+	Bytes int    `json:"bytes"`
+}
+
+// sendMessage sends one `message` frame with text to p; returns its id.
+func (s *stranger) sendMessage(p *peer, text string) (string, error) {
+	mid := uuid()
+	p.seq++
+	seq, now := p.seq, uint64(time.Now().UnixMilli())
+	b, _ := json.Marshal(frame{Type: "message", ID: &mid, Seq: &seq, SentAtMs: &now, Text: &text})
+	return mid, p.dc.SendText(string(b))
 }
 
 func (s *stranger) command(c command) {
@@ -356,15 +374,25 @@ func (s *stranger) command(c command) {
 		s.signal(signal{Type: "join_room", Code: c.Code, Name: s.name})
 	case "send":
 		for id, p := range open {
-			mid := uuid()
-			p.seq++
-			seq, now, text := p.seq, uint64(time.Now().UnixMilli()), c.Text
-			b, _ := json.Marshal(frame{Type: "message", ID: &mid, Seq: &seq, SentAtMs: &now, Text: &text})
-			if err := p.dc.SendText(string(b)); err != nil {
+			mid, err := s.sendMessage(p, c.Text)
+			if err != nil {
 				s.emit(map[string]any{"event": "error", "code": "send", "message": err.Error()})
 				continue
 			}
 			s.emit(map[string]any{"event": "sent", "id": mid, "to": id})
+		}
+	case "bulk":
+		// `count` messages of `bytes` ASCII bytes each to every open peer, one `bulk_sent`
+		// event per peer at the end (the benchmark's throughput run, peerchat bench --compare).
+		text := strings.Repeat("x", c.Bytes)
+		for id, p := range open {
+			for i := 0; i < c.Count; i++ {
+				if _, err := s.sendMessage(p, text); err != nil {
+					s.emit(map[string]any{"event": "error", "code": "send", "message": err.Error()})
+					break
+				}
+			}
+			s.emit(map[string]any{"event": "bulk_sent", "to": id, "count": c.Count})
 		}
 	case "raw":
 		for _, p := range open {
@@ -390,6 +418,7 @@ func main() {
 	name := flag.String("name", "", "display name")
 	noHello := flag.Bool("no-hello", false, "do not send hello when a channel opens")
 	helloName := flag.String("hello-name", "", "name put in hello (default: --name)")
+	omitText := flag.Bool("omit-text", false, "message events carry `bytes` instead of `text`")
 	flag.Parse()
 	if *url == "" || *name == "" {
 		fmt.Fprintln(os.Stderr, "usage: pion-peer --url ws://host:port/ws --name NAME")
@@ -412,7 +441,7 @@ func main() {
 		os.Exit(1)
 	}
 	s := &stranger{ws: ws, api: api, name: *name, helloName: *helloName, sendHello: !*noHello,
-		peers: map[string]*peer{}}
+		omitText: *omitText, peers: map[string]*peer{}}
 
 	go func() {
 		for {
