@@ -219,7 +219,8 @@ pub async fn run(
         shared.connection_ended(&peer_id, conn, clean).await;
     }
     info!(peer = %peer_id, %remote, reason = ?end, "client disconnected");
-    finish(&mut socket, end).await;
+    // Boxed for the same reason as the writes in `serve`.
+    Box::pin(finish(&mut socket, end)).await;
 }
 
 fn millis(d: Duration) -> u64 {
@@ -327,11 +328,13 @@ async fn serve(
                     debug!(peer = %peer_id, "idle timeout while writing");
                     return End::Idle;
                 }
-                _ = tokio::time::sleep(config.write_stall_timeout) => {
+                // Boxed: the write's state (a timer, the send) exists only while writing, so
+                // an idle connection's task stays small.
+                _ = Box::pin(tokio::time::sleep(config.write_stall_timeout)) => {
                     debug!(peer = %peer_id, "write blocked for the write-stall timeout");
                     return End::SlowReader;
                 }
-                r = socket.send(msg) => r,
+                r = Box::pin(socket.send(msg)) => r,
             };
             if written.is_err() {
                 return End::Gone;

@@ -97,7 +97,7 @@ mod tests {
             g.failed(a, t);
         }
         assert!(!g.may_try(a, t));
-        assert!(g.may_try("10.0.0.2".parse().unwrap(, t)));
+        assert!(g.may_try("10.0.0.2".parse().unwrap(), t));
     }
 
     #[test]
@@ -109,6 +109,6 @@ mod tests {
             assert!(g.may_try(ip, t));
             g.failed(ip, t);
         }
-        assert!(!g.may_try("192.0.2.1".parse().unwrap(, t)));
+        assert!(!g.may_try("192.0.2.1".parse().unwrap(), t));
     }
 }

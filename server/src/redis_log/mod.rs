@@ -71,6 +71,7 @@ const RESUME_TIMEOUT: Duration = Duration::from_secs(10);
 const REPLAY_TIMEOUT: Duration = Duration::from_secs(120);
 
 static REDIS_LOG: LogLimit = LogLimit::new(Duration::from_secs(5));
+static APPEND_LOG: LogLimit = LogLimit::new(Duration::from_secs(5));
 
 /// This instance's side of the shared log (see the module docs).
 pub struct RedisLog {
@@ -380,6 +381,7 @@ async fn append_loop(
     mut rx: mpsc::Receiver<Op>,
 ) {
     let mut retry: VecDeque<Op> = VecDeque::new();
+    let mut failing = false;
     loop {
         let mut batch: Vec<Op> = retry.drain(..).collect();
         if batch.is_empty() {
@@ -410,8 +412,13 @@ async fn append_loop(
                 .arg(json)
                 .ignore();
         }
-        if let Err(e) = pipe.query_async::<()>(&mut redis).await {
-            if let Some(suppressed) = REDIS_LOG.allow() {
+        let result = pipe.query_async::<()>(&mut redis).await;
+        if result.is_ok() && std::mem::replace(&mut failing, false) {
+            info!("appending to the shared log on Redis again");
+        }
+        if let Err(e) = result {
+            failing = true;
+            if let Some(suppressed) = APPEND_LOG.allow() {
                 warn!(error = %e, suppressed, "cannot append to the shared log on Redis");
             }
             for op in batch {
@@ -433,12 +440,19 @@ async fn read_loop(log: Arc<RedisLog>, shared: Arc<Shared>, mut redis: Connectio
     let options = StreamReadOptions::default()
         .block(BLOCK_MS)
         .count(READ_COUNT);
+    let mut failing = false;
     loop {
         let reply: redis::RedisResult<Option<StreamReadReply>> =
             redis.xread_options(&[LOG_KEY], &[&last], &options).await;
         let reply = match reply {
-            Ok(r) => r,
+            Ok(r) => {
+                if std::mem::replace(&mut failing, false) {
+                    info!(last = %last, "reading the shared log on Redis again");
+                }
+                r
+            }
             Err(e) => {
+                failing = true;
                 if let Some(suppressed) = REDIS_LOG.allow() {
                     warn!(error = %e, suppressed, "cannot read the shared log on Redis");
                 }
