@@ -219,8 +219,7 @@ pub async fn run(
         shared.connection_ended(&peer_id, conn, clean).await;
     }
     info!(peer = %peer_id, %remote, reason = ?end, "client disconnected");
-    // Boxed for the same reason as the writes in `serve`.
-    Box::pin(finish(&mut socket, end)).await;
+    finish(&mut socket, end).await;
 }
 
 fn millis(d: Duration) -> u64 {
@@ -328,13 +327,11 @@ async fn serve(
                     debug!(peer = %peer_id, "idle timeout while writing");
                     return End::Idle;
                 }
-                // Boxed: the write's state (a timer, the send) exists only while writing, so
-                // an idle connection's task stays small.
-                _ = Box::pin(tokio::time::sleep(config.write_stall_timeout)) => {
+                _ = tokio::time::sleep(config.write_stall_timeout) => {
                     debug!(peer = %peer_id, "write blocked for the write-stall timeout");
                     return End::SlowReader;
                 }
-                r = Box::pin(socket.send(msg)) => r,
+                r = socket.send(msg) => r,
             };
             if written.is_err() {
                 return End::Gone;

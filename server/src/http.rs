@@ -141,12 +141,7 @@ async fn ws_upgrade(
             shared.metrics.accepted();
             async move {
                 let _slot = slot;
-                let run = connection::run(socket, shared, remote, version, granted_login);
-                static SIZE: std::sync::Once = std::sync::Once::new();
-                SIZE.call_once(|| {
-                    tracing::debug!(bytes = std::mem::size_of_val(&run), "connection task state");
-                });
-                run.await;
+                connection::run(socket, shared, remote, version, granted_login).await;
             }
         })
 }
