@@ -1705,6 +1705,12 @@ public struct EngineConfig: Equatable, Hashable {
      */
     public let signalingUrl: String
     /**
+     * Further signaling URLs of the same deployment (instances sharing one Redis): after a
+     * failed dial or a lost connection the next dial goes to the next URL, round robin, and
+     * resumes the session there. Default: none.
+     */
+    public let signalingFallbackUrls: [String]
+    /**
      * Name shown to other peers (1..=32 chars).
      */
     public let displayName: String
@@ -1760,6 +1766,11 @@ public struct EngineConfig: Equatable, Hashable {
          * WebSocket URL of the signaling server's `/ws` endpoint, e.g. `ws://127.0.0.1:7777/ws`.
          */signalingUrl: String, 
         /**
+         * Further signaling URLs of the same deployment (instances sharing one Redis): after a
+         * failed dial or a lost connection the next dial goes to the next URL, round robin, and
+         * resumes the session there. Default: none.
+         */signalingFallbackUrls: [String] = [], 
+        /**
          * Name shown to other peers (1..=32 chars).
          */displayName: String, 
         /**
@@ -1799,6 +1810,7 @@ public struct EngineConfig: Equatable, Hashable {
          * one (`--auth-secret`); sent as `Authorization: Bearer <token>`. Default: `null`/`nil`.
          */authToken: String? = nil) {
         self.signalingUrl = signalingUrl
+        self.signalingFallbackUrls = signalingFallbackUrls
         self.displayName = displayName
         self.iceServers = iceServers
         self.iceTransportPolicy = iceTransportPolicy
@@ -1827,6 +1839,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         return
             try EngineConfig(
                 signalingUrl: FfiConverterString.read(from: &buf), 
+                signalingFallbackUrls: FfiConverterSequenceString.read(from: &buf), 
                 displayName: FfiConverterString.read(from: &buf), 
                 iceServers: FfiConverterSequenceTypeIceServer.read(from: &buf), 
                 iceTransportPolicy: FfiConverterOptionTypeIceTransportPolicy.read(from: &buf), 
@@ -1841,6 +1854,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
 
     public static func write(_ value: EngineConfig, into buf: inout [UInt8]) {
         FfiConverterString.write(value.signalingUrl, into: &buf)
+        FfiConverterSequenceString.write(value.signalingFallbackUrls, into: &buf)
         FfiConverterString.write(value.displayName, into: &buf)
         FfiConverterSequenceTypeIceServer.write(value.iceServers, into: &buf)
         FfiConverterOptionTypeIceTransportPolicy.write(value.iceTransportPolicy, into: &buf)
