@@ -37,6 +37,11 @@ pub struct IceServer {
 pub struct EngineConfig {
     /// WebSocket URL of the signaling server's `/ws` endpoint, e.g. `ws://127.0.0.1:7777/ws`.
     pub signaling_url: String,
+    /// Further signaling URLs of the same deployment (instances sharing one Redis): after a
+    /// failed dial or a lost connection the next dial goes to the next URL, round robin, and
+    /// resumes the session there. Default: none.
+    #[uniffi(default)]
+    pub signaling_fallback_urls: Vec<String>,
     /// Name shown to other peers (1..=32 chars).
     pub display_name: String,
     /// STUN/TURN servers handed to every peer connection. Default: none.
@@ -207,6 +212,7 @@ impl From<EngineConfig> for core::EngineConfig {
     fn from(c: EngineConfig) -> Self {
         Self {
             signaling_url: c.signaling_url,
+            signaling_fallback_urls: c.signaling_fallback_urls,
             display_name: c.display_name,
             ice_servers: c.ice_servers.into_iter().map(Into::into).collect(),
             ice_transport_policy: c.ice_transport_policy.map(Into::into).unwrap_or_default(),
@@ -307,6 +313,7 @@ mod tests {
     fn config() -> EngineConfig {
         EngineConfig {
             signaling_url: "ws://127.0.0.1:7777/ws".into(),
+            signaling_fallback_urls: vec!["ws://127.0.0.1:7778/ws".into()],
             display_name: "Ada".into(),
             ice_servers: vec![IceServer {
                 urls: vec!["turn:127.0.0.1:3478".into()],
@@ -356,6 +363,10 @@ mod tests {
     fn config_converts_field_for_field() {
         let c: core::EngineConfig = config().into();
         assert_eq!(c.signaling_url, "ws://127.0.0.1:7777/ws");
+        assert_eq!(
+            c.signaling_fallback_urls,
+            vec!["ws://127.0.0.1:7778/ws".to_string()]
+        );
         assert_eq!(c.display_name, "Ada");
         assert_eq!(
             c.ice_servers,

@@ -12,6 +12,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc malloc: far less memory per idle WebSocket in `peerchat serve`
+/// (`docs/benchmark.md`, "Signaling server load").
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Log filter unless `PEERCHAT_LOG` sets one (tracing-subscriber's `EnvFilter` syntax). The
 /// WebRTC stack's warnings about normal ICE/DTLS start-up are hidden.
 const DEFAULT_LOG_FILTER: &str = "warn,rtc=error,rtc_ice=error,rtc_dtls=error,webrtc=error";

@@ -74,6 +74,14 @@ pub struct ServeArgs {
     /// A client from which nothing arrived for this long (ms) is considered gone.
     #[arg(long, env = "PEERCHAT_IDLE_TIMEOUT_MS", default_value_t = peerchat_core::protocol::IDLE_TIMEOUT_MS)]
     idle_timeout_ms: u64,
+    /// Share rooms, logins, sessions and limits with every instance given the same Redis
+    /// (`redis://HOST:PORT[/DB]`); relays cross instances. Without it, state stays in this
+    /// process.
+    #[arg(long, env = "PEERCHAT_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
+    /// With --redis-url: entries the shared log on Redis keeps (XADD MAXLEN ~).
+    #[arg(long, env = "PEERCHAT_REDIS_LOG_LEN", default_value_t = peerchat_server::config::REDIS_LOG_LEN)]
+    redis_log_len: usize,
 }
 
 /// Binds, prints `listening on ws://ADDR/ws` (the line scripts wait for), serves until SIGINT
@@ -93,6 +101,10 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         config = config.with_turn(secret, args.turn_urls);
     }
     config.turn_ttl = Duration::from_secs(args.turn_ttl);
+    if let Some(url) = args.redis_url {
+        config = config.with_redis(url);
+    }
+    config.redis_log_len = args.redis_log_len;
     if let Some(secret) = args.auth_secret {
         config = config.with_auth_secret(secret);
     }

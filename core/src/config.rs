@@ -75,6 +75,13 @@ impl std::str::FromStr for IceTransportPolicy {
 pub struct EngineConfig {
     /// WebSocket URL of the signaling server's `/ws` endpoint, e.g. `ws://127.0.0.1:7777/ws`.
     pub signaling_url: String,
+    /// Further signaling URLs of the same deployment: instances that share their state
+    /// (`peerchat serve --redis-url`). The first dial goes to `signaling_url`; after a failed
+    /// dial or a lost connection the next dial goes to the next URL of
+    /// `[signaling_url, fallbacks…]`, round robin (with the usual backoff), and resumes the
+    /// session there, so an instance that dies does not end the chat. Default: none (every
+    /// dial goes to `signaling_url`, e.g. one name behind a load balancer).
+    pub signaling_fallback_urls: Vec<String>,
     /// Name shown to other peers (1..=32 chars, see [`crate::protocol::MAX_NAME_CHARS`]).
     pub display_name: String,
     /// STUN/TURN servers handed to every peer connection.
@@ -113,6 +120,7 @@ impl EngineConfig {
     pub fn new(signaling_url: impl Into<String>, display_name: impl Into<String>) -> Self {
         Self {
             signaling_url: signaling_url.into(),
+            signaling_fallback_urls: Vec::new(),
             display_name: display_name.into(),
             ice_servers: Vec::new(),
             ice_transport_policy: IceTransportPolicy::All,
@@ -152,19 +160,27 @@ impl EngineConfig {
         }
     }
 
-    /// Checks the configuration. Errors with [`EngineError::InvalidConfig`] when the URL is not
-    /// `ws://` or `wss://`, an ICE address does not parse as `ip:port`, an ICE server has no URL
+    /// Every signaling URL to dial, in order: `signaling_url`, then the fallbacks.
+    pub fn signaling_urls(&self) -> Vec<String> {
+        std::iter::once(self.signaling_url.clone())
+            .chain(self.signaling_fallback_urls.iter().cloned())
+            .collect()
+    }
+
+    /// Checks the configuration. Errors with [`EngineError::InvalidConfig`] when a signaling
+    /// URL is not `ws://` or `wss://`, an ICE address does not parse as `ip:port`, an ICE server has no URL
     /// or a URL that is not `stun:`, `stuns:`, `turn:` or `turns:`, the ICE transport policy is
     /// [`IceTransportPolicy::Relay`] with no `turn:`/`turns:` URL (no candidate could ever be
     /// gathered), `ca_cert_pem` holds no parsable PEM certificate, or a timeout is zero; and
     /// with [`EngineError::InvalidName`] for a bad display name.
     pub fn validate(&self) -> Result<(), EngineError> {
         let invalid = |reason: String| Err(EngineError::InvalidConfig { reason });
-        if !(self.signaling_url.starts_with("ws://") || self.signaling_url.starts_with("wss://")) {
-            return invalid(format!(
-                "signaling_url must start with ws:// or wss://, got {:?}",
-                self.signaling_url
-            ));
+        for url in self.signaling_urls() {
+            if !(url.starts_with("ws://") || url.starts_with("wss://")) {
+                return invalid(format!(
+                    "signaling URLs must start with ws:// or wss://, got {url:?}"
+                ));
+            }
         }
         crate::protocol::validate_name(&self.display_name).map_err(|e| {
             EngineError::InvalidName {

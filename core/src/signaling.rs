@@ -120,7 +120,8 @@ pub(crate) struct SignalingClient {
 }
 
 impl SignalingClient {
-    /// Spawns the driver for `url`; each dial may take `connect_timeout`. It runs until every
+    /// Spawns the driver for `urls` (at least one; dials go round robin, moving on after each
+    /// failed dial or lost connection); each dial may take `connect_timeout`. It runs until every
     /// handle is dropped (then it closes the WebSocket with code 1000, which ends the session
     /// on the server at once).
     ///
@@ -128,7 +129,7 @@ impl SignalingClient {
     /// `ca_cert_pem`'s certificates (see [`crate::tls`]); `auth_token` goes out as
     /// `Authorization: Bearer` on every dial.
     pub(crate) fn spawn(
-        url: String,
+        urls: Vec<String>,
         connect_timeout: Duration,
         ca_cert_pem: Option<String>,
         auth_token: Option<String>,
@@ -137,7 +138,8 @@ impl SignalingClient {
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (outgoing, rx) = mpsc::unbounded_channel();
         let driver = Driver {
-            url,
+            urls,
+            next_url: 0,
             connect_timeout,
             ca_cert_pem,
             auth_token,
@@ -169,7 +171,10 @@ struct Lost {
 }
 
 struct Driver {
-    url: String,
+    /// The signaling URLs, dialled round robin.
+    urls: Vec<String>,
+    /// Index in `urls` of the next dial.
+    next_url: usize,
     connect_timeout: Duration,
     ca_cert_pem: Option<String>,
     auth_token: Option<String>,
@@ -218,7 +223,15 @@ impl Driver {
             was_ready: false,
         };
         let timeout_ms = self.connect_timeout.as_millis();
-        let url = self.url.clone();
+        let Some(url) = self
+            .urls
+            .get(self.next_url % self.urls.len().max(1))
+            .cloned()
+        else {
+            return Err(Stopped);
+        };
+        // Whatever happens on this dial, the next one goes to the next URL.
+        self.next_url = (self.next_url + 1) % self.urls.len();
         let (ca_cert_pem, auth_token) = (self.ca_cert_pem.clone(), self.auth_token.clone());
         let dial = tokio::time::timeout(
             self.connect_timeout,

@@ -26,7 +26,7 @@ pub const OUTGOING_QUEUE_LEN: usize = 64;
 
 /// Read buffer (bytes) tungstenite allocates per connection. Signaling messages are small and
 /// idle memory per connection decides capacity, so this is far below tungstenite's 128 KiB.
-pub const READ_BUFFER_BYTES: usize = 4 * 1024;
+pub const READ_BUFFER_BYTES: usize = 256;
 
 /// Write buffer (bytes) tungstenite fills before writing to the socket: 0 means every message
 /// is written at once, so no per-connection write buffer sits allocated while idle.
@@ -57,8 +57,11 @@ pub const MAX_CONNECTIONS_PER_IP: usize = 256;
 pub const MAX_CLIENTS: usize = 100_000;
 
 /// File descriptors kept free below `RLIMIT_NOFILE`: WebSocket clients may use the limit minus
-/// this many, and all TCP connections together the limit minus a quarter of it, so that
-/// `/health` and new handshakes still get a descriptor when the server is full.
+/// this many, and all TCP connections together the limit minus half of it. So when the
+/// clients are at their cap, 64 more TCP connections (`/health`, handshakes answered 503) still
+/// get a descriptor, and 64 stay for the process's own files (listener, epoll, Redis, logs).
+/// (It was a quarter of the limit for all TCP connections, which capped a server at 15,000
+/// clients under this machine's 20,000-file limit, below the client cap.)
 pub const FD_RESERVE: usize = 128;
 
 /// WebSocket ping control frames per second a client may send, sustained (each makes the
@@ -72,6 +75,10 @@ pub const PING_FRAMES_BURST: u32 = 20;
 /// Lifetime (s) of the TURN credentials in `welcome`: long enough for a long chat (ICE restarts
 /// re-allocate with the same credentials), short enough that leaked ones soon expire.
 pub const TURN_TTL_SECS: u64 = 6 * 3600;
+
+/// Entries the shared Redis log keeps by default (about 250 bytes each: ~250 MB of Redis
+/// memory at most). See [`ServerConfig::redis_log_len`].
+pub const REDIS_LOG_LEN: usize = 1_000_000;
 
 /// How long (ms) the server waits for a client to answer its close frame before dropping the
 /// TCP connection.
@@ -137,6 +144,15 @@ pub struct ServerConfig {
     /// protocol); default [`DEFAULT_SESSION_GRACE_MS`] ms. Zero ends sessions at once, as
     /// version 1 does.
     pub session_grace: Duration,
+    /// Shared state on Redis (`redis://HOST:PORT[/DB]`, `rediss://` with TLS): several
+    /// instances given the same URL share rooms, room codes, logins, sessions and the global
+    /// limits, and relay across each other (`docs/architecture.md`, "Scale-out on Redis").
+    /// `None` (default): all state in this process's memory.
+    pub redis_url: Option<String>,
+    /// With [`Self::redis_url`]: entries the shared log keeps (`XADD … MAXLEN ~`); default
+    /// [`REDIS_LOG_LEN`]. An instance can start only while the log still holds its first
+    /// entry (it rebuilds the state by replaying it).
+    pub redis_log_len: usize,
 }
 
 impl Default for ServerConfig {
@@ -160,11 +176,20 @@ impl Default for ServerConfig {
             turn_urls: Vec::new(),
             turn_ttl: Duration::from_secs(TURN_TTL_SECS),
             session_grace: Duration::from_millis(DEFAULT_SESSION_GRACE_MS),
+            redis_url: None,
+            redis_log_len: REDIS_LOG_LEN,
         }
     }
 }
 
 impl ServerConfig {
+    /// Shares the state with other instances on the Redis at `url` (see
+    /// [`Self::redis_url`]).
+    pub fn with_redis(mut self, url: impl Into<String>) -> Self {
+        self.redis_url = Some(url.into());
+        self
+    }
+
     /// Sets the listening address (IP and port).
     pub fn with_bind(mut self, bind: SocketAddr) -> Self {
         self.bind = bind;

@@ -9,7 +9,7 @@ use peerchat_core::protocol::{
     CLOSE_SESSION_RESUMED_ELSEWHERE, ClientMessage, ErrorCode, Limits, MAX_FRAME_BYTES,
     MAX_NAME_CHARS, PROTOCOL_V1, ServerMessage,
 };
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use tokio::time::{Instant, MissedTickBehavior, interval_at, sleep_until, timeout};
 use tracing::{debug, info, warn};
 
@@ -142,7 +142,7 @@ pub async fn run(
     } else {
         None
     };
-    let (tx, mut rx) = mpsc::channel::<String>(config.outgoing_queue);
+    let (tx, mut rx) = crate::queue::channel(config.outgoing_queue);
     let kill = Arc::new(Notify::new());
     let replaced = Arc::new(Notify::new());
     let welcome = ServerMessage::Welcome {
@@ -173,19 +173,26 @@ pub async fn run(
             return;
         }
     }
-    shared.hub().register(
-        peer_id.clone(),
-        PeerSlot {
-            tx,
-            kill: kill.clone(),
-            replaced: replaced.clone(),
-            version,
-            conn,
-            ip: remote.ip(),
-            granted_login,
-        },
-        session_token,
-    );
+    let registered = shared
+        .register(
+            peer_id.clone(),
+            PeerSlot {
+                tx,
+                kill: kill.clone(),
+                replaced: replaced.clone(),
+                version,
+                conn,
+                ip: remote.ip(),
+                granted_login,
+                home: shared.instance(),
+            },
+            session_token,
+        )
+        .await;
+    if !registered {
+        warn!("the shared state no longer runs; connection refused");
+        return;
+    }
     info!(peer = %peer_id, %remote, version, "client connected");
 
     let end = serve(
@@ -195,6 +202,7 @@ pub async fn run(
         &mut rx,
         &kill,
         &replaced,
+        conn,
     )
     .await;
     match end {
@@ -205,7 +213,10 @@ pub async fn run(
     }
     // Tell the others first, then spend up to CLOSE_TIMEOUT_MS closing this socket.
     if !matches!(end, End::Replaced) {
-        shared.connection_ended(&peer_id, conn, end.is_clean());
+        // With instances sharing Redis, a shutting-down instance leaves its sessions
+        // interrupted: the clients resume them on another instance.
+        let clean = end.is_clean() && !(matches!(end, End::Shutdown) && shared.is_replicated());
+        shared.connection_ended(&peer_id, conn, clean).await;
     }
     info!(peer = %peer_id, %remote, reason = ?end, "client disconnected");
     finish(&mut socket, end).await;
@@ -220,9 +231,10 @@ async fn serve(
     socket: &mut WebSocket,
     shared: &Shared,
     peer_id: &mut String,
-    rx: &mut mpsc::Receiver<String>,
+    rx: &mut crate::queue::Receiver,
     kill: &Notify,
     replaced: &Notify,
+    conn: u64,
 ) -> End {
     let config = &shared.config;
     let mut shutdown = shared.shutdown.subscribe();
@@ -271,7 +283,8 @@ async fn serve(
                                     return End::TooBig;
                                 }
                                 let was_first = std::mem::replace(&mut first, false);
-                                on_text(shared, peer_id, was_first, &mut bucket, text.as_str());
+                                on_text(shared, peer_id, conn, was_first, &mut bucket, text.as_str())
+                                    .await;
                             }
                             Message::Binary(data) => {
                                 if data.len() > MAX_FRAME_BYTES {
@@ -335,9 +348,10 @@ async fn shutting_down(rx: &mut tokio::sync::watch::Receiver<bool>) {
 
 /// Handles one text frame. `resume` as the `first` frame of a version 2 connection makes the
 /// connection carry the resumed session's `peer_id` from then on.
-fn on_text(
+async fn on_text(
     shared: &Shared,
     peer_id: &mut String,
+    conn: u64,
     first: bool,
     bucket: &mut TokenBucket,
     text: &str,
@@ -348,7 +362,7 @@ fn on_text(
     }
     match parse(text) {
         Ok(ClientMessage::Resume { session_token }) if first => {
-            if let Some(resumed) = shared.resume(peer_id, &session_token) {
+            if let Some(resumed) = shared.resume(peer_id, &session_token, conn).await {
                 *peer_id = resumed;
             }
         }
@@ -360,7 +374,7 @@ fn on_text(
                     | ClientMessage::IceCandidate { .. }
             );
             let started = std::time::Instant::now();
-            shared.handle(peer_id, msg);
+            shared.handle(peer_id, msg).await;
             if relay {
                 shared.metrics.relay_time(started.elapsed().as_secs_f64());
             }

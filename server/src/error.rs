@@ -23,6 +23,10 @@ pub enum ServerError {
     /// Accepting or serving connections failed.
     #[error("server I/O error: {0}")]
     Io(#[from] std::io::Error),
+    /// Redis (`--redis-url`) could not be reached at start, or its shared log cannot be
+    /// replayed (trimmed past its first entry); the text says which.
+    #[error("shared state on Redis: {0}")]
+    Redis(String),
     /// The server task panicked or was cancelled.
     #[error("server task failed: {0}")]
     Task(String),

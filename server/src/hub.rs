@@ -13,9 +13,10 @@ use peerchat_core::protocol::{
     ClientMessage, ErrorCode, LeaveReason, PROTOCOL_V1, PeerInfo, ServerMessage,
     normalize_room_code,
 };
-use tokio::sync::{Notify, mpsc, watch};
+use tokio::sync::{Notify, watch};
 use tracing::{debug, warn};
 
+use crate::backend::Backend;
 use crate::config::ServerConfig;
 use crate::logins::{LoginError, Logins};
 use crate::parse::{Refusal, type_name};
@@ -28,7 +29,7 @@ use crate::sessions::Sessions;
 #[derive(Debug, Clone)]
 pub struct PeerSlot {
     /// The connection's bounded outgoing queue of serialized JSON messages.
-    pub tx: mpsc::Sender<String>,
+    pub tx: crate::queue::Sender,
     /// Signalled when the queue overflowed: the connection must close.
     pub kill: Arc<Notify>,
     /// Signalled when another connection resumed this one's session: the connection must
@@ -44,6 +45,10 @@ pub struct PeerSlot {
     pub ip: std::net::IpAddr,
     /// With authentication on: the login the connection's token grants (its `sub`).
     pub granted_login: Option<String>,
+    /// The server instance holding the connection: 0 with the in-memory backend; with Redis,
+    /// the instance id (see `backend`), so that an instance that stops heartbeating has its
+    /// connections ended.
+    pub home: u64,
 }
 
 /// A message for one peer.
@@ -60,6 +65,19 @@ pub struct Hub {
     relay_limits: RelayLimits,
     guesses: crate::limits::guess::GuessLimits,
     room_capacity: usize,
+    /// Replicated (Redis) backend: the time and random seed of the operation being applied,
+    /// identical on every replica, so that every replica reaches the same state.
+    op: Option<OpContext>,
+}
+
+/// What makes one replicated operation deterministic (see `backend`).
+#[derive(Debug, Clone, Copy)]
+pub struct OpContext {
+    /// The operation's time (from its log entry id), as this process's `Instant`.
+    pub now: Instant,
+    /// Seed of the room-code generator for a `create_room` (drawn from the OS CSPRNG by the
+    /// instance that received the message).
+    pub seed: Option<[u8; 32]>,
 }
 
 fn error(code: ErrorCode, message: impl Into<String>, request: &str) -> ServerMessage {
@@ -77,6 +95,37 @@ impl Hub {
             room_capacity,
             ..Self::default()
         }
+    }
+
+    /// Switches the hub to replicated operation: from now on the limits use the time of
+    /// [`Hub::set_op`] instead of the clock, and the target's queue share is not checked (only
+    /// the target's own instance knows its queue; the per-target bucket still applies).
+    pub fn set_op(&mut self, op: OpContext) {
+        self.op = Some(op);
+    }
+
+    fn now(&self) -> Instant {
+        self.op.map_or_else(Instant::now, |o| o.now)
+    }
+
+    /// Peers whose connection is held by instance `home`: id, connection serial, and the
+    /// notifier that closes the connection.
+    pub fn peers_on(&self, home: u64) -> Vec<(String, u64, Arc<Notify>)> {
+        self.peers
+            .iter()
+            .filter(|(_, s)| s.home == home)
+            .map(|(p, s)| (p.clone(), s.conn, s.kill.clone()))
+            .collect()
+    }
+
+    /// Whether `peer` is connected (not interrupted, not gone).
+    pub fn connected(&self, peer: &str) -> bool {
+        self.peers.contains_key(peer)
+    }
+
+    /// Whether `peer` is connected to instance `home`.
+    pub fn is_local(&self, peer: &str, home: u64) -> bool {
+        self.peers.get(peer).is_some_and(|s| s.home == home)
     }
 
     /// Connected peers.
@@ -282,7 +331,19 @@ impl Hub {
                     Ok(n) => n,
                     Err(e) => return me(error(ErrorCode::InvalidName, e.to_string(), kind)),
                 };
-                match self.rooms.create(peer, &name, self.room_capacity) {
+                let created = match self.op.as_mut().and_then(|o| o.seed.take()) {
+                    Some(seed) => {
+                        use rand::SeedableRng;
+                        let mut rng = rand::rngs::StdRng::from_seed(seed);
+                        self.rooms
+                            .create_with(&mut rng, peer, &name, self.room_capacity)
+                    }
+                    None => {
+                        self.rooms
+                            .create_with(&mut rand::rng(), peer, &name, self.room_capacity)
+                    }
+                };
+                match created {
                     Ok(code) => me(ServerMessage::RoomCreated {
                         code,
                         capacity: self.room_capacity,
@@ -561,7 +622,8 @@ impl Hub {
     /// looked up.
     fn guess_refused(&mut self, peer: &str, kind: &str) -> Option<ServerMessage> {
         let ip = self.peers.get(peer)?.ip;
-        (!self.guesses.may_try(ip)).then(|| {
+        let now = self.now();
+        (!self.guesses.may_try(ip, now)).then(|| {
             error(
                 ErrorCode::RateLimited,
                 "too many wrong room codes; wait a minute before trying again",
@@ -573,7 +635,8 @@ impl Hub {
     /// Charges a failed room-code guess to `peer`'s IP and to the server.
     fn guess_missed(&mut self, peer: &str) {
         if let Some(ip) = self.peers.get(peer).map(|s| s.ip) {
-            self.guesses.failed(ip);
+            let now = self.now();
+            self.guesses.failed(ip, now);
         }
     }
 
@@ -581,7 +644,8 @@ impl Hub {
     /// target token buckets, then the target's queue share. Errors: the `error` to send back
     /// (boxed: a `ServerMessage` is large).
     fn admit(&mut self, peer: &str, to: &str, kind: &str) -> Result<(), Box<ServerMessage>> {
-        match self.relay_limits.admit(peer, to) {
+        let now = self.now();
+        match self.relay_limits.admit(peer, to, now) {
             Ok(()) => {}
             Err(Refused::Pair) => {
                 return Err(Box::new(error(
@@ -598,7 +662,7 @@ impl Hub {
                 )));
             }
         }
-        if let Some(slot) = self.peers.get(to) {
+        if let Some(slot) = self.peers.get(to).filter(|_| self.op.is_none()) {
             let reserve = RELAY_QUEUE_RESERVE.min(slot.tx.max_capacity() / 4);
             if slot.tx.capacity() <= reserve {
                 return Err(Box::new(error(
@@ -682,14 +746,14 @@ fn send(to: &str, slot: &PeerSlot, msg: &ServerMessage) {
     };
     match slot.tx.try_send(text) {
         Ok(()) => {}
-        Err(mpsc::error::TrySendError::Full(_)) => {
+        Err(crate::queue::TrySendError::Full(_)) => {
             warn!(
                 peer = to,
                 "outgoing queue full, closing the connection (slow reader)"
             );
             slot.kill.notify_one();
         }
-        Err(mpsc::error::TrySendError::Closed(_)) => {
+        Err(crate::queue::TrySendError::Closed(_)) => {
             debug!(peer = to, "connection already gone");
         }
     }
@@ -761,11 +825,19 @@ pub struct Shared {
     pub auth: Option<crate::auth::Auth>,
     /// The server's metrics (`/metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Where the state lives: this process or the shared log on Redis.
+    pub backend: Backend,
 }
 
 impl Shared {
-    /// Fresh state for `config`.
+    /// Fresh state for `config`, in this process's memory.
+    #[cfg(test)]
     pub fn new(config: ServerConfig) -> Self {
+        Self::with_backend(config, Backend::Local)
+    }
+
+    /// Fresh state for `config` in `backend`.
+    pub fn with_backend(config: ServerConfig, backend: Backend) -> Self {
         let client_slots = crate::limits::clients::ClientSlots::new(config.max_clients);
         let auth = config.auth_secret.as_deref().map(crate::auth::Auth::new);
         Self {
@@ -778,6 +850,33 @@ impl Shared {
             client_slots,
             auth,
             metrics: crate::metrics::Metrics::new(),
+            backend,
+        }
+    }
+
+    /// Whether the state is shared with other instances (Redis).
+    pub fn is_replicated(&self) -> bool {
+        matches!(self.backend, Backend::Redis(_))
+    }
+
+    /// The instance id connections of this process carry in [`PeerSlot::home`].
+    pub fn instance(&self) -> u64 {
+        match &self.backend {
+            Backend::Local => 0,
+            Backend::Redis(log) => log.inst,
+        }
+    }
+
+    /// Adds a connected peer (see [`Hub::register`]). Returns `false` when the shared log no
+    /// longer runs (the connection must close).
+    pub async fn register(&self, peer: String, slot: PeerSlot, token: Option<String>) -> bool {
+        match &self.backend {
+            Backend::Local => {
+                self.hub().register(peer, slot, token);
+                true
+            }
+            // Boxed: the connection task's future stays small without Redis.
+            Backend::Redis(log) => Box::pin(log.register(peer, slot, token)).await,
         }
     }
 
@@ -787,8 +886,13 @@ impl Shared {
         self.hub.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Handles one message from `peer` and queues every resulting message.
-    pub fn handle(&self, peer: &str, msg: ClientMessage) {
+    /// Handles one message from `peer` and queues every resulting message (with Redis: once
+    /// the message came back through the shared log).
+    pub async fn handle(&self, peer: &str, msg: ClientMessage) {
+        if let Backend::Redis(log) = &self.backend {
+            Box::pin(log.message(peer, msg)).await;
+            return;
+        }
         let mut hub = self.hub();
         let out = hub.handle(peer, msg);
         for (_, m) in &out {
@@ -805,8 +909,12 @@ impl Shared {
     }
 
     /// Connection `conn` of `peer` ended (see [`Hub::connection_ended`]); arms the grace
-    /// timer of a session kept interrupted.
-    pub fn connection_ended(self: &Arc<Self>, peer: &str, conn: u64, clean: bool) {
+    /// timer of a session kept interrupted (with Redis, the log's time does).
+    pub async fn connection_ended(self: &Arc<Self>, peer: &str, conn: u64, clean: bool) {
+        if let Backend::Redis(log) = &self.backend {
+            Box::pin(log.ended(peer, conn, clean)).await;
+            return;
+        }
         let epoch = {
             let mut hub = self.hub();
             let (epoch, out) = hub.connection_ended(peer, conn, clean);
@@ -826,9 +934,13 @@ impl Shared {
         }
     }
 
-    /// `resume` from connection `provisional` (see [`Hub::resume`]). Returns the peer id the
-    /// connection carries from now on; on refusal, queues the `error` and returns `None`.
-    pub fn resume(&self, provisional: &str, token: &str) -> Option<String> {
+    /// `resume` from connection `conn`, registered as `provisional` (see [`Hub::resume`]).
+    /// Returns the peer id the connection carries from now on; on refusal, queues the `error`
+    /// and returns `None`.
+    pub async fn resume(&self, provisional: &str, token: &str, conn: u64) -> Option<String> {
+        if let Backend::Redis(log) = &self.backend {
+            return Box::pin(log.resume(provisional, token, conn)).await;
+        }
         let mut hub = self.hub();
         match hub.resume(provisional, token) {
             Ok((peer, out)) => {
@@ -842,10 +954,13 @@ impl Shared {
         }
     }
 
-    /// A serial number for a new connection.
+    /// A serial number for a new connection, unique across the instances sharing a Redis
+    /// (the instance id's low 32 bits above a per-process counter).
     pub fn next_conn(&self) -> u64 {
-        self.conns
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        let n = self
+            .conns
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        (self.instance() << 32) ^ n
     }
 }
 
@@ -853,8 +968,8 @@ impl Shared {
 mod tests {
     use super::*;
 
-    fn slot_v(n: usize, version: u32, conn: u64) -> (PeerSlot, mpsc::Receiver<String>) {
-        let (tx, rx) = mpsc::channel(n);
+    fn slot_v(n: usize, version: u32, conn: u64) -> (PeerSlot, crate::queue::Receiver) {
+        let (tx, rx) = crate::queue::channel(n);
         (
             PeerSlot {
                 tx,
@@ -864,24 +979,25 @@ mod tests {
                 conn,
                 ip: std::net::Ipv4Addr::LOCALHOST.into(),
                 granted_login: None,
+                home: 0,
             },
             rx,
         )
     }
 
-    fn slot(n: usize) -> (PeerSlot, mpsc::Receiver<String>) {
+    fn slot(n: usize) -> (PeerSlot, crate::queue::Receiver) {
         slot_v(n, PROTOCOL_V1, 0)
     }
 
-    fn drain(rx: &mut mpsc::Receiver<String>) -> Vec<ServerMessage> {
-        std::iter::from_fn(|| rx.try_recv().ok())
+    fn drain(rx: &mut crate::queue::Receiver) -> Vec<ServerMessage> {
+        std::iter::from_fn(|| rx.try_recv())
             .map(|t| serde_json::from_str(&t).unwrap())
             .collect()
     }
 
     /// A hub with `a` (version 2, session token "ta") and `b` (version `b_version`) in one
     /// room.
-    fn pair(b_version: u32) -> (Hub, mpsc::Receiver<String>, mpsc::Receiver<String>, String) {
+    fn pair(b_version: u32) -> (Hub, crate::queue::Receiver, crate::queue::Receiver, String) {
         let mut hub = Hub::new(2);
         let (sa, mut ra) = slot_v(64, 2, 1);
         let (sb, mut rb) = slot_v(64, b_version, 2);
@@ -1113,7 +1229,7 @@ mod tests {
         hub.send_to("a", &ServerMessage::Pong);
         hub.send_to("a", &ServerMessage::Pong);
         assert_eq!(rx.try_recv().unwrap(), r#"{"type":"pong"}"#);
-        assert!(rx.try_recv().is_err());
+        assert!(rx.try_recv().is_none());
         // The overflow left a permit: the connection sees it at once.
         let notified = kill.notified();
         futures_util::pin_mut!(notified);

@@ -27,6 +27,7 @@
 //! `ratelimit` (token bucket).
 
 mod auth;
+mod backend;
 pub mod config;
 mod connection;
 mod error;
@@ -38,7 +39,9 @@ mod logins;
 pub mod metrics;
 mod names;
 mod parse;
+mod queue;
 mod ratelimit;
+mod redis_log;
 mod relay;
 mod relay_limits;
 mod rooms;
@@ -81,7 +84,11 @@ impl Server {
     /// Also raises the process's open-file limit (`RLIMIT_NOFILE`) to its hard limit and fits
     /// the connection caps under it (see [`config::FD_RESERVE`]).
     ///
+    /// With [`ServerConfig::redis_url`], also connects to Redis and replays the shared log
+    /// before it returns (see `docs/architecture.md`).
+    ///
     /// Errors: [`ServerError::InvalidConfig`] (see [`ServerConfig::validate`]),
+    /// [`ServerError::Redis`] when Redis cannot be reached or its log cannot be replayed,
     /// [`ServerError::Tls`] when the TLS certificate or key cannot be loaded,
     /// [`ServerError::Bind`] when the address cannot be bound.
     pub async fn bind(mut config: ServerConfig) -> Result<Server, ServerError> {
@@ -105,10 +112,22 @@ impl Server {
                     source,
                 })?;
         let local_addr = listener.local_addr()?;
+        let shared = match config.redis_url.clone() {
+            None => Arc::new(Shared::with_backend(config, backend::Backend::Local)),
+            Some(url) => {
+                let log = Arc::new(redis_log::RedisLog::connect(&url, config.redis_log_len).await?);
+                let shared = Arc::new(Shared::with_backend(
+                    config,
+                    backend::Backend::Redis(log.clone()),
+                ));
+                log.start(shared.clone()).await?;
+                shared
+            }
+        };
         Ok(Server {
             listener,
             local_addr,
-            shared: Arc::new(Shared::new(config)),
+            shared,
             tls,
         })
     }
@@ -152,7 +171,7 @@ impl Server {
         let stopping = shared.clone();
         let nofile = limits::nofile::raise()
             .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
-        let total = nofile.saturating_sub(nofile / 4).max(1);
+        let total = nofile.saturating_sub(config::FD_RESERVE / 2).max(1);
         let listener = listener::PeerListener::new(
             listener,
             listener::ListenerSettings {

@@ -18,7 +18,8 @@ impl TokenBucket {
         Self::new_at(per_sec, burst, Instant::now())
     }
 
-    fn new_at(per_sec: u32, burst: u32, now: Instant) -> Self {
+    /// [`TokenBucket::new`] as of `now`.
+    pub fn new_at(per_sec: u32, burst: u32, now: Instant) -> Self {
         Self {
             per_sec: f64::from(per_sec),
             burst: f64::from(burst),
@@ -27,16 +28,16 @@ impl TokenBucket {
         }
     }
 
-    /// A full bucket of `burst` tokens refilling at `per_min` tokens per minute.
-    pub fn per_minute(per_min: u32, burst: u32) -> Self {
-        let mut b = Self::new(0, burst);
+    /// A full bucket of `burst` tokens refilling at `per_min` tokens per minute, as of `now`.
+    pub fn per_minute_at(per_min: u32, burst: u32, now: Instant) -> Self {
+        let mut b = Self::new_at(0, burst, now);
         b.per_sec = f64::from(per_min) / 60.0;
         b
     }
 
-    /// Whether a token is available now (takes none).
-    pub fn has_token(&self) -> bool {
-        let elapsed = self.last.elapsed().as_secs_f64();
+    /// Whether a token is available at `now` (takes none).
+    pub fn has_token_at(&self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         (self.tokens + elapsed * self.per_sec).min(self.burst) >= 1.0
     }
 
@@ -45,13 +46,14 @@ impl TokenBucket {
         self.try_take_at(Instant::now())
     }
 
-    /// Whether the bucket has refilled to its burst (nothing taken recently).
-    pub fn is_full(&self) -> bool {
-        let elapsed = self.last.elapsed().as_secs_f64();
+    /// Whether the bucket has refilled to its burst at `now` (nothing taken recently).
+    pub fn is_full_at(&self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.tokens + elapsed * self.per_sec >= self.burst
     }
 
-    fn try_take_at(&mut self, now: Instant) -> bool {
+    /// [`TokenBucket::try_take`] at `now`.
+    pub fn try_take_at(&mut self, now: Instant) -> bool {
         let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
         self.last = now;
         self.tokens = (self.tokens + elapsed * self.per_sec).min(self.burst);

@@ -17,6 +17,7 @@
 //! closed: by the write-stall timeout or the idle timeout (`connection.rs`).
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use crate::ratelimit::TokenBucket;
 
@@ -61,25 +62,26 @@ impl RelayLimits {
     /// Takes one token from the `sender → target` bucket and one from `target`'s bucket.
     /// Errors: [`Refused::Pair`] or [`Refused::Target`]; a refusal by the target bucket gives
     /// back nothing taken (the pair token is spent: the sender did send).
-    pub fn admit(&mut self, sender: &str, target: &str) -> Result<(), Refused> {
+    /// `now` is the time the relay is handled at.
+    pub fn admit(&mut self, sender: &str, target: &str, now: Instant) -> Result<(), Refused> {
         let state = self
             .targets
             .entry(target.to_string())
             .or_insert_with(|| TargetState {
-                bucket: TokenBucket::new(RELAY_TARGET_PER_SEC, RELAY_TARGET_BURST),
+                bucket: TokenBucket::new_at(RELAY_TARGET_PER_SEC, RELAY_TARGET_BURST, now),
                 senders: HashMap::new(),
             });
         if state.senders.len() > PRUNE_ABOVE {
-            state.senders.retain(|_, b| !b.is_full());
+            state.senders.retain(|_, b| !b.is_full_at(now));
         }
         let pair = state
             .senders
             .entry(sender.to_string())
-            .or_insert_with(|| TokenBucket::new(RELAY_PAIR_PER_SEC, RELAY_PAIR_BURST));
-        if !pair.try_take() {
+            .or_insert_with(|| TokenBucket::new_at(RELAY_PAIR_PER_SEC, RELAY_PAIR_BURST, now));
+        if !pair.try_take_at(now) {
             return Err(Refused::Pair);
         }
-        if !state.bucket.try_take() {
+        if !state.bucket.try_take_at(now) {
             return Err(Refused::Target);
         }
         Ok(())
@@ -99,15 +101,18 @@ mod tests {
     #[test]
     fn pair_then_target_limits_apply() {
         let mut l = RelayLimits::default();
+        let t = Instant::now();
         let pair = RELAY_PAIR_BURST as usize;
-        let ok = (0..pair + 10).filter(|_| l.admit("a", "t").is_ok()).count();
+        let ok = (0..pair + 10)
+            .filter(|_| l.admit("a", "t", t).is_ok())
+            .count();
         assert_eq!(ok, pair);
-        assert_eq!(l.admit("a", "t"), Err(Refused::Pair));
+        assert_eq!(l.admit("a", "t", t), Err(Refused::Pair));
         // Other senders share the target's bucket.
         let mut admitted = pair;
         let mut refused = None;
         for s in 0..1000 {
-            match l.admit(&format!("s{s}"), "t") {
+            match l.admit(&format!("s{s}"), "t", t) {
                 Ok(()) => admitted += 1,
                 Err(e) => {
                     refused = Some(e);
@@ -118,8 +123,8 @@ mod tests {
         assert_eq!(refused, Some(Refused::Target));
         assert_eq!(admitted, RELAY_TARGET_BURST as usize);
         // Another target is unaffected.
-        assert_eq!(l.admit("a", "u"), Ok(()));
+        assert_eq!(l.admit("a", "u", t), Ok(()));
         l.forget("t");
-        assert_eq!(l.admit("a", "t"), Ok(()));
+        assert_eq!(l.admit("a", "t", t), Ok(()));
     }
 }

@@ -72,13 +72,26 @@ impl Rooms {
     /// Creates a room of `capacity` with a fresh code (drawn from the thread's CSPRNG, retried
     /// until unused) whose only member is `peer`. Returns the canonical code.
     /// Errors: [`RoomError::AlreadyInRoom`].
+    #[cfg(test)]
     pub fn create(&mut self, peer: &str, name: &str, capacity: usize) -> Result<String, RoomError> {
+        self.create_with(&mut rand::rng(), peer, name, capacity)
+    }
+
+    /// [`Rooms::create`] with codes drawn from `rng` (a CSPRNG: codes must not be guessable).
+    /// Replicas of a shared state draw from the same seeded generator, so they agree on the
+    /// code.
+    pub fn create_with<R: Rng + ?Sized>(
+        &mut self,
+        rng: &mut R,
+        peer: &str,
+        name: &str,
+        capacity: usize,
+    ) -> Result<String, RoomError> {
         if self.room_of.contains_key(peer) {
             return Err(RoomError::AlreadyInRoom);
         }
-        let mut rng = rand::rng();
         let code = loop {
-            let code = generate_code(&mut rng);
+            let code = generate_code(rng);
             if !self.rooms.contains_key(&code) {
                 break code;
             }

@@ -231,7 +231,7 @@ impl Actor {
         self.events.flush().await;
         let tx = self.inputs.clone();
         let (client, task) = SignalingClient::spawn(
-            self.config.signaling_url.clone(),
+            self.config.signaling_urls(),
             Duration::from_millis(self.config.signaling_timeout_ms),
             self.config.ca_cert_pem.clone(),
             self.config.auth_token.clone(),

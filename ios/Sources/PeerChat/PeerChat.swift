@@ -1828,6 +1828,12 @@ public struct EngineConfig: Equatable, Hashable {
      */
     public let signalingUrl: String
     /**
+     * Further signaling URLs of the same deployment (instances sharing one Redis): after a
+     * failed dial or a lost connection the next dial goes to the next URL, round robin, and
+     * resumes the session there. Default: none.
+     */
+    public let signalingFallbackUrls: [String]
+    /**
      * Name shown to other peers (1..=32 chars).
      */
     public let displayName: String
@@ -1883,6 +1889,11 @@ public struct EngineConfig: Equatable, Hashable {
          * WebSocket URL of the signaling server's `/ws` endpoint, e.g. `ws://127.0.0.1:7777/ws`.
          */signalingUrl: String, 
         /**
+         * Further signaling URLs of the same deployment (instances sharing one Redis): after a
+         * failed dial or a lost connection the next dial goes to the next URL, round robin, and
+         * resumes the session there. Default: none.
+         */signalingFallbackUrls: [String] = [], 
+        /**
          * Name shown to other peers (1..=32 chars).
          */displayName: String, 
         /**
@@ -1922,6 +1933,7 @@ public struct EngineConfig: Equatable, Hashable {
          * one (`--auth-secret`); sent as `Authorization: Bearer <token>`. Default: `null`/`nil`.
          */authToken: String? = nil) {
         self.signalingUrl = signalingUrl
+        self.signalingFallbackUrls = signalingFallbackUrls
         self.displayName = displayName
         self.iceServers = iceServers
         self.iceTransportPolicy = iceTransportPolicy
@@ -1950,6 +1962,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         return
             try EngineConfig(
                 signalingUrl: FfiConverterString.read(from: &buf), 
+                signalingFallbackUrls: FfiConverterSequenceString.read(from: &buf), 
                 displayName: FfiConverterString.read(from: &buf), 
                 iceServers: FfiConverterSequenceTypeIceServer.read(from: &buf), 
                 iceTransportPolicy: FfiConverterOptionTypeIceTransportPolicy.read(from: &buf), 
@@ -1964,6 +1977,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
 
     public static func write(_ value: EngineConfig, into buf: inout [UInt8]) {
         FfiConverterString.write(value.signalingUrl, into: &buf)
+        FfiConverterSequenceString.write(value.signalingFallbackUrls, into: &buf)
         FfiConverterString.write(value.displayName, into: &buf)
         FfiConverterSequenceTypeIceServer.write(value.iceServers, into: &buf)
         FfiConverterOptionTypeIceTransportPolicy.write(value.iceTransportPolicy, into: &buf)

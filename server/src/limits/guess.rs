@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::time::Instant;
 
 use crate::ratelimit::TokenBucket;
 
@@ -54,29 +55,31 @@ fn key(ip: IpAddr) -> IpAddr {
     }
 }
 
-fn per_ip_bucket() -> TokenBucket {
-    TokenBucket::per_minute(GUESSES_PER_MIN_PER_IP, GUESS_BURST_PER_IP)
+fn per_ip_bucket(now: Instant) -> TokenBucket {
+    TokenBucket::per_minute_at(GUESSES_PER_MIN_PER_IP, GUESS_BURST_PER_IP, now)
 }
 
 impl GuessLimits {
-    /// Whether `ip` may try a code now (both budgets have a failure left).
-    pub fn may_try(&mut self, ip: IpAddr) -> bool {
-        if !self.global.has_token() {
+    /// Whether `ip` may try a code at `now` (both budgets have a failure left).
+    pub fn may_try(&mut self, ip: IpAddr, now: Instant) -> bool {
+        if !self.global.has_token_at(now) {
             return false;
         }
-        self.per_ip.get_mut(&key(ip)).is_none_or(|b| b.has_token())
+        self.per_ip
+            .get_mut(&key(ip))
+            .is_none_or(|b| b.has_token_at(now))
     }
 
-    /// Charges one failed guess to `ip` and to the server.
-    pub fn failed(&mut self, ip: IpAddr) {
-        self.global.try_take();
+    /// Charges one failed guess to `ip` and to the server, at `now`.
+    pub fn failed(&mut self, ip: IpAddr, now: Instant) {
+        self.global.try_take_at(now);
         if self.per_ip.len() > PRUNE_ABOVE {
-            self.per_ip.retain(|_, b| !b.is_full());
+            self.per_ip.retain(|_, b| !b.is_full_at(now));
         }
         self.per_ip
             .entry(key(ip))
-            .or_insert_with(per_ip_bucket)
-            .try_take();
+            .or_insert_with(|| per_ip_bucket(now))
+            .try_take_at(now);
     }
 }
 
@@ -87,23 +90,25 @@ mod tests {
     #[test]
     fn per_ip_budget_then_refusal_other_ips_unaffected() {
         let mut g = GuessLimits::default();
+        let t = Instant::now();
         let a: IpAddr = "10.0.0.1".parse().unwrap();
         for _ in 0..GUESS_BURST_PER_IP {
-            assert!(g.may_try(a));
-            g.failed(a);
+            assert!(g.may_try(a, t));
+            g.failed(a, t);
         }
-        assert!(!g.may_try(a));
-        assert!(g.may_try("10.0.0.2".parse().unwrap()));
+        assert!(!g.may_try(a, t));
+        assert!(g.may_try("10.0.0.2".parse().unwrap(), t));
     }
 
     #[test]
     fn global_budget_applies_to_everyone() {
         let mut g = GuessLimits::default();
+        let t = Instant::now();
         for i in 0..GUESS_BURST_GLOBAL {
             let ip = IpAddr::from([10, 1, (i / 256) as u8, (i % 256) as u8]);
-            assert!(g.may_try(ip));
-            g.failed(ip);
+            assert!(g.may_try(ip, t));
+            g.failed(ip, t);
         }
-        assert!(!g.may_try("192.0.2.1".parse().unwrap()));
+        assert!(!g.may_try("192.0.2.1".parse().unwrap(), t));
     }
 }

@@ -114,9 +114,13 @@ pub struct Client {
 impl Client {
     /// An engine named `name` on `url`, bound to loopback.
     pub fn new(url: &str, name: &str) -> Client {
+        Self::with_config(EngineConfig::new(url, name).loopback_only())
+    }
+
+    /// An engine with `config`.
+    pub fn with_config(config: EngineConfig) -> Client {
         let (listener, mut raw) = ChannelListener::new();
-        let engine = Engine::new(EngineConfig::new(url, name).loopback_only(), listener)
-            .expect("engine starts");
+        let engine = Engine::new(config, listener).expect("engine starts");
         // Stamp each event as it arrives, whatever the test is waiting for meanwhile.
         let (tx, events) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(async move {

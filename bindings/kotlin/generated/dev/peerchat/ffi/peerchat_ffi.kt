@@ -2930,6 +2930,13 @@ data class EngineConfig (
     val `signalingUrl`: kotlin.String
     , 
     /**
+     * Further signaling URLs of the same deployment (instances sharing one Redis): after a
+     * failed dial or a lost connection the next dial goes to the next URL, round robin, and
+     * resumes the session there. Default: none.
+     */
+    val `signalingFallbackUrls`: List<kotlin.String> = listOf() 
+    , 
+    /**
      * Name shown to other peers (1..=32 chars).
      */
     val `displayName`: kotlin.String
@@ -3002,6 +3009,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
     override fun read(buf: ByteBuffer): EngineConfig {
         return EngineConfig(
             FfiConverterString.read(buf),
+            FfiConverterSequenceString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterSequenceTypeIceServer.read(buf),
             FfiConverterOptionalTypeIceTransportPolicy.read(buf),
@@ -3016,6 +3024,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
 
     override fun allocationSize(value: EngineConfig) = (
             FfiConverterString.allocationSize(value.`signalingUrl`) +
+            FfiConverterSequenceString.allocationSize(value.`signalingFallbackUrls`) +
             FfiConverterString.allocationSize(value.`displayName`) +
             FfiConverterSequenceTypeIceServer.allocationSize(value.`iceServers`) +
             FfiConverterOptionalTypeIceTransportPolicy.allocationSize(value.`iceTransportPolicy`) +
@@ -3029,6 +3038,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
 
     override fun write(value: EngineConfig, buf: ByteBuffer) {
             FfiConverterString.write(value.`signalingUrl`, buf)
+            FfiConverterSequenceString.write(value.`signalingFallbackUrls`, buf)
             FfiConverterString.write(value.`displayName`, buf)
             FfiConverterSequenceTypeIceServer.write(value.`iceServers`, buf)
             FfiConverterOptionalTypeIceTransportPolicy.write(value.`iceTransportPolicy`, buf)
