@@ -5,6 +5,7 @@ mod bench;
 mod chat;
 mod demo;
 mod escape;
+mod history;
 mod serve;
 mod wait;
 
@@ -77,6 +78,8 @@ enum Command {
     Demo,
     /// Measure connection setup, message round trip and throughput on loopback.
     Bench(bench::BenchArgs),
+    /// Print the chats saved on this device (`--data-dir`), oldest message first.
+    History(history::HistoryArgs),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
             Command::Join { code, name, net } => chat::run(chat::Role::Join(code), name, net).await,
             Command::Demo => demo::run().await,
             Command::Bench(args) => bench::run(args).await,
+            Command::History(args) => history::run(args),
         }
     });
     match result {

@@ -39,7 +39,11 @@ mod peer;
 #[cfg(feature = "engine")]
 mod peer_runtime;
 #[cfg(feature = "engine")]
+pub mod safety;
+#[cfg(feature = "engine")]
 pub mod signaling;
+#[cfg(feature = "engine")]
+pub mod store;
 #[cfg(feature = "engine")]
 mod tls;
 
