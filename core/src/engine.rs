@@ -48,6 +48,8 @@ pub struct Engine {
     inputs: mpsc::UnboundedSender<Input>,
     shared: Shared,
     runtime: Mutex<Option<tokio::runtime::Runtime>>,
+    /// `EngineConfig::max_outbox_messages`.
+    max_outbox_messages: usize,
 }
 
 impl Engine {
@@ -73,12 +75,14 @@ impl Engine {
         let events = Dispatcher::start(listener).map_err(thread_error)?;
         let shared: Shared = Arc::new(Mutex::new(SharedState::default()));
         let (inputs, rx) = mpsc::unbounded_channel();
+        let max_outbox_messages = config.max_outbox_messages;
         let actor = Actor::new(config, shared.clone(), events, inputs.clone());
         runtime.spawn(actor.run(rx));
         Ok(Self {
             inputs,
             shared,
             runtime: Mutex::new(Some(runtime)),
+            max_outbox_messages,
         })
     }
 
@@ -120,13 +124,18 @@ impl Engine {
         rx.await.map_err(|_| EngineError::Shutdown)?
     }
 
-    /// Sends `text` to every connected peer of the room and returns the message id (UUID v7)
-    /// at once. Status events follow per peer: `Sent`, then `Delivered` when the peer
-    /// acknowledges, or `Failed` if it goes away first. Errors: [`EngineError::EmptyMessage`],
+    /// Sends `text` to every peer of the room that is `Connecting`, `Connected` or
+    /// `Interrupted` and returns the message id (UUID v7) at once. The message waits in each
+    /// peer's outbox while that peer is not `Connected` and is re-sent with the same id after
+    /// an interruption. Status events follow per peer: `Sent`, then `Delivered` when the peer
+    /// acknowledges, or `Failed` if it leaves or `message_ttl_ms` runs out first
+    /// ([`MessageStatus`](crate::MessageStatus)). Errors: [`EngineError::EmptyMessage`],
     /// [`EngineError::MessageTooLarge`] (text over
     /// [`MAX_MESSAGE_BYTES`](crate::chat::MAX_MESSAGE_BYTES), or a frame over
     /// [`MAX_FRAME_BYTES`](crate::chat::MAX_FRAME_BYTES) once JSON-escaped),
-    /// [`EngineError::NotInRoom`], [`EngineError::NoConnectedPeer`], [`EngineError::Shutdown`].
+    /// [`EngineError::NotInRoom`], [`EngineError::NoConnectedPeer`] (no peer in the room, or
+    /// every one `Closed`/`Failed`), [`EngineError::OutboxFull`] (a peer's outbox holds
+    /// `max_outbox_messages`), [`EngineError::Shutdown`].
     pub fn send_message(&self, text: &str) -> Result<String, EngineError> {
         if text.is_empty() {
             return Err(EngineError::EmptyMessage);
@@ -149,7 +158,7 @@ impl Engine {
             });
         }
         {
-            let state = self.state();
+            let mut state = self.state();
             if state.shut_down {
                 return Err(EngineError::Shutdown);
             }
@@ -159,6 +168,12 @@ impl Engine {
             if state.sendable_peers == 0 {
                 return Err(EngineError::NoConnectedPeer);
             }
+            if state.outbox_len + state.sends_in_flight >= self.max_outbox_messages {
+                return Err(EngineError::OutboxFull {
+                    max: self.max_outbox_messages as u64,
+                });
+            }
+            state.sends_in_flight += 1;
         }
         self.command(Command::Send {
             id: id.clone(),
@@ -175,6 +190,15 @@ impl Engine {
         let (tx, rx) = oneshot::channel();
         self.command(Command::LeaveRoom(tx))?;
         rx.await.map_err(|_| EngineError::Shutdown)?
+    }
+
+    /// The OS reported a change of network path (an address came or went): every peer
+    /// connection restarts ICE at once (W3C `restartIce`, RFC 8445 §9) with its sockets
+    /// rebound, so a new local address is used; peers are `Interrupted` until ICE reconnects.
+    /// Harmless when nothing changed (one ICE restart per peer). Errors:
+    /// [`EngineError::Shutdown`].
+    pub fn network_changed(&self) -> Result<(), EngineError> {
+        self.command(Command::NetworkChanged)
     }
 
     /// The other peers currently in the room, in no particular order.

@@ -31,9 +31,13 @@ mod events;
 #[cfg(feature = "engine")]
 mod listener;
 #[cfg(feature = "engine")]
+pub mod outbox;
+#[cfg(feature = "engine")]
 mod peer;
 #[cfg(feature = "engine")]
 mod peer_runtime;
+#[cfg(feature = "engine")]
+pub mod peer_state;
 #[cfg(feature = "engine")]
 pub mod signaling;
 #[cfg(feature = "engine")]

@@ -17,12 +17,16 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::chat::{Inbox, Outbox};
+use crate::chat::Inbox;
 use crate::config::EngineConfig;
 use crate::dispatch::Dispatcher;
 use crate::error::EngineError;
-use crate::listener::{MessageStatus, Peer, PeerState, RoomInfo, SignalingState};
+use crate::listener::{Peer, PeerState, RoomInfo, SignalingState};
+use crate::outbox::Outbox;
+use crate::peer_state::PeerMachine;
+
 use crate::peer::{PeerConnectionLink, PeerEvent};
+use peers::{PeerInputs, Supervision, close_peer};
 
 use crate::signaling::{SignalingClient, SignalingEvent};
 
@@ -33,9 +37,15 @@ pub(crate) struct SharedState {
     pub(crate) room_code: Option<String>,
     pub(crate) peers: Vec<Peer>,
     pub(crate) connected_peers: usize,
-    /// Peers with an open data channel, including those whose ICE is momentarily
-    /// disconnected (what is sent to them waits in SCTP).
+    /// Peers a message can be addressed to: `Connecting`, `Connected` or `Interrupted` (what
+    /// is sent to a peer that is not `Connected` waits in its outbox).
     pub(crate) sendable_peers: usize,
+    /// The fullest peer outbox (unacknowledged messages), against
+    /// `EngineConfig::max_outbox_messages`.
+    pub(crate) outbox_len: usize,
+    /// `send_message` calls accepted but not yet handled by the actor (each will take an
+    /// outbox slot).
+    pub(crate) sends_in_flight: usize,
     pub(crate) shut_down: bool,
 }
 
@@ -52,6 +62,8 @@ pub(crate) enum Command {
         sent_at_ms: u64,
     },
     Shutdown(std::sync::mpsc::Sender<()>),
+    /// `Engine::network_changed` (minimal until the lifecycle work lands: peers only).
+    NetworkChanged,
 }
 
 /// Everything the loop reacts to.
@@ -64,10 +76,8 @@ pub(crate) enum Input {
         event: PeerEvent,
     },
     RequestTimeout(u64),
-    PeerTimeout {
-        peer_id: String,
-        generation: u64,
-    },
+    /// A peer's state machine, or its outbox, has something to handle (a timer expired).
+    Peers(PeerInputs),
     /// [`REJOIN_IDENTIFY_MS`] after a `rejoin_room` answer: offer to the members no data
     /// channel has claimed by then.
     RejoinDeferred(u64),
@@ -123,15 +133,16 @@ struct PeerEntry {
     stale: bool,
     generation: u64,
     link: Option<PeerConnectionLink>,
-    state: PeerState,
+    /// Its state machine (`crate::peer_state`).
+    machine: PeerMachine,
     inbox: Inbox,
     outbox: Outbox,
 }
 
 impl PeerEntry {
-    /// The data channel is open (its ICE may be momentarily disconnected).
+    /// A frame can be queued on its connection (it is written once the data channel is open).
     fn can_send(&self) -> bool {
-        self.link.is_some() && matches!(self.state, PeerState::Connected | PeerState::Disconnected)
+        self.link.is_some() && self.machine.live()
     }
 }
 
@@ -160,6 +171,8 @@ pub(crate) struct Actor {
     /// Peers that joined while stale peers were unconfirmed: reported as joined when their
     /// offer arrives, dropped if a data channel claims their id.
     unidentified: HashMap<String, Peer>,
+    /// Clock and timers of the peers' recovery and outboxes (`peers.rs`).
+    supervision: Supervision,
 }
 
 impl Actor {
@@ -187,6 +200,7 @@ impl Actor {
             deferred: Vec::new(),
             deferred_token: 0,
             unidentified: HashMap::new(),
+            supervision: Supervision::default(),
         }
     }
 
@@ -223,10 +237,7 @@ impl Actor {
                     event,
                 } => self.on_peer_event(peer_id, generation, event).await,
                 Input::RequestTimeout(token) => self.on_request_timeout(token),
-                Input::PeerTimeout {
-                    peer_id,
-                    generation,
-                } => self.on_peer_timeout(peer_id, generation).await,
+                Input::Peers(input) => self.on_peers_input(input).await,
                 Input::RejoinDeferred(token) => self.on_rejoin_deferred(token).await,
             }
             self.publish();
@@ -254,24 +265,14 @@ impl Actor {
         shared.connected_peers = self
             .peers
             .values()
-            .filter(|p| p.state == PeerState::Connected)
+            .filter(|p| p.machine.state() == PeerState::Connected)
             .count();
-        shared.sendable_peers = self.peers.values().filter(|p| p.can_send()).count();
-    }
-}
-
-/// Closes a peer's connection and reports its unacknowledged messages as failed.
-async fn close_peer(events: &Dispatcher, mut entry: PeerEntry) {
-    if let Some(link) = entry.link.take() {
-        link.close().await;
-    }
-    let unacked = entry.outbox.drain_unacked();
-    let peer_id = entry.info.peer_id;
-    if !unacked.is_empty() {
-        events.emit(move |l| {
-            for id in unacked {
-                l.on_message_status(id, peer_id.clone(), MessageStatus::Failed);
-            }
-        });
+        shared.sendable_peers = self.peers.values().filter(|p| p.machine.live()).count();
+        shared.outbox_len = self
+            .peers
+            .values()
+            .map(|p| p.outbox.len())
+            .max()
+            .unwrap_or(0);
     }
 }
