@@ -92,11 +92,52 @@ impl Engine {
         self.inner.peer_id()
     }
 
-    /// Closes every peer connection and the signaling connection (the server tells the room at
-    /// once) and stops the engine's threads. **Blocks** the calling thread up to the core's
-    /// `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
-    /// call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
-    pub fn shutdown(&self) {
-        self.inner.shutdown();
+    /// Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
+    /// ends up in no room because of it (a room the server had already entered is left).
+    /// Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
+    /// `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
+    /// Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
+    /// a cancellation handler. Throws `QueueFull`, `Shutdown`.
+    pub fn cancel_room_request(&self) -> Result<(), PeerChatError> {
+        Ok(self.inner.cancel_room_request()?)
+    }
+
+    /// The app went to the background. Returns at once, never throws, idempotent. The room,
+    /// the peer connections and an open signaling connection are kept; a signaling connection
+    /// lost while paused is not dialled again until `resume`. While the OS suspends the app
+    /// nothing runs: the server keeps the session for its grace period (30 s by default), the
+    /// others see `on_peer_interrupted`, then `on_peer_resumed` or `on_peer_left(.., Timeout)`.
+    pub fn pause(&self) {
+        self.inner.pause();
+    }
+
+    /// The app came back to the foreground. Returns at once, never throws. Dials the signaling
+    /// server at once if it is not connected (skipping the backoff), probes an open connection
+    /// (dialled again if no answer within 3 000 ms), and checks the peer connections.
+    pub fn resume(&self) {
+        self.inner.resume();
+    }
+
+    /// The OS reported a change of network path (Wi-Fi to cellular, a new address). Returns
+    /// at once, never throws; a call when nothing changed does no harm. Probes the signaling
+    /// connection and checks the peer connections, as `resume` does; does not end a pause.
+    pub fn network_changed(&self) {
+        self.inner.network_changed();
+    }
+
+    /// Shuts the engine down: closes every peer connection and the signaling connection (the
+    /// server tells the room at once) and stops the engine's threads. Kotlin `suspend`, Swift
+    /// `async`: the caller suspends until the teardown finished (at most about the core's
+    /// `SHUTDOWN_GRACE_MS`, 2 000 ms), **without blocking any thread**; the engine refuses
+    /// other calls (`Shutdown`) from the moment it is called. Idempotent. Releasing the object
+    /// (Kotlin `close()`, Swift's last reference) starts the same teardown and returns at once.
+    pub async fn shutdown(&self) {
+        self.inner.shutdown().await;
+    }
+
+    /// Starts the shutdown and returns at once (the teardown goes on in the background); for
+    /// callers that cannot suspend, such as a Kotlin `close()` or an Objective-C `invalidate`.
+    pub fn shutdown_now(&self) {
+        let _ = self.inner.shutdown();
     }
 }

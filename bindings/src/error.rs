@@ -122,6 +122,24 @@ pub enum PeerChatError {
         /// Human-readable text (the core error's message).
         reason: String,
     },
+    /// A bounded queue between the app and the network is full (today the engine's command
+    /// queue, the core's `COMMAND_QUEUE_LEN` = 1 024 commands); nothing was queued, try again.
+    #[error("{reason}")]
+    QueueFull {
+        /// Human-readable text (the core error's message).
+        reason: String,
+        /// Which queue (`commands`).
+        queue: String,
+        /// Its bound, in entries.
+        capacity: u64,
+    },
+    /// The `create_room` / `join_room` was cancelled (`cancel_room_request`, or the caller's
+    /// coroutine/task was cancelled) before it completed; the engine is in no room because of it.
+    #[error("{reason}")]
+    Cancelled {
+        /// Human-readable text (the core error's message).
+        reason: String,
+    },
 }
 
 impl From<EngineError> for PeerChatError {
@@ -155,6 +173,12 @@ impl From<EngineError> for PeerChatError {
                 after_ms,
             },
             EngineError::Shutdown => Self::Shutdown { reason },
+            EngineError::QueueFull { queue, capacity } => Self::QueueFull {
+                reason,
+                queue,
+                capacity,
+            },
+            EngineError::Cancelled => Self::Cancelled { reason },
         }
     }
 }
@@ -237,6 +261,14 @@ mod tests {
                 "PeerProtocol",
             ),
             (EngineError::Shutdown, "Shutdown"),
+            (EngineError::Cancelled, "Cancelled"),
+            (
+                EngineError::QueueFull {
+                    queue: "commands".into(),
+                    capacity: 1,
+                },
+                "QueueFull",
+            ),
         ];
         for (core_error, name) in cases {
             let text = core_error.to_string();

@@ -153,12 +153,21 @@ async fn receipt_lag(a: &mut Side, b: &mut Side, args: &BenchArgs) -> Result<Vec
     let mut pings: HashMap<String, Option<Instant>> = HashMap::new();
     let mut bulk_ids = std::collections::HashSet::new();
     for i in 0..count {
-        bulk_ids.insert(a.engine.send_message(&chunk).map_err(|e| e.to_string())?);
-        b.engine.send_message(&chunk).map_err(|e| e.to_string())?;
+        bulk_ids.insert(
+            a.engine
+                .send_message_queued(&chunk)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+        b.engine
+            .send_message_queued(&chunk)
+            .await
+            .map_err(|e| e.to_string())?;
         if i % args.receipt_every.max(1) == 0 {
             let id = a
                 .engine
-                .send_message(&format!("receipt-probe {i}"))
+                .send_message_queued(&format!("receipt-probe {i}"))
+                .await
                 .map_err(|e| e.to_string())?;
             pings.insert(id, None);
         }
@@ -277,7 +286,11 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     let start = Instant::now();
     let mut last_id = String::new();
     for _ in 0..count {
-        last_id = a.engine.send_message(&chunk).map_err(|e| e.to_string())?;
+        last_id = a
+            .engine
+            .send_message_queued(&chunk)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     let mut delivered_count = 0usize;
     wait::until(

@@ -156,7 +156,8 @@ pub async fn run(role: Role, name: String, net: NetArgs) -> Result<(), String> {
     {
         println!("! error: {}", escape(&err.to_string()));
     }
-    engine.shutdown();
+    // Waits for the close frames to leave before the process exits.
+    engine.shutdown().await;
     Ok(())
 }
 

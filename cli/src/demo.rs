@@ -142,8 +142,8 @@ pub async fn run() -> Result<(), String> {
     .await?;
     step.done("Bob left; Alice was told at once (peer_left)");
 
-    alice.engine.shutdown();
-    bob.engine.shutdown();
+    alice.engine.shutdown().await;
+    bob.engine.shutdown().await;
     server.shutdown().await.map_err(|e| e.to_string())?;
     println!(
         "demo finished in {:.1} ms: {} messages, all delivered",

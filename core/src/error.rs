@@ -96,4 +96,20 @@ pub enum EngineError {
     /// The engine was shut down; no more calls are possible.
     #[error("the engine is shut down")]
     Shutdown,
+    /// A bounded queue between the app and the network is full; nothing was queued and the
+    /// call can be retried once the engine has caught up. Today only the engine's command
+    /// queue ([`COMMAND_QUEUE_LEN`](crate::COMMAND_QUEUE_LEN) commands) returns it.
+    #[error("the {queue} queue is full ({capacity} entries); try again later")]
+    QueueFull {
+        /// Which queue (`commands`).
+        queue: String,
+        /// Its bound, in entries.
+        capacity: u64,
+    },
+    /// The `create_room` / `join_room` was cancelled by
+    /// [`Engine::cancel_room_request`](crate::Engine::cancel_room_request) before it
+    /// completed; the engine is in no room because of it (a room the server had already
+    /// entered is left).
+    #[error("the room request was cancelled")]
+    Cancelled,
 }

@@ -29,6 +29,8 @@ mod error;
 #[cfg(feature = "engine")]
 mod events;
 #[cfg(feature = "engine")]
+mod lifecycle;
+#[cfg(feature = "engine")]
 mod listener;
 #[cfg(feature = "engine")]
 pub mod outbox;
@@ -46,7 +48,9 @@ mod tls;
 #[cfg(feature = "engine")]
 pub use config::{EngineConfig, IceServer, IceTransportPolicy};
 #[cfg(feature = "engine")]
-pub use engine::{Engine, SHUTDOWN_GRACE_MS};
+pub use dispatch::EVENT_QUEUE_LEN;
+#[cfg(feature = "engine")]
+pub use engine::{COMMAND_QUEUE_LEN, Engine, SHUTDOWN_GRACE_MS, ShutdownHandle};
 #[cfg(feature = "engine")]
 pub use error::EngineError;
 #[cfg(feature = "engine")]

@@ -10,8 +10,8 @@ use tokio::sync::{mpsc, watch};
 use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelInit};
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceCandidateInit, RTCIceServer, RTCPeerConnectionIceEvent, RTCPeerConnectionState,
-    SettingEngineBuilder,
+    RTCIceCandidateInit, RTCIceConnectionState, RTCIceServer, RTCPeerConnectionIceEvent,
+    RTCPeerConnectionState, SettingEngineBuilder,
 };
 
 use crate::chat::{
@@ -72,6 +72,9 @@ pub(crate) enum PeerEvent {
     LocalCandidate(IceCandidate),
     /// The peer connection changed state.
     ConnectionState(RTCPeerConnectionState),
+    /// The ICE transport connected (again): after an ICE restart this is the only sign the
+    /// new candidate pair works, since the peer connection may never have left `connected`.
+    IceConnected,
     /// The chat data channel opened.
     ChannelOpen,
     /// A data-channel text message arrived.
@@ -197,6 +200,15 @@ impl PeerConnectionEventHandler for Handler {
                 extra: Default::default(),
             })),
             Err(err) => (self.report)(PeerEvent::Error(format!("local candidate: {err}"))),
+        }
+    }
+
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        if matches!(
+            state,
+            RTCIceConnectionState::Connected | RTCIceConnectionState::Completed
+        ) {
+            (self.report)(PeerEvent::IceConnected);
         }
     }
 

@@ -18,7 +18,8 @@
 //!
 //! ## Transitions
 //!
-//! Each row reports at most one state change; a row whose "To" equals "From" reports nothing.
+//! `ConnectionLost` in any live state also releases the dead connection. Each row reports at
+//! most one state change; a row whose "To" equals "From" reports nothing.
 //! "Initiator" is the side that sent the first offer to this peer (the one that joined the room):
 //! only it builds fresh peer connections; the other side answers them. Either side may restart
 //! ICE on the existing connection (glare is settled by the W3C "perfect negotiation" roles, see
@@ -34,7 +35,10 @@
 //! | Connecting | `SignalingReady` (no attempt under way) | Connecting | initiator: fresh connection now (a retry skipped while signaling was down) |
 //! | Connecting | give-up timer | Failed | report; fail the outbox; release the connection |
 //! | Connected | `IceDisconnected` | Interrupted | report; restart ICE after [`ICE_RESTART_DELAY_MS`]; arm give-up timer ([`RECOVERY_TIMEOUT_MS`]) |
-//! | Connected | `IceFailed`, `NetworkChanged` | Interrupted | report; restart ICE now; arm give-up timer |
+//! | Connected | `IceFailed` | Interrupted | report; restart ICE now; arm give-up timer |
+//! | Connected | `NetworkChanged` | Connected | restart ICE now, without interrupting the chat; arm attempt timer ([`ICE_RESTART_TIMEOUT_MS`]) |
+//! | Connected | `IceConnected` | Connected | the restart reconnected: cancel the attempt timer |
+//! | Connected | attempt timer | Interrupted | report; restart ICE again after [`retry_delay_ms`]; arm give-up timer |
 //! | Connected | `ConnectionLost`, `RemoteReplaced` | Interrupted | report; initiator: fresh connection now; arm give-up timer |
 //! | Interrupted | `IceConnected`, `ChannelOpen` | Connected | report; flush the outbox |
 //! | Interrupted | restart timer | Interrupted | restart ICE; arm attempt timer ([`ICE_RESTART_TIMEOUT_MS`]) |
@@ -281,6 +285,10 @@ impl PeerMachine {
         }
         use PeerInput as I;
         use PeerState as S;
+        if input == I::ConnectionLost && self.state != S::Closed && self.state != S::Failed {
+            // Nothing more travels on it: drop it, so none of its late events count.
+            fx.push(Effect::Release);
+        }
         match (self.state, input) {
             (S::Closed, _) => {}
             (S::Connecting | S::Connected | S::Interrupted, I::Left) => {
@@ -344,9 +352,24 @@ impl PeerMachine {
                 self.retry_is_reconnect = false;
                 self.arm(Timer::Retry, ICE_RESTART_DELAY_MS, &mut fx);
             }
-            (S::Connected, I::IceFailed | I::NetworkChanged) => {
+            (S::Connected, I::IceFailed) => {
                 self.interrupted(&mut fx);
                 self.restart_ice(&mut fx);
+            }
+            (S::Connected, I::NetworkChanged) => {
+                // The path may be fine (a change that did not touch it): restart ICE without
+                // interrupting the chat; if the restart does not reconnect in time, the
+                // attempt timer interrupts.
+                self.restarts = 1;
+                self.arm(Timer::Attempt, ICE_RESTART_TIMEOUT_MS, &mut fx);
+                fx.push(Effect::RestartIce);
+            }
+            (S::Connected, I::IceConnected) => self.cancel(Timer::Attempt),
+            (S::Connected, I::Timer(Timer::Attempt, _)) => {
+                // An ICE restart after a network change did not reconnect.
+                self.interrupted(&mut fx);
+                self.retry_is_reconnect = false;
+                self.arm(Timer::Retry, retry_delay_ms(1), &mut fx);
             }
             (S::Connected, I::ConnectionLost | I::RemoteReplaced) => {
                 self.interrupted(&mut fx);

@@ -169,12 +169,29 @@ fn a_blip_that_heals_before_the_restart_reports_two_transitions_and_no_restart()
 
 #[test]
 fn network_change_and_ice_failure_restart_ice_at_once() {
-    for input in [PeerInput::NetworkChanged, PeerInput::IceFailed] {
-        let mut m = connected(false);
-        let fx = m.handle(input);
-        assert_eq!(reports(&fx), vec![PeerState::Interrupted], "{input:?}");
-        assert!(fx.contains(&Effect::RestartIce), "{input:?}");
-    }
+    let mut m = connected(false);
+    let fx = m.handle(PeerInput::IceFailed);
+    assert_eq!(reports(&fx), vec![PeerState::Interrupted]);
+    assert!(fx.contains(&Effect::RestartIce));
+    // A network change restarts ICE without interrupting the chat …
+    let mut m = connected(false);
+    let fx = m.handle(PeerInput::NetworkChanged);
+    assert!(reports(&fx).is_empty(), "{fx:?}");
+    assert!(fx.contains(&Effect::RestartIce));
+    assert!(m.writable());
+    // … and reports nothing when the restart reconnects in time.
+    let attempt = token(&fx, Timer::Attempt);
+    assert!(m.handle(PeerInput::IceConnected).is_empty());
+    assert!(
+        m.handle(PeerInput::Timer(Timer::Attempt, attempt))
+            .is_empty()
+    );
+    // When it does not, the peer is interrupted and recovery goes on.
+    let fx = m.handle(PeerInput::NetworkChanged);
+    let fx = m.handle(PeerInput::Timer(Timer::Attempt, token(&fx, Timer::Attempt)));
+    assert_eq!(reports(&fx), vec![PeerState::Interrupted]);
+    let fx = m.handle(PeerInput::Timer(Timer::Retry, token(&fx, Timer::Retry)));
+    assert!(fx.contains(&Effect::RestartIce));
     // While interrupted, a network change restarts again at once.
     let mut m = connected(false);
     m.handle(PeerInput::IceDisconnected);
@@ -186,7 +203,7 @@ fn network_change_and_ice_failure_restart_ice_at_once() {
 #[test]
 fn restarts_that_do_not_reconnect_fall_back_to_a_fresh_connection_on_the_initiator() {
     let mut m = connected(true);
-    let mut fx = m.handle(PeerInput::NetworkChanged); // restart 1
+    let mut fx = m.handle(PeerInput::IceFailed); // restart 1
     for _ in 1..MAX_ICE_RESTARTS {
         let fx2 = m.handle(PeerInput::Timer(Timer::Attempt, token(&fx, Timer::Attempt)));
         fx = m.handle(PeerInput::Timer(Timer::Retry, token(&fx2, Timer::Retry)));

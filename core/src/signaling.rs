@@ -10,6 +10,11 @@
 //!   └──fails──► Reconnecting { attempt, next_retry_ms } ──sleep──► dial
 //!  connected ──lost (close, error, no frame for LIVENESS_TIMEOUT_MS)──► Reconnecting
 //! ```
+//! App lifecycle ([`crate::lifecycle`]): while the app is paused a lost connection is not
+//! dialled again until it resumes; a wake (`resume`, `network_changed`) dials at once when the
+//! driver is waiting to, skipping the rest of the backoff, and probes an open connection with a
+//! ping that must be answered within [`WAKE_PROBE_TIMEOUT_MS`].
+//!
 //! Messages the engine sends while no session is ready wait in a backlog of
 //! [`SIGNALING_BACKLOG_LEN`] and go out, in order, right after the next `resumed`. When the
 //! session could not be resumed they are dropped instead: they were addressed to peer ids of
@@ -29,6 +34,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use crate::lifecycle::{self, LifecycleRx};
 use crate::protocol::{
     ClientMessage, ErrorCode, MAX_FRAME_BYTES, RoomSnapshot, SUBPROTOCOL_V2, ServerMessage,
 };
@@ -50,6 +56,13 @@ pub const LIVENESS_PING_INTERVAL_MS: u64 = 5_000;
 /// pings every 5 s and the engine every [`LIVENESS_PING_INTERVAL_MS`], so a live connection
 /// carries a frame at least every 5 s.
 pub const LIVENESS_TIMEOUT_MS: u64 = 15_000;
+
+/// After a wake (`Engine::resume`, `Engine::network_changed`) the open connection is probed
+/// with a ping; if no frame at all arrives within this many ms it is taken for dead (a socket
+/// the OS closed while the app was suspended, or bound to an address that is gone) and dialled
+/// again, instead of waiting for [`LIVENESS_TIMEOUT_MS`]. A live connection on loopback or a
+/// phone network answers in well under a second.
+pub const WAKE_PROBE_TIMEOUT_MS: u64 = 3_000;
 
 /// Messages the engine may queue while no session is ready. One more is dropped and reported
 /// ([`SignalingEvent::Dropped`]).
@@ -119,6 +132,7 @@ impl SignalingClient {
         connect_timeout: Duration,
         ca_cert_pem: Option<String>,
         auth_token: Option<String>,
+        lifecycle: LifecycleRx,
         events: impl Fn(SignalingEvent) + Send + 'static,
     ) -> (Self, tokio::task::JoinHandle<()>) {
         let (outgoing, rx) = mpsc::unbounded_channel();
@@ -132,6 +146,7 @@ impl SignalingClient {
             backlog: VecDeque::new(),
             token: None,
             had_session: false,
+            lifecycle,
         };
         (Self { outgoing }, tokio::spawn(driver.run()))
     }
@@ -163,6 +178,7 @@ struct Driver {
     backlog: VecDeque<ClientMessage>,
     token: Option<String>,
     had_session: bool,
+    lifecycle: LifecycleRx,
 }
 
 /// The delay before dial `attempt` (1-based), with full jitter.
@@ -188,7 +204,7 @@ impl Driver {
                 next_retry_ms,
                 reason,
             });
-            let wait = tokio::time::sleep(Duration::from_millis(next_retry_ms));
+            let wait = wait_to_dial(self.lifecycle.clone(), Duration::from_millis(next_retry_ms));
             if self.collect_while(wait).await.is_err() {
                 return;
             }
@@ -301,8 +317,30 @@ impl Driver {
             Instant::now() + Duration::from_millis(LIVENESS_PING_INTERVAL_MS),
             Duration::from_millis(LIVENESS_PING_INTERVAL_MS),
         );
+        let mut wakes = self.lifecycle.borrow_and_update().wakes;
+        let mut lifecycle_open = true;
+        // Set while a wake probe is unanswered: the silence deadline is the probe's.
+        let mut probing = false;
         loop {
             tokio::select! {
+                open = lifecycle::changed(&mut self.lifecycle), if lifecycle_open => {
+                    lifecycle_open = open;
+                    let now_wakes = self.lifecycle.borrow_and_update().wakes;
+                    if open && now_wakes != wakes {
+                        wakes = now_wakes;
+                        // Probe: a live server answers the ping with a pong (any frame will do).
+                        match tokio::time::timeout(liveness, sink.send(Message::Ping(Default::default()))).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(err)) => return Ok(format!("send failed: {err}")),
+                            Err(_) => return Ok(format!("a ping took over {LIVENESS_TIMEOUT_MS} ms to send")),
+                        }
+                        let probe_deadline = Instant::now() + Duration::from_millis(WAKE_PROBE_TIMEOUT_MS);
+                        if probe_deadline < silence.deadline() {
+                            silence.as_mut().reset(probe_deadline);
+                            probing = true;
+                        }
+                    }
+                }
                 next = self.rx.recv() => match next {
                     Some(message) => {
                         // A write that cannot complete within the liveness bound means a dead
@@ -335,6 +373,7 @@ impl Driver {
                 },
                 incoming = stream.next() => {
                     silence.as_mut().reset(Instant::now() + liveness);
+                    probing = false;
                     match incoming {
                         Some(Ok(Message::Text(text))) => match serde_json::from_str(&text) {
                             Ok(message) => (self.events)(SignalingEvent::Message(message)),
@@ -353,6 +392,11 @@ impl Driver {
                     }
                 }
                 _ = &mut silence => {
+                    if probing {
+                        return Ok(format!(
+                            "no answer to a wake probe within {WAKE_PROBE_TIMEOUT_MS} ms"
+                        ));
+                    }
                     return Ok(format!("no frame from the server for {LIVENESS_TIMEOUT_MS} ms"));
                 }
                 _ = ping.tick() => {
@@ -386,6 +430,30 @@ impl Driver {
             (self.events)(SignalingEvent::Dropped(message.type_name()));
         } else {
             self.backlog.push_back(message);
+        }
+    }
+}
+
+/// The wait before the next dial: `delay`, cut short by a wake (`resume`, `network_changed`)
+/// and held while the app is paused (until it resumes). A dropped lifecycle sender (the engine
+/// is gone) leaves the plain delay.
+async fn wait_to_dial(mut lifecycle: LifecycleRx, delay: Duration) {
+    let start = lifecycle.borrow_and_update().wakes;
+    let sleep = tokio::time::sleep(delay);
+    tokio::pin!(sleep);
+    let mut slept = false;
+    let mut open = true;
+    loop {
+        let state = *lifecycle.borrow_and_update();
+        if !state.paused && (slept || state.wakes != start) {
+            return;
+        }
+        if slept && !open {
+            return;
+        }
+        tokio::select! {
+            _ = &mut sleep, if !slept => slept = true,
+            still = lifecycle::changed(&mut lifecycle), if open => open = still,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Handling the public API's commands: room requests, sending, leaving, shutdown.
+//! Handling the public API's commands: room requests (and undoing them), sending, leaving,
+//! shutdown.
 
 use std::time::Duration;
 
@@ -12,20 +13,73 @@ use crate::protocol::ClientMessage;
 impl Actor {
     pub(super) async fn on_command(&mut self, command: Command) {
         match command {
-            Command::CreateRoom(tx) => self.start_request(Reply::Create(tx)),
-            Command::JoinRoom(code, tx) => self.start_request(Reply::Join(code, tx)),
+            Command::CreateRoom { reply, request } => {
+                self.start_request(Reply::Create(reply), request)
+            }
+            Command::JoinRoom {
+                code,
+                reply,
+                request,
+            } => self.start_request(Reply::Join(code, reply), request),
             Command::LeaveRoom(tx) => self.leave_room(tx).await,
             Command::Send {
                 id,
                 text,
                 sent_at_ms,
             } => self.queue_message(id, text, sent_at_ms),
-            Command::NetworkChanged => self.network_changed().await,
-            Command::Shutdown(_) => unreachable!("handled in run"),
+            Command::Cancel(request) => self.cancel_request(request).await,
         }
     }
 
-    pub(super) fn start_request(&mut self, reply: Reply) {
+    /// Undoes the create/join numbered `request` (`None`: the one in flight): fails its
+    /// reply with [`EngineError::Cancelled`]; a request the server may still answer is
+    /// remembered in `abandoned` (its answer is undone on arrival); a room it entered is left.
+    async fn cancel_request(&mut self, request: Option<u64>) {
+        let matches = self.pending.as_ref().is_some_and(|p| {
+            matches!(p.reply, Reply::Create(_) | Reply::Join(..))
+                && request.is_none_or(|r| r == p.request)
+        });
+        if matches {
+            let pending = self.pending.take().expect("checked");
+            if pending.sent {
+                self.abandoned = Some(pending.reply.request_type());
+            }
+            tracing::debug!(
+                request = pending.request,
+                sent = pending.sent,
+                "room request cancelled"
+            );
+            pending.reply.fail(EngineError::Cancelled);
+            return;
+        }
+        if request.is_some() && request == self.entered_by {
+            tracing::debug!(?request, "room entered by a cancelled request: leaving it");
+            let (tx, _) = oneshot::channel();
+            self.leave_room(tx).await;
+        }
+    }
+
+    /// The server answered the abandoned request (`answer`: `room_created`/`room_joined`):
+    /// leave the room it entered. Returns `false` if no request was abandoned.
+    pub(super) fn undo_abandoned(&mut self) -> bool {
+        if self.abandoned.take().is_none() {
+            return false;
+        }
+        tracing::debug!("answer to a cancelled room request: leaving that room");
+        self.signal(ClientMessage::LeaveRoom);
+        // A request that waited for the undo goes out behind it.
+        self.send_pending();
+        true
+    }
+
+    /// The abandoned request will get no answer any more (refused, or the server lost it).
+    pub(super) fn forget_abandoned(&mut self) {
+        if self.abandoned.take().is_some() {
+            self.send_pending();
+        }
+    }
+
+    pub(super) fn start_request(&mut self, reply: Reply, request: u64) {
         if self.room.is_some() || self.pending.is_some() {
             reply.fail(EngineError::AlreadyInRoom);
             return;
@@ -36,14 +90,14 @@ impl Actor {
             });
             return;
         }
-        self.set_pending(reply);
+        self.set_pending(reply, request);
         if self.welcomed {
             self.send_pending();
         }
     }
 
     /// Records the one room request in flight and arms its `signaling_timeout_ms` timer.
-    pub(super) fn set_pending(&mut self, reply: Reply) {
+    pub(super) fn set_pending(&mut self, reply: Reply, request: u64) {
         let token = self.next_counter();
         let timeout = Duration::from_millis(self.config.signaling_timeout_ms);
         let inputs = self.inputs.clone();
@@ -55,10 +109,16 @@ impl Actor {
             token,
             reply,
             sent: false,
+            request,
         });
     }
 
+    /// Sends the pending request, unless it was sent, or an abandoned request's answer is
+    /// still to come (the server must see the undo first).
     pub(super) fn send_pending(&mut self) {
+        if self.abandoned.is_some() || !self.welcomed {
+            return;
+        }
         let name = self.config.display_name.clone();
         let Some(pending) = self.pending.as_mut() else {
             return;
@@ -84,6 +144,7 @@ impl Actor {
             return;
         }
         self.room = None;
+        self.entered_by = None;
         self.rejoining = false;
         self.deferred.clear();
         self.unidentified.clear();
@@ -91,7 +152,7 @@ impl Actor {
             close_peer(&self.events, entry).await;
         }
         if self.welcomed && self.pending.is_none() {
-            self.set_pending(Reply::Leave(tx));
+            self.set_pending(Reply::Leave(tx), 0);
             self.send_pending();
         } else {
             // No session is ready: leaving is local at once, and `leave_room` waits in the
@@ -112,6 +173,10 @@ impl Actor {
                 self.leave_queued = true;
                 let _ = tx.send(Ok(()));
                 return;
+            }
+            if pending.sent {
+                // The server may still carry it out: undo it if its answer comes.
+                self.abandoned = Some(pending.reply.request_type());
             }
             let operation = pending.reply.request_type().to_string();
             let after_ms = self.config.signaling_timeout_ms;
@@ -138,6 +203,7 @@ impl Actor {
             close_peer(&self.events, entry).await;
         }
         self.room = None;
+        self.entered_by = None;
         self.publish();
         // Dropping the last sender makes the signaling task send a WebSocket close frame, so the
         // server tells the room at once instead of after its idle timeout.

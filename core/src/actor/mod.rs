@@ -21,11 +21,11 @@ use crate::chat::Inbox;
 use crate::config::EngineConfig;
 use crate::dispatch::Dispatcher;
 use crate::error::EngineError;
+use crate::lifecycle::{self, LifecycleRx};
 use crate::listener::{Peer, PeerState, RoomInfo, SignalingState};
 use crate::outbox::Outbox;
-use crate::peer_state::PeerMachine;
-
 use crate::peer::{PeerConnectionLink, PeerEvent};
+use crate::peer_state::PeerMachine;
 use peers::{PeerInputs, Supervision, close_peer};
 
 use crate::signaling::{SignalingClient, SignalingEvent};
@@ -51,24 +51,33 @@ pub(crate) struct SharedState {
 
 pub(crate) type Shared = Arc<Mutex<SharedState>>;
 
-/// A request from the public API.
+/// A request from the public API, on the bounded command queue
+/// ([`COMMAND_QUEUE_LEN`](crate::COMMAND_QUEUE_LEN)). Shutdown and the lifecycle calls have
+/// channels of their own, so a full queue never holds them up.
 pub(crate) enum Command {
-    CreateRoom(oneshot::Sender<Result<RoomInfo, EngineError>>),
-    JoinRoom(String, oneshot::Sender<Result<RoomInfo, EngineError>>),
+    /// `request` numbers the call, for [`Command::Cancel`].
+    CreateRoom {
+        reply: RoomReply,
+        request: u64,
+    },
+    JoinRoom {
+        code: String,
+        reply: RoomReply,
+        request: u64,
+    },
     LeaveRoom(oneshot::Sender<Result<(), EngineError>>),
     Send {
         id: String,
         text: String,
         sent_at_ms: u64,
     },
-    Shutdown(std::sync::mpsc::Sender<()>),
-    /// `Engine::network_changed` (minimal until the lifecycle work lands: peers only).
-    NetworkChanged,
+    /// Undo the create/join numbered so (its future was dropped), or, with `None`, the one in
+    /// flight (`cancel_room_request`).
+    Cancel(Option<u64>),
 }
 
-/// Everything the loop reacts to.
+/// Everything else the loop reacts to: its own tasks' reports (signaling, peers, timers).
 pub(crate) enum Input {
-    Command(Command),
     Signaling(SignalingEvent),
     Peer {
         peer_id: String,
@@ -86,7 +95,7 @@ pub(crate) enum Input {
 pub(crate) use crate::signaling::REJOIN_IDENTIFY_MS;
 
 /// Where the answer to a create/join goes.
-type RoomReply = oneshot::Sender<Result<RoomInfo, EngineError>>;
+pub(crate) type RoomReply = oneshot::Sender<Result<RoomInfo, EngineError>>;
 
 enum Reply {
     Create(RoomReply),
@@ -117,6 +126,8 @@ struct Pending {
     token: u64,
     reply: Reply,
     sent: bool,
+    /// The caller's number of a create/join (0 for a leave).
+    request: u64,
 }
 
 struct Room {
@@ -151,6 +162,9 @@ pub(crate) struct Actor {
     shared: Shared,
     events: Dispatcher,
     inputs: mpsc::UnboundedSender<Input>,
+    lifecycle: LifecycleRx,
+    /// `wakes` of the lifecycle state last acted on.
+    wakes_seen: u64,
     signaling: Option<SignalingClient>,
     signaling_task: Option<tokio::task::JoinHandle<()>>,
     welcomed: bool,
@@ -173,6 +187,11 @@ pub(crate) struct Actor {
     unidentified: HashMap<String, Peer>,
     /// Clock and timers of the peers' recovery and outboxes (`peers.rs`).
     supervision: Supervision,
+    /// A create/join that was sent and then cancelled (or timed out): the server's answer to it
+    /// is still to come, and is undone when it does. Later room requests wait for it.
+    abandoned: Option<&'static str>,
+    /// The caller's number of the create/join that entered the current room.
+    entered_by: Option<u64>,
 }
 
 impl Actor {
@@ -181,12 +200,15 @@ impl Actor {
         shared: Shared,
         events: Dispatcher,
         inputs: mpsc::UnboundedSender<Input>,
+        lifecycle: LifecycleRx,
     ) -> Self {
         Self {
             config,
             shared,
             events,
             inputs,
+            lifecycle,
+            wakes_seen: 0,
             signaling: None,
             signaling_task: None,
             welcomed: false,
@@ -201,47 +223,84 @@ impl Actor {
             deferred_token: 0,
             unidentified: HashMap::new(),
             supervision: Supervision::default(),
+            abandoned: None,
+            entered_by: None,
         }
     }
 
-    /// Connects to the signaling server and handles inputs until shutdown.
-    pub(crate) async fn run(mut self, mut inputs: mpsc::UnboundedReceiver<Input>) {
+    /// Connects to the signaling server and handles commands and inputs until `stop` fires
+    /// (or the engine is dropped); then closes everything and reports on `finished`.
+    pub(crate) async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<Command>,
+        mut inputs: mpsc::UnboundedReceiver<Input>,
+        mut stop: oneshot::Receiver<()>,
+        finished: std::sync::mpsc::Sender<()>,
+    ) {
         self.events
             .emit(|l| l.on_signaling_state(SignalingState::Connecting));
-        self.events.flush();
+        self.events.flush().await;
         let tx = self.inputs.clone();
         let (client, task) = SignalingClient::spawn(
             self.config.signaling_url.clone(),
             Duration::from_millis(self.config.signaling_timeout_ms),
             self.config.ca_cert_pem.clone(),
             self.config.auth_token.clone(),
+            self.lifecycle.clone(),
             move |event| {
                 let _ = tx.send(Input::Signaling(event));
             },
         );
         self.signaling = Some(client);
         self.signaling_task = Some(task);
-        while let Some(input) = inputs.recv().await {
-            match input {
-                Input::Command(Command::Shutdown(done)) => {
-                    self.shutdown().await;
-                    self.events.flush();
-                    let _ = done.send(());
-                    return;
+        let mut lifecycle = self.lifecycle.clone();
+        let mut lifecycle_open = true;
+        loop {
+            tokio::select! {
+                biased;
+                // A dropped sender (the engine is gone) stops the loop as well.
+                _ = &mut stop => break,
+                open = lifecycle::changed(&mut lifecycle), if lifecycle_open => {
+                    lifecycle_open = open;
+                    if open {
+                        self.on_lifecycle().await;
+                    }
                 }
-                Input::Command(command) => self.on_command(command).await,
-                Input::Signaling(event) => self.on_signaling(event).await,
-                Input::Peer {
-                    peer_id,
-                    generation,
-                    event,
-                } => self.on_peer_event(peer_id, generation, event).await,
-                Input::RequestTimeout(token) => self.on_request_timeout(token),
-                Input::Peers(input) => self.on_peers_input(input).await,
-                Input::RejoinDeferred(token) => self.on_rejoin_deferred(token).await,
+                Some(command) = commands.recv() => self.on_command(command).await,
+                Some(input) = inputs.recv() => self.on_input(input).await,
+                else => break,
             }
             self.publish();
-            self.events.flush();
+            self.events.flush().await;
+        }
+        self.shutdown().await;
+        self.events.flush().await;
+        let _ = finished.send(());
+    }
+
+    async fn on_input(&mut self, input: Input) {
+        match input {
+            Input::Signaling(event) => self.on_signaling(event).await,
+            Input::Peer {
+                peer_id,
+                generation,
+                event,
+            } => self.on_peer_event(peer_id, generation, event).await,
+            Input::RequestTimeout(token) => self.on_request_timeout(token),
+            Input::Peers(input) => self.on_peers_input(input).await,
+            Input::RejoinDeferred(token) => self.on_rejoin_deferred(token).await,
+        }
+    }
+
+    /// `pause` / `resume` / `network_changed`: the signaling driver reads the same state and
+    /// acts on its own (no dials while paused; dial or probe at once on a wake); here, a wake
+    /// has the peer connections checked.
+    async fn on_lifecycle(&mut self) {
+        let state = *self.lifecycle.borrow_and_update();
+        tracing::debug!(paused = state.paused, wakes = state.wakes, "app lifecycle");
+        if state.wakes != self.wakes_seen {
+            self.wakes_seen = state.wakes;
+            self.network_changed().await;
         }
     }
 

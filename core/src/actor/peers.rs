@@ -559,6 +559,7 @@ impl Actor {
                 self.events
                     .emit(move |l| l.on_error(EngineError::PeerProtocol { peer_id, reason }));
             }
+            PeerEvent::IceConnected => self.drive(&peer_id, PeerInput::IceConnected).await,
             PeerEvent::FrameSent(id) => {
                 if entry.outbox.sent(&id) {
                     self.events

@@ -89,6 +89,8 @@ impl Actor {
     /// sends again the request the lost session never answered, and re-enters its room.
     fn on_fresh_session(&mut self, peer_id: String, lost_previous: bool) {
         self.set_session(peer_id.clone());
+        // A new session holds no room: an abandoned request has nothing left to undo.
+        self.abandoned = None;
         if lost_previous {
             self.leave_queued = false;
             let announce = chat::encode(&Frame::PeerId { peer_id });
@@ -144,6 +146,15 @@ impl Actor {
                 });
                 return;
             }
+            (false, Some(_)) if self.abandoned.is_some() => {
+                // The cancelled create/join was carried out; its answer was lost with the
+                // connection: leave that room.
+                self.undo_abandoned();
+            }
+            (false, None) if self.abandoned.is_some() => {
+                // Not carried out: nothing to undo.
+                self.abandoned = None;
+            }
             (false, Some(snapshot)) if !self.leave_queued => {
                 // The create/join in flight was carried out; its answer was lost with the
                 // connection.
@@ -151,6 +162,7 @@ impl Actor {
                     p.sent && matches!(p.reply, Reply::Create(_) | Reply::Join(..))
                 }) {
                     let pending = self.pending.take().expect("checked");
+                    self.entered_by = Some(pending.request);
                     self.complete_room_request(pending.reply, snapshot).await;
                 }
             }
@@ -193,6 +205,19 @@ impl Actor {
                 self.events.emit(move |l| l.on_peer_joined(member));
             }
         }
+    }
+
+    /// Takes the pending request if it is a sent one of this `request_type`; any other stays.
+    fn take_pending_room(&mut self, request_type: &str) -> Option<(Reply, u64)> {
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.sent && p.reply.request_type() == request_type)
+        {
+            let pending = self.pending.take().expect("checked");
+            return Some((pending.reply, pending.request));
+        }
+        None
     }
 
     /// Completes a create/join whose answer was lost, from the room `resumed` reported.
@@ -310,16 +335,17 @@ impl Actor {
             // The driver turns `welcome` and `resumed` into sessions.
             ServerMessage::Welcome { .. } | ServerMessage::Resumed { .. } => {}
             ServerMessage::RoomCreated { code, capacity } => {
-                if let Some(Pending {
-                    reply: Reply::Create(tx),
-                    ..
-                }) = self.pending.take()
-                {
+                // Answers come in request order: an abandoned request was sent first.
+                if self.undo_abandoned() {
+                    return;
+                }
+                if let Some((Reply::Create(tx), request)) = self.take_pending_room("create_room") {
                     let room = RoomInfo {
                         code,
                         capacity: capacity as u32,
                         members: Vec::new(),
                     };
+                    self.entered_by = Some(request);
                     self.room_created(room, tx);
                 }
             }
@@ -331,16 +357,16 @@ impl Actor {
                 capacity,
                 members,
             } => {
-                if let Some(Pending {
-                    reply: Reply::Join(_, tx),
-                    ..
-                }) = self.pending.take()
-                {
+                if self.undo_abandoned() {
+                    return;
+                }
+                if let Some((Reply::Join(_, tx), request)) = self.take_pending_room("join_room") {
                     let room = RoomInfo {
                         code,
                         capacity: capacity as u32,
                         members: members.into_iter().map(peer).collect(),
                     };
+                    self.entered_by = Some(request);
                     self.room_joined(room, tx).await;
                 }
             }
@@ -384,11 +410,7 @@ impl Actor {
             }
             ServerMessage::RoomLeft { .. } => {
                 self.leave_queued = false;
-                if let Some(Pending {
-                    reply: Reply::Leave(tx),
-                    ..
-                }) = self.pending.take()
-                {
+                if let Some((Reply::Leave(tx), _)) = self.take_pending_room("leave_room") {
                     let _ = tx.send(Ok(()));
                 }
             }
@@ -423,6 +445,11 @@ impl Actor {
         request: Option<String>,
     ) {
         let error = EngineError::Server { code, message };
+        if self.abandoned.is_some() && request.as_deref() == self.abandoned {
+            // The cancelled request was refused: nothing to undo.
+            self.forget_abandoned();
+            return;
+        }
         if self.rejoining && request.as_deref() == Some("rejoin_room") {
             // The room cannot be entered again (say, it filled up meanwhile). Open data
             // channels keep working; the app hears why.

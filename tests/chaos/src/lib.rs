@@ -4,6 +4,7 @@
 
 pub use peerchat_test_support::{Proc, ServerProc, WAIT};
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,7 @@ pub struct TcpProxy {
     /// Incremented by each [`TcpProxy::freeze`]; a connection freezes when it grows past the
     /// value it had when the connection was made.
     frozen: tokio::sync::watch::Sender<u64>,
+    accepted: Arc<AtomicUsize>,
 }
 
 impl TcpProxy {
@@ -39,8 +41,11 @@ impl TcpProxy {
         let conns = tasks.clone();
         let frozen = tokio::sync::watch::Sender::new(0u64);
         let freezes = frozen.clone();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let count = accepted.clone();
         let accept = tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
                 let mut frozen = freezes.subscribe();
                 let epoch = *frozen.borrow();
                 let task = tokio::spawn(async move {
@@ -64,7 +69,13 @@ impl TcpProxy {
             tasks,
             accept,
             frozen,
+            accepted,
         }
+    }
+
+    /// How many connections it has accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
     }
 
     /// Stops forwarding on the connections open now, keeping them open; new connections are
