@@ -31,6 +31,8 @@ pub(crate) struct Negotiation {
     have_local_offer: bool,
     /// Session id (`o=` line) of the remote description, once one is set.
     remote_session: Option<String>,
+    /// The signaling session (the actor's count) our outstanding offer went out on.
+    offer_epoch: u64,
 }
 
 /// Whether we are the polite peer towards `theirs` (W3C "perfect negotiation"): our peer id
@@ -65,12 +67,22 @@ impl PeerConnectionLink {
     }
 
     /// Restarts ICE on this connection (new ICE credentials, sockets rebound, candidates
-    /// gathered anew) and returns the offer to signal. `Ok(None)` while an offer of ours still
-    /// awaits its answer: one negotiation at a time (the caller's timers try again).
-    pub(crate) async fn restart_ice(&mut self) -> Result<Option<String>, String> {
+    /// gathered anew) and returns the offer to signal; `signaling_epoch` counts the signaling
+    /// sessions. `Ok(None)` while an offer of ours sent on this same signaling session still
+    /// awaits its answer (one negotiation at a time; the caller's timers try again). An offer
+    /// sent on an earlier session may have been lost with its connection: it is rolled back
+    /// and replaced.
+    pub(crate) async fn restart_ice(
+        &mut self,
+        signaling_epoch: u64,
+    ) -> Result<Option<String>, String> {
         if self.negotiation.have_local_offer {
-            return Ok(None);
+            if self.negotiation.offer_epoch == signaling_epoch {
+                return Ok(None);
+            }
+            self.rollback().await?;
         }
+        self.negotiation.offer_epoch = signaling_epoch;
         self.pc
             .restart_ice()
             .await
@@ -93,13 +105,7 @@ impl PeerConnectionLink {
     /// offer was outstanding (glare, and we are the polite peer), it is rolled back first.
     pub(crate) async fn accept_offer(&mut self, sdp: String) -> Result<String, String> {
         if self.negotiation.have_local_offer {
-            let rollback = RTCSessionDescription::rollback(None)
-                .map_err(|e| format!("rollback description: {e}"))?;
-            self.pc
-                .set_local_description(rollback)
-                .await
-                .map_err(|e| format!("rollback: {e}"))?;
-            self.negotiation.have_local_offer = false;
+            self.rollback().await?;
         }
         let offer =
             RTCSessionDescription::offer(sdp.clone()).map_err(|e| format!("bad offer: {e}"))?;
@@ -116,6 +122,18 @@ impl PeerConnectionLink {
             .await
             .map_err(|e| format!("set_local_description(answer): {e}"))?;
         Ok(answer_sdp)
+    }
+
+    /// Rolls our outstanding offer back (W3C `setLocalDescription({type: "rollback"})`).
+    async fn rollback(&mut self) -> Result<(), String> {
+        let rollback = RTCSessionDescription::rollback(None)
+            .map_err(|e| format!("rollback description: {e}"))?;
+        self.pc
+            .set_local_description(rollback)
+            .await
+            .map_err(|e| format!("rollback: {e}"))?;
+        self.negotiation.have_local_offer = false;
+        Ok(())
     }
 
     /// Applies the remote SDP answer to our offer. An answer with no offer of ours outstanding

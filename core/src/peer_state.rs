@@ -38,6 +38,7 @@
 //! | Connected | `IceFailed` | Interrupted | report; restart ICE now; arm give-up timer |
 //! | Connected | `NetworkChanged` | Connected | restart ICE now, without interrupting the chat; arm attempt timer ([`ICE_RESTART_TIMEOUT_MS`]) |
 //! | Connected | `IceConnected` | Connected | the restart reconnected: cancel the attempt timer |
+//! | Connected | `SignalingReady` (a restart under way) | Connected | restart ICE again (its offer may have been lost with the old signaling connection) |
 //! | Connected | attempt timer | Interrupted | report; restart ICE again after [`retry_delay_ms`]; arm give-up timer |
 //! | Connected | `ConnectionLost`, `RemoteReplaced` | Interrupted | report; initiator: fresh connection now; arm give-up timer |
 //! | Interrupted | `IceConnected`, `ChannelOpen` | Connected | report; flush the outbox |
@@ -365,6 +366,11 @@ impl PeerMachine {
                 fx.push(Effect::RestartIce);
             }
             (S::Connected, I::IceConnected) => self.cancel(Timer::Attempt),
+            (S::Connected, I::SignalingReady) if self.tokens[slot(Timer::Attempt)] != 0 => {
+                // A restart is under way and its offer may have died with the old signaling
+                // connection (a network change takes both): offer again.
+                fx.push(Effect::RestartIce);
+            }
             (S::Connected, I::Timer(Timer::Attempt, _)) => {
                 // An ICE restart after a network change did not reconnect.
                 self.interrupted(&mut fx);

@@ -40,6 +40,8 @@ pub(crate) struct Supervision {
     /// `(deadline_ms, token)` of the armed outbox expiry timer.
     expiry: Option<(u64, u64)>,
     next_token: u64,
+    /// Signaling sessions so far (see `PeerConnectionLink::restart_ice`).
+    signaling_epoch: u64,
 }
 
 impl Default for Supervision {
@@ -48,6 +50,7 @@ impl Default for Supervision {
             epoch: tokio::time::Instant::now(),
             expiry: None,
             next_token: 0,
+            signaling_epoch: 0,
         }
     }
 }
@@ -314,7 +317,8 @@ impl Actor {
 
     /// Tells the peers' supervision that the signaling session is usable again (called when
     /// a session is established or resumed).
-    pub(super) fn signaling_ready(&self) {
+    pub(super) fn signaling_ready(&mut self) {
+        self.supervision.signaling_epoch += 1;
         let _ = self.inputs.send(Input::Peers(PeerInputs::SignalingReady));
     }
 
@@ -386,10 +390,11 @@ impl Actor {
         if !self.welcomed {
             return None;
         }
+        let epoch = self.supervision.signaling_epoch;
         let entry = self.peers.get_mut(peer_id)?;
         let to = entry.signaling_id.clone();
         let link = entry.link.as_mut()?;
-        match link.restart_ice().await {
+        match link.restart_ice(epoch).await {
             Ok(Some(sdp)) => {
                 tracing::debug!(peer = %peer_id, "ICE restart offer");
                 self.signal(ClientMessage::Offer {
