@@ -31,8 +31,8 @@ pub(crate) struct Negotiation {
     have_local_offer: bool,
     /// Session id (`o=` line) of the remote description, once one is set.
     remote_session: Option<String>,
-    /// The signaling session (the actor's count) our outstanding offer went out on.
-    offer_epoch: u64,
+    /// When our outstanding offer went out.
+    offered_at: Option<std::time::Instant>,
 }
 
 /// Whether we are the polite peer towards `theirs` (W3C "perfect negotiation"): our peer id
@@ -63,26 +63,30 @@ impl PeerConnectionLink {
             .await
             .map_err(|e| format!("set_local_description(offer): {e}"))?;
         self.negotiation.have_local_offer = true;
+        self.negotiation.offered_at = Some(std::time::Instant::now());
         Ok(sdp)
     }
 
     /// Restarts ICE on this connection (new ICE credentials, sockets rebound, candidates
-    /// gathered anew) and returns the offer to signal; `signaling_epoch` counts the signaling
-    /// sessions. `Ok(None)` while an offer of ours sent on this same signaling session still
-    /// awaits its answer (one negotiation at a time; the caller's timers try again). An offer
-    /// sent on an earlier session may have been lost with its connection: it is rolled back
-    /// and replaced.
+    /// gathered anew) and returns the offer to signal. `Ok(None)` while an offer of ours has
+    /// awaited its answer for less than `lost_after` (one negotiation at a time: a second
+    /// offer would make its answer and the first one's indistinguishable). An offer
+    /// unanswered for longer is taken for lost (say, with a signaling connection that died)
+    /// and is rolled back and replaced.
     pub(crate) async fn restart_ice(
         &mut self,
-        signaling_epoch: u64,
+        lost_after: std::time::Duration,
     ) -> Result<Option<String>, String> {
         if self.negotiation.have_local_offer {
-            if self.negotiation.offer_epoch == signaling_epoch {
+            if self
+                .negotiation
+                .offered_at
+                .is_some_and(|at| at.elapsed() < lost_after)
+            {
                 return Ok(None);
             }
             self.rollback().await?;
         }
-        self.negotiation.offer_epoch = signaling_epoch;
         self.pc
             .restart_ice()
             .await

@@ -36,9 +36,9 @@
 //! | Connecting | give-up timer | Failed | report; fail the outbox; release the connection |
 //! | Connected | `IceDisconnected` | Interrupted | report; restart ICE after [`ICE_RESTART_DELAY_MS`]; arm give-up timer ([`RECOVERY_TIMEOUT_MS`]) |
 //! | Connected | `IceFailed` | Interrupted | report; restart ICE now; arm give-up timer |
-//! | Connected | `NetworkChanged` | Connected | restart ICE now, without interrupting the chat; arm attempt timer ([`ICE_RESTART_TIMEOUT_MS`]) |
-//! | Connected | `IceConnected` | Connected | the restart reconnected: cancel the attempt timer |
-//! | Connected | `SignalingReady` (a restart under way) | Connected | restart ICE again (its offer may have been lost with the old signaling connection) |
+//! | Connected | `NetworkChanged` | Connected | restart ICE after [`NETWORK_SETTLE_MS`], without interrupting the chat (new messages wait in the outbox meanwhile); arm attempt timer ([`ICE_RESTART_TIMEOUT_MS`]) |
+//! | Connected | `IceConnected` | Connected | the restart reconnected: cancel the attempt timer; flush the outbox |
+//! | Connected | `SignalingReady` (a restart under way) | Connected | restart ICE now if none is outstanding, and again after [`OFFER_ANSWER_TIMEOUT_MS`] unless it reconnected (an earlier offer may have been lost with the old signaling connection) |
 //! | Connected | attempt timer | Interrupted | report; restart ICE again after [`retry_delay_ms`]; arm give-up timer |
 //! | Connected | `ConnectionLost`, `RemoteReplaced` | Interrupted | report; initiator: fresh connection now; arm give-up timer |
 //! | Interrupted | `IceConnected`, `ChannelOpen` | Connected | report; flush the outbox |
@@ -46,7 +46,7 @@
 //! | Interrupted | attempt timer, `IceFailed` | Interrupted | after [`MAX_ICE_RESTARTS`] restarts the initiator builds a fresh connection; otherwise restart ICE again after [`retry_delay_ms`] |
 //! | Interrupted | `NetworkChanged` | Interrupted | restart ICE now (backoff reset) |
 //! | Interrupted | `ConnectionLost` | Interrupted | initiator: fresh connection after [`retry_delay_ms`] |
-//! | Interrupted | `SignalingReady` | Interrupted | restart ICE now (a restart skipped while signaling was down) |
+//! | Interrupted | `SignalingReady` | Interrupted | restart ICE now (a restart skipped while signaling was down), and again after [`OFFER_ANSWER_TIMEOUT_MS`] if an earlier offer is still unanswered |
 //! | Interrupted | give-up timer | Failed | report; fail the outbox; release the connection |
 //! | Connecting, Connected, Interrupted | `Left` | Closed | report; fail the outbox; release the connection |
 //! | Failed | `RemoteReplaced` (the peer offers again) | Connecting | report; arm timers as a first attempt |
@@ -94,6 +94,17 @@ pub const ICE_RESTART_DELAY_MS: u64 = 500;
 
 /// How long (ms) one ICE restart may take to reconnect before the next recovery step.
 pub const ICE_RESTART_TIMEOUT_MS: u64 = 5_000;
+
+/// How long (ms) after the app reports a network change the engine restarts ICE: time for the
+/// signaling client to find its connection dead (its local address gone) and reconnect first,
+/// so the restart offer goes out on a live connection instead of being lost with the old one.
+pub const NETWORK_SETTLE_MS: u64 = 100;
+
+/// How long (ms) an ICE-restart offer may go unanswered before it is taken for lost and
+/// offered again. Offers sent on a signaling connection that then died may be gone with it
+/// (or be relayed late, when the session resumes): after the signaling session is back the
+/// engine waits this long for the answer before offering again.
+pub const OFFER_ANSWER_TIMEOUT_MS: u64 = 1_000;
 
 /// ICE restarts in a row that did not reconnect before the initiator falls back to a fresh
 /// peer connection (its unacknowledged messages are re-sent on it with their ids).
@@ -230,6 +241,10 @@ pub(crate) struct PeerMachine {
     restarts: u32,
     /// What the retry timer will do when it fires.
     retry_is_reconnect: bool,
+    /// `Connected`, but an ICE restart after a network change is under way: messages wait in
+    /// the outbox until it reconnects, rather than being written to a path that may be gone
+    /// (SCTP would retransmit them only after its backed-off timer, RFC 9260 §6.3.3).
+    restarting: bool,
     /// Current token per timer; 0 = not armed.
     tokens: [u64; TIMERS],
     next_token: u64,
@@ -247,6 +262,7 @@ impl PeerMachine {
             attempts: 0,
             restarts: 0,
             retry_is_reconnect: false,
+            restarting: false,
             tokens: [0; TIMERS],
             next_token: 0,
         }
@@ -264,7 +280,7 @@ impl PeerMachine {
 
     /// Messages may be written to the data channel now.
     pub(crate) fn writable(&self) -> bool {
-        self.state == PeerState::Connected
+        self.state == PeerState::Connected && !self.restarting
     }
 
     /// The peer is still alive for the app: messages to it are kept in the outbox.
@@ -362,13 +378,27 @@ impl PeerMachine {
                 // interrupting the chat; if the restart does not reconnect in time, the
                 // attempt timer interrupts.
                 self.restarts = 1;
+                self.restarting = true;
+                self.retry_is_reconnect = false;
                 self.arm(Timer::Attempt, ICE_RESTART_TIMEOUT_MS, &mut fx);
-                fx.push(Effect::RestartIce);
+                self.arm(Timer::Retry, NETWORK_SETTLE_MS, &mut fx);
             }
-            (S::Connected, I::IceConnected) => self.cancel(Timer::Attempt),
-            (S::Connected, I::SignalingReady) if self.tokens[slot(Timer::Attempt)] != 0 => {
-                // A restart is under way and its offer may have died with the old signaling
-                // connection (a network change takes both): offer again.
+            (S::Connected, I::IceConnected) => {
+                self.cancel(Timer::Attempt);
+                if std::mem::take(&mut self.restarting) {
+                    fx.push(Effect::FlushOutbox);
+                }
+            }
+            (S::Connected, I::SignalingReady) if self.restarting => {
+                // Restart now if it was skipped while signaling was down. An offer sent before
+                // may have died with the old signaling connection (a network change takes
+                // both), or may just come late, relayed on the resumed session: offer again
+                // only if it is not answered within OFFER_ANSWER_TIMEOUT_MS.
+                fx.push(Effect::RestartIce);
+                self.retry_is_reconnect = false;
+                self.arm(Timer::Retry, OFFER_ANSWER_TIMEOUT_MS, &mut fx);
+            }
+            (S::Connected, I::Timer(Timer::Retry, _)) if self.restarting => {
                 fx.push(Effect::RestartIce);
             }
             (S::Connected, I::Timer(Timer::Attempt, _)) => {
@@ -417,7 +447,11 @@ impl PeerMachine {
                     self.arm(Timer::Attempt, self.bounds.attempt_timeout_ms, &mut fx);
                     fx.push(Effect::Reconnect);
                 } else {
+                    // Restart now if none is outstanding (the actor skips restarts while
+                    // signaling is down); one sent before may still be answered, so the
+                    // connection offers again only after OFFER_ANSWER_TIMEOUT_MS.
                     self.restart_ice(&mut fx);
+                    self.arm(Timer::Retry, OFFER_ANSWER_TIMEOUT_MS, &mut fx);
                 }
             }
             (S::Interrupted, I::ConnectionLost) => {
@@ -448,6 +482,7 @@ impl PeerMachine {
 
     fn connected(&mut self, fx: &mut Vec<Effect>) {
         self.cancel_all();
+        self.restarting = false;
         self.attempts = 0;
         self.restarts = 0;
         self.announced = true;
@@ -457,6 +492,7 @@ impl PeerMachine {
 
     fn interrupted(&mut self, fx: &mut Vec<Effect>) {
         self.cancel_all();
+        self.restarting = false;
         self.restarts = 0;
         self.to(PeerState::Interrupted, fx);
         self.arm(Timer::GiveUp, RECOVERY_TIMEOUT_MS, fx);

@@ -177,11 +177,15 @@ fn network_change_and_ice_failure_restart_ice_at_once() {
     let mut m = connected(false);
     let fx = m.handle(PeerInput::NetworkChanged);
     assert!(reports(&fx).is_empty(), "{fx:?}");
-    assert!(fx.contains(&Effect::RestartIce));
-    assert!(m.writable());
+    assert_eq!(armed_ms(&fx, Timer::Retry), NETWORK_SETTLE_MS);
+    let fx2 = m.handle(PeerInput::Timer(Timer::Retry, token(&fx, Timer::Retry)));
+    assert_eq!(fx2, vec![Effect::RestartIce]);
+    // New messages wait while it restarts; they go out when ICE reconnects.
+    assert!(!m.writable());
     // … and reports nothing when the restart reconnects in time.
     let attempt = token(&fx, Timer::Attempt);
-    assert!(m.handle(PeerInput::IceConnected).is_empty());
+    assert_eq!(m.handle(PeerInput::IceConnected), vec![Effect::FlushOutbox]);
+    assert!(m.writable());
     assert!(
         m.handle(PeerInput::Timer(Timer::Attempt, attempt))
             .is_empty()

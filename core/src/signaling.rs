@@ -324,6 +324,10 @@ impl Driver {
         let mut probing = false;
         loop {
             tokio::select! {
+                // A wake first: a message the engine queued in reaction to the same wake (an
+                // ICE restart offer after a network change) must not be written to a
+                // connection the wake finds dead — it would be lost instead of kept.
+                biased;
                 open = lifecycle::changed(&mut self.lifecycle), if lifecycle_open => {
                     lifecycle_open = open;
                     let now_wakes = self.lifecycle.borrow_and_update().wakes;

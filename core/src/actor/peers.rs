@@ -15,7 +15,7 @@ use crate::error::EngineError;
 use crate::listener::{ChatMessage, MessageStatus, Peer, PeerState};
 use crate::outbox::{Outbox, OutboxError};
 use crate::peer::{PeerConnectionLink, PeerEvent, polite};
-use crate::peer_state::{Bounds, Effect, PeerInput, PeerMachine, Timer};
+use crate::peer_state::{Bounds, Effect, OFFER_ANSWER_TIMEOUT_MS, PeerInput, PeerMachine, Timer};
 use crate::protocol::ClientMessage;
 
 /// Inputs of the peers' supervision: timers, and the signaling session coming back.
@@ -40,8 +40,6 @@ pub(crate) struct Supervision {
     /// `(deadline_ms, token)` of the armed outbox expiry timer.
     expiry: Option<(u64, u64)>,
     next_token: u64,
-    /// Signaling sessions so far (see `PeerConnectionLink::restart_ice`).
-    signaling_epoch: u64,
 }
 
 impl Default for Supervision {
@@ -50,7 +48,6 @@ impl Default for Supervision {
             epoch: tokio::time::Instant::now(),
             expiry: None,
             next_token: 0,
-            signaling_epoch: 0,
         }
     }
 }
@@ -317,8 +314,7 @@ impl Actor {
 
     /// Tells the peers' supervision that the signaling session is usable again (called when
     /// a session is established or resumed).
-    pub(super) fn signaling_ready(&mut self) {
-        self.supervision.signaling_epoch += 1;
+    pub(super) fn signaling_ready(&self) {
         let _ = self.inputs.send(Input::Peers(PeerInputs::SignalingReady));
     }
 
@@ -330,7 +326,9 @@ impl Actor {
             let Some(entry) = self.peers.get_mut(peer_id) else {
                 return;
             };
+            let before = entry.machine.state();
             let effects = entry.machine.handle(input);
+            tracing::debug!(peer = %peer_id, ?before, ?input, ?effects, "peer machine");
             for effect in effects {
                 if let Some(next) = self.run_effect(peer_id, effect).await {
                     queue.push_back(next);
@@ -390,11 +388,11 @@ impl Actor {
         if !self.welcomed {
             return None;
         }
-        let epoch = self.supervision.signaling_epoch;
         let entry = self.peers.get_mut(peer_id)?;
         let to = entry.signaling_id.clone();
         let link = entry.link.as_mut()?;
-        match link.restart_ice(epoch).await {
+        let lost_after = Duration::from_millis(OFFER_ANSWER_TIMEOUT_MS);
+        match link.restart_ice(lost_after).await {
             Ok(Some(sdp)) => {
                 tracing::debug!(peer = %peer_id, "ICE restart offer");
                 self.signal(ClientMessage::Offer {

@@ -291,8 +291,23 @@ pub fn quantile_ms(samples: &[Duration], q: f64) -> f64 {
 impl Client {
     /// An engine with `config` (tests set its bounds, e.g. `max_outbox_messages`).
     pub fn with_config(config: EngineConfig) -> Client {
-        let (listener, mut raw) = ChannelListener::new();
+        let (listener, raw) = ChannelListener::new();
         let engine = Engine::new(config, listener).expect("engine starts");
+        Client::from_engine(engine, raw)
+    }
+
+    /// An engine with `config` whose sockets all live in the netsim host `host`: it is built
+    /// on a thread inside the host's network namespace, so its runtime's threads are too.
+    pub fn in_host(host: &peerchat_netsim::Host, config: EngineConfig) -> Client {
+        let (listener, raw) = ChannelListener::new();
+        let engine = host
+            .call(move || Engine::new(config, listener))
+            .expect("enter the host")
+            .expect("engine starts");
+        Client::from_engine(engine, raw)
+    }
+
+    fn from_engine(engine: Engine, mut raw: UnboundedReceiver<EngineEvent>) -> Client {
         let (tx, events) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(async move {
             while let Some(event) = raw.recv().await {
