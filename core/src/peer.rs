@@ -456,12 +456,19 @@ fn spawn_channel_tasks(
 ) {
     let reader = channel.clone();
     let reader_report = report.clone();
+    // The writer sends nothing before the channel is open (a send before would fail and end
+    // it): frames queued early wait in its queue.
+    let (open_tx, open_rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
+        let mut open_tx = Some(open_tx);
         while let Some(event) = reader.poll().await {
             match event {
                 DataChannelEvent::OnOpen => {
                     // Setup is over: let the driver drain bursts again (bulk throughput).
                     pacing.finish();
+                    if let Some(tx) = open_tx.take() {
+                        let _ = tx.send(());
+                    }
                     reader_report(PeerEvent::ChannelOpen)
                 }
                 DataChannelEvent::OnMessage(message) if message.is_string => {
@@ -477,6 +484,9 @@ fn spawn_channel_tasks(
         reader_report(PeerEvent::ChannelClosed);
     });
     tokio::spawn(async move {
+        if open_rx.await.is_err() {
+            return;
+        }
         loop {
             // Receipts first: `biased` polls the priority queue before the message queue.
             let out = tokio::select! {
@@ -579,7 +589,7 @@ fn receipt_frame_kind(bytes: &[u8]) -> Option<ReceiptFrame> {
 
 #[path = "peer_negotiation.rs"]
 mod negotiation;
-pub(crate) use negotiation::{Negotiation, polite};
+pub(crate) use negotiation::{Negotiation, OfferPolicy, polite};
 
 #[cfg(test)]
 #[path = "peer_tests.rs"]

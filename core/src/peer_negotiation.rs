@@ -33,6 +33,21 @@ pub(crate) struct Negotiation {
     remote_session: Option<String>,
     /// When our outstanding offer went out.
     offered_at: Option<std::time::Instant>,
+    /// The signaling session (the actor's count) it went out on.
+    offer_epoch: u64,
+}
+
+/// When an outstanding offer is taken for lost (see [`PeerConnectionLink::restart_ice`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct OfferPolicy {
+    /// The current signaling session's number.
+    pub(crate) epoch: u64,
+    /// How long the current signaling session has been up.
+    pub(crate) epoch_age: std::time::Duration,
+    /// Wait for an answer this long into a new signaling session.
+    pub(crate) answer_wait: std::time::Duration,
+    /// Wait for an answer this long in all.
+    pub(crate) lost_after: std::time::Duration,
 }
 
 /// Whether we are the polite peer towards `theirs` (W3C "perfect negotiation"): our peer id
@@ -68,25 +83,33 @@ impl PeerConnectionLink {
     }
 
     /// Restarts ICE on this connection (new ICE credentials, sockets rebound, candidates
-    /// gathered anew) and returns the offer to signal. `Ok(None)` while an offer of ours has
-    /// awaited its answer for less than `lost_after` (one negotiation at a time: a second
-    /// offer would make its answer and the first one's indistinguishable). An offer
-    /// unanswered for longer is taken for lost (say, with a signaling connection that died)
-    /// and is rolled back and replaced.
+    /// gathered anew) and returns the offer to signal. One negotiation at a time: answers carry
+    /// nothing that names the offer they answer, so while an offer of ours may still be
+    /// answered a second one would make the two answers indistinguishable. `Ok(None)` then.
+    /// An offer is taken for lost, rolled back and replaced when it went out on an earlier
+    /// signaling session (`signaling.epoch`) and the current one has been up for
+    /// `signaling.answer_wait` with no answer (relays kept for a resumed session arrive at
+    /// once), or when it has waited `signaling.lost_after` in all.
     pub(crate) async fn restart_ice(
         &mut self,
-        lost_after: std::time::Duration,
+        signaling: OfferPolicy,
     ) -> Result<Option<String>, String> {
         if self.negotiation.have_local_offer {
-            if self
+            let age = self
                 .negotiation
                 .offered_at
-                .is_some_and(|at| at.elapsed() < lost_after)
-            {
+                .map_or(std::time::Duration::MAX, |at| at.elapsed());
+            let lost = if self.negotiation.offer_epoch == signaling.epoch {
+                age >= signaling.lost_after
+            } else {
+                signaling.epoch_age >= signaling.answer_wait || age >= signaling.lost_after
+            };
+            if !lost {
                 return Ok(None);
             }
             self.rollback().await?;
         }
+        self.negotiation.offer_epoch = signaling.epoch;
         self.pc
             .restart_ice()
             .await

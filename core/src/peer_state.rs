@@ -41,7 +41,7 @@
 //! | Connected | `SignalingReady` (a restart under way) | Connected | restart ICE now if none is outstanding, and again after [`OFFER_ANSWER_TIMEOUT_MS`] unless it reconnected (an earlier offer may have been lost with the old signaling connection) |
 //! | Connected | attempt timer | Interrupted | report; restart ICE again after [`retry_delay_ms`]; arm give-up timer |
 //! | Connected | `ConnectionLost`, `RemoteReplaced` | Interrupted | report; initiator: fresh connection now; arm give-up timer |
-//! | Interrupted | `IceConnected`, `ChannelOpen` | Connected | report; flush the outbox |
+//! | Interrupted | `IceConnected` (same connection), `ChannelOpen` | Connected | report; flush the outbox (on a fresh connection only its open data channel counts) |
 //! | Interrupted | restart timer | Interrupted | restart ICE; arm attempt timer ([`ICE_RESTART_TIMEOUT_MS`]) |
 //! | Interrupted | attempt timer, `IceFailed` | Interrupted | after [`MAX_ICE_RESTARTS`] restarts the initiator builds a fresh connection; otherwise restart ICE again after [`retry_delay_ms`] |
 //! | Interrupted | `NetworkChanged` | Interrupted | restart ICE now (backoff reset) |
@@ -105,6 +105,11 @@ pub const NETWORK_SETTLE_MS: u64 = 100;
 /// (or be relayed late, when the session resumes): after the signaling session is back the
 /// engine waits this long for the answer before offering again.
 pub const OFFER_ANSWER_TIMEOUT_MS: u64 = 1_000;
+
+/// How long (ms) an offer may go unanswered on one signaling session before it is taken for
+/// lost and offered again (the signaling path is reliable and ordered, so this only catches a
+/// peer that dropped it).
+pub const OFFER_LOST_MS: u64 = 10_000;
 
 /// ICE restarts in a row that did not reconnect before the initiator falls back to a fresh
 /// peer connection (its unacknowledged messages are re-sent on it with their ids).
@@ -245,6 +250,9 @@ pub(crate) struct PeerMachine {
     /// the outbox until it reconnects, rather than being written to a path that may be gone
     /// (SCTP would retransmit them only after its backed-off timer, RFC 9260 §6.3.3).
     restarting: bool,
+    /// `Interrupted`, and recovering on a fresh peer connection: only its open data channel
+    /// ends the interruption (its ICE connecting says nothing about the channel).
+    fresh: bool,
     /// Current token per timer; 0 = not armed.
     tokens: [u64; TIMERS],
     next_token: u64,
@@ -263,6 +271,7 @@ impl PeerMachine {
             restarts: 0,
             retry_is_reconnect: false,
             restarting: false,
+            fresh: false,
             tokens: [0; TIMERS],
             next_token: 0,
         }
@@ -414,7 +423,8 @@ impl PeerMachine {
             (S::Connected, _) => {}
 
             // ---- Interrupted ----
-            (S::Interrupted, I::IceConnected | I::ChannelOpen) => self.connected(&mut fx),
+            (S::Interrupted, I::IceConnected) if !self.fresh => self.connected(&mut fx),
+            (S::Interrupted, I::ChannelOpen) => self.connected(&mut fx),
             (S::Interrupted, I::Timer(Timer::Retry, _)) => {
                 if self.retry_is_reconnect {
                     self.restarts += 1;
@@ -464,6 +474,7 @@ impl PeerMachine {
             }
             (S::Interrupted, I::RemoteReplaced | I::AttemptStarted) => {
                 // A fresh connection is being set up: give it a full attempt.
+                self.fresh = true;
                 self.cancel(Timer::Retry);
                 self.arm(Timer::Attempt, self.bounds.attempt_timeout_ms, &mut fx);
             }
@@ -483,6 +494,7 @@ impl PeerMachine {
     fn connected(&mut self, fx: &mut Vec<Effect>) {
         self.cancel_all();
         self.restarting = false;
+        self.fresh = false;
         self.attempts = 0;
         self.restarts = 0;
         self.announced = true;
@@ -493,6 +505,7 @@ impl PeerMachine {
     fn interrupted(&mut self, fx: &mut Vec<Effect>) {
         self.cancel_all();
         self.restarting = false;
+        self.fresh = false;
         self.restarts = 0;
         self.to(PeerState::Interrupted, fx);
         self.arm(Timer::GiveUp, RECOVERY_TIMEOUT_MS, fx);

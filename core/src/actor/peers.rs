@@ -14,8 +14,10 @@ use crate::dispatch::Dispatcher;
 use crate::error::EngineError;
 use crate::listener::{ChatMessage, MessageStatus, Peer, PeerState};
 use crate::outbox::{Outbox, OutboxError};
-use crate::peer::{PeerConnectionLink, PeerEvent, polite};
-use crate::peer_state::{Bounds, Effect, OFFER_ANSWER_TIMEOUT_MS, PeerInput, PeerMachine, Timer};
+use crate::peer::{OfferPolicy, PeerConnectionLink, PeerEvent, polite};
+use crate::peer_state::{
+    Bounds, Effect, OFFER_ANSWER_TIMEOUT_MS, OFFER_LOST_MS, PeerInput, PeerMachine, Timer,
+};
 use crate::protocol::ClientMessage;
 
 /// Inputs of the peers' supervision: timers, and the signaling session coming back.
@@ -40,6 +42,9 @@ pub(crate) struct Supervision {
     /// `(deadline_ms, token)` of the armed outbox expiry timer.
     expiry: Option<(u64, u64)>,
     next_token: u64,
+    /// Signaling sessions so far, and when the current one became ready.
+    signaling_epoch: u64,
+    signaling_since: tokio::time::Instant,
 }
 
 impl Default for Supervision {
@@ -48,6 +53,8 @@ impl Default for Supervision {
             epoch: tokio::time::Instant::now(),
             expiry: None,
             next_token: 0,
+            signaling_epoch: 0,
+            signaling_since: tokio::time::Instant::now(),
         }
     }
 }
@@ -314,7 +321,9 @@ impl Actor {
 
     /// Tells the peers' supervision that the signaling session is usable again (called when
     /// a session is established or resumed).
-    pub(super) fn signaling_ready(&self) {
+    pub(super) fn signaling_ready(&mut self) {
+        self.supervision.signaling_epoch += 1;
+        self.supervision.signaling_since = tokio::time::Instant::now();
         let _ = self.inputs.send(Input::Peers(PeerInputs::SignalingReady));
     }
 
@@ -391,8 +400,13 @@ impl Actor {
         let entry = self.peers.get_mut(peer_id)?;
         let to = entry.signaling_id.clone();
         let link = entry.link.as_mut()?;
-        let lost_after = Duration::from_millis(OFFER_ANSWER_TIMEOUT_MS);
-        match link.restart_ice(lost_after).await {
+        let policy = OfferPolicy {
+            epoch: self.supervision.signaling_epoch,
+            epoch_age: self.supervision.signaling_since.elapsed(),
+            answer_wait: Duration::from_millis(OFFER_ANSWER_TIMEOUT_MS),
+            lost_after: Duration::from_millis(OFFER_LOST_MS),
+        };
+        match link.restart_ice(policy).await {
             Ok(Some(sdp)) => {
                 tracing::debug!(peer = %peer_id, "ICE restart offer");
                 self.signal(ClientMessage::Offer {

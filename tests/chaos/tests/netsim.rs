@@ -154,8 +154,11 @@ async fn assert_received(client: &mut Client, before: usize, expected: &[String]
 /// address being up.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_peer_changes_address_mid_chat_and_the_chat_resumes() {
+    let t0 = Instant::now();
     let world = World::new(9_001);
+    println!("network built in {:?}", t0.elapsed());
     let (mut alice, mut bob, _, _) = world.chatting().await;
+    println!("chatting after {:?}", t0.elapsed());
     let b = world.net.host("b");
     let mut resumed = Vec::new();
     for trial in 0..ADDRESS_CHANGES {
