@@ -123,6 +123,12 @@ impl PeerConnectionLink {
         matches!((&self.negotiation.remote_session, session_id(sdp)), (Some(ours), Some(theirs)) if ours == theirs)
     }
 
+    /// Whether a remote description was ever applied (false for a fresh connection whose offer
+    /// awaits its first answer).
+    pub(crate) fn has_remote_description(&self) -> bool {
+        self.remote_description_set
+    }
+
     /// Whether our own offer awaits its answer, so an incoming offer collides with it.
     pub(crate) fn have_local_offer(&self) -> bool {
         self.negotiation.have_local_offer

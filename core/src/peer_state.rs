@@ -89,8 +89,12 @@ pub const SETUP_ATTEMPT_TIMEOUT_MS: u64 = 7_000;
 pub const MAX_SETUP_ATTEMPTS: u32 = 5;
 
 /// How long (ms) ICE may stay `disconnected` (no answer to consent checks for
-/// [`ICE_DISCONNECTED_TIMEOUT_MS`]) before the engine restarts it.
-pub const ICE_RESTART_DELAY_MS: u64 = 500;
+/// [`ICE_DISCONNECTED_TIMEOUT_MS`]) before the engine restarts it. Until then consent checks
+/// on the current pair keep running, so a short outage on the same address (a Wi-Fi blip, a
+/// tunnel) heals by itself within one check of the path coming back (RFC 7675) — an ICE
+/// restart rebinds the sockets, after which only signaling can bring the pair back. A known
+/// address change (`Engine::network_changed`) restarts at once.
+pub const ICE_RESTART_DELAY_MS: u64 = 5_000;
 
 /// How long (ms) one ICE restart may take to reconnect before the next recovery step.
 pub const ICE_RESTART_TIMEOUT_MS: u64 = 5_000;
@@ -280,6 +284,11 @@ impl PeerMachine {
     /// The current state.
     pub(crate) fn state(&self) -> PeerState {
         self.state
+    }
+
+    /// Whether this side builds fresh connections.
+    pub(crate) fn initiator(&self) -> bool {
+        self.initiator
     }
 
     /// From now on this side builds fresh connections (it sent an offer of a fresh session).

@@ -222,6 +222,7 @@ impl Actor {
             .unwrap_or_default();
         let entry = self.peers.get_mut(&key).expect("added");
         let renegotiation = entry.link.as_ref().is_some_and(|l| l.renegotiates(&sdp));
+        tracing::debug!(peer = %key, renegotiation, glare = entry.link.as_ref().is_some_and(|l| l.have_local_offer()), "offer");
         if renegotiation {
             let link = entry.link.as_mut().expect("checked");
             if link.have_local_offer() && !polite(&own_id, &entry.signaling_id) {
@@ -239,6 +240,18 @@ impl Actor {
                     self.drive(&key, PeerInput::ConnectionLost).await;
                 }
             }
+            return;
+        }
+        if entry.machine.initiator()
+            && entry
+                .link
+                .as_ref()
+                .is_some_and(|l| l.have_local_offer() && !l.has_remote_description())
+        {
+            // We are replacing the connection with a fresh one and our offer is on its way:
+            // this offer is for the connection we gave up (an ICE restart of it, sent before
+            // the peer saw ours). The peer answers ours; ignore it.
+            tracing::debug!(peer = %key, "offer for an abandoned connection ignored");
             return;
         }
         if entry.link.is_some() || entry.machine.state() == PeerState::Failed {
@@ -281,6 +294,7 @@ impl Actor {
             tracing::debug!(peer = %key, "answer with no offer outstanding ignored");
             return;
         }
+        tracing::debug!(peer = %key, "answer");
         if let Err(reason) = link.accept_answer(sdp).await {
             self.report_webrtc_error(&key, reason);
             self.drive(&key, PeerInput::ConnectionLost).await;
