@@ -35,6 +35,8 @@ pub(crate) struct Negotiation {
     offered_at: Option<std::time::Instant>,
     /// The signaling session (the actor's count) it went out on.
     offer_epoch: u64,
+    /// Its SDP, to send again when it may have been lost.
+    offer_sdp: Option<String>,
 }
 
 /// When an outstanding offer is taken for lost (see [`PeerConnectionLink::restart_ice`]).
@@ -42,12 +44,8 @@ pub(crate) struct Negotiation {
 pub(crate) struct OfferPolicy {
     /// The current signaling session's number.
     pub(crate) epoch: u64,
-    /// How long the current signaling session has been up.
-    pub(crate) epoch_age: std::time::Duration,
     /// Wait for an answer this long into a new signaling session.
     pub(crate) answer_wait: std::time::Duration,
-    /// Wait for an answer this long in all.
-    pub(crate) lost_after: std::time::Duration,
 }
 
 /// Whether we are the polite peer towards `theirs` (W3C "perfect negotiation"): our peer id
@@ -79,42 +77,51 @@ impl PeerConnectionLink {
             .map_err(|e| format!("set_local_description(offer): {e}"))?;
         self.negotiation.have_local_offer = true;
         self.negotiation.offered_at = Some(std::time::Instant::now());
+        self.negotiation.offer_sdp = Some(sdp.clone());
         Ok(sdp)
     }
 
     /// Restarts ICE on this connection (new ICE credentials, sockets rebound, candidates
-    /// gathered anew) and returns the offer to signal. One negotiation at a time: answers carry
-    /// nothing that names the offer they answer, so while an offer of ours may still be
-    /// answered a second one would make the two answers indistinguishable. `Ok(None)` then.
-    /// An offer is taken for lost, rolled back and replaced when it went out on an earlier
-    /// signaling session (`signaling.epoch`) and the current one has been up for
-    /// `signaling.answer_wait` with no answer (relays kept for a resumed session arrive at
-    /// once), or when it has waited `signaling.lost_after` in all.
+    /// gathered anew) and returns the offer to signal.
+    ///
+    /// One negotiation at a time: an answer carries nothing that names the offer it answers,
+    /// so while an offer of ours is outstanding no new one is made. Instead the *same* offer
+    /// is returned again when it may have been lost — it went out on an earlier signaling
+    /// session (`policy.epoch`), or it has waited `policy.answer_wait` — and `Ok(None)` while
+    /// it is fresh. Sending an offer twice is harmless: the peer answers the copy like a
+    /// renegotiation that changes nothing, and the second answer finds no offer outstanding
+    /// and is ignored ([`Self::accept_answer`]). Signaling can lose an offer when either
+    /// side's connection died unnoticed (the server relays to the dead one).
     pub(crate) async fn restart_ice(
         &mut self,
-        signaling: OfferPolicy,
+        policy: OfferPolicy,
     ) -> Result<Option<String>, String> {
         if self.negotiation.have_local_offer {
             let age = self
                 .negotiation
                 .offered_at
                 .map_or(std::time::Duration::MAX, |at| at.elapsed());
-            let lost = if self.negotiation.offer_epoch == signaling.epoch {
-                age >= signaling.lost_after
-            } else {
-                signaling.epoch_age >= signaling.answer_wait || age >= signaling.lost_after
-            };
-            if !lost {
+            let resend = self.negotiation.offer_epoch != policy.epoch || age >= policy.answer_wait;
+            if !resend {
                 return Ok(None);
             }
-            self.rollback().await?;
+            return Ok(self.outstanding_offer());
         }
-        self.negotiation.offer_epoch = signaling.epoch;
+        self.negotiation.offer_epoch = policy.epoch;
         self.pc
             .restart_ice()
             .await
             .map_err(|e| format!("restart_ice: {e}"))?;
         self.create_offer().await.map(Some)
+    }
+
+    /// Our outstanding offer, to send again (its clock restarts); `None` when there is none.
+    pub(crate) fn outstanding_offer(&mut self) -> Option<String> {
+        if !self.negotiation.have_local_offer {
+            return None;
+        }
+        self.negotiation.offered_at = Some(std::time::Instant::now());
+        self.negotiation.offer_sdp.clone()
     }
 
     /// Whether an offer with this SDP renegotiates the session we have (same `o=` session id

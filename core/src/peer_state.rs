@@ -104,16 +104,10 @@ pub const ICE_RESTART_TIMEOUT_MS: u64 = 5_000;
 /// so the restart offer goes out on a live connection instead of being lost with the old one.
 pub const NETWORK_SETTLE_MS: u64 = 100;
 
-/// How long (ms) an ICE-restart offer may go unanswered before it is taken for lost and
-/// offered again. Offers sent on a signaling connection that then died may be gone with it
+/// How long (ms) an ICE-restart offer may go unanswered before the same offer is sent again. Offers sent on a signaling connection that then died may be gone with it
 /// (or be relayed late, when the session resumes): after the signaling session is back the
 /// engine waits this long for the answer before offering again.
 pub const OFFER_ANSWER_TIMEOUT_MS: u64 = 1_000;
-
-/// How long (ms) an offer may go unanswered on one signaling session before it is taken for
-/// lost and offered again (the signaling path is reliable and ordered, so this only catches a
-/// peer that dropped it).
-pub const OFFER_LOST_MS: u64 = 10_000;
 
 /// ICE restarts in a row that did not reconnect before the initiator falls back to a fresh
 /// peer connection (its unacknowledged messages are re-sent on it with their ids).

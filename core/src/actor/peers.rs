@@ -15,9 +15,7 @@ use crate::error::EngineError;
 use crate::listener::{ChatMessage, MessageStatus, Peer, PeerState};
 use crate::outbox::{Outbox, OutboxError};
 use crate::peer::{OfferPolicy, PeerConnectionLink, PeerEvent, polite};
-use crate::peer_state::{
-    Bounds, Effect, OFFER_ANSWER_TIMEOUT_MS, OFFER_LOST_MS, PeerInput, PeerMachine, Timer,
-};
+use crate::peer_state::{Bounds, Effect, OFFER_ANSWER_TIMEOUT_MS, PeerInput, PeerMachine, Timer};
 use crate::protocol::ClientMessage;
 
 /// Inputs of the peers' supervision: timers, and the signaling session coming back.
@@ -226,7 +224,17 @@ impl Actor {
         if renegotiation {
             let link = entry.link.as_mut().expect("checked");
             if link.have_local_offer() && !polite(&own_id, &entry.signaling_id) {
+                // The polite peer answers ours once it has it; send it again, since a collision
+                // also happens when ours was lost on the way (a copy is answered harmlessly).
                 tracing::debug!(peer = %key, "offer collision: impolite, ignoring theirs");
+                let to = entry.signaling_id.clone();
+                if let Some(sdp) = link.outstanding_offer() {
+                    self.signal(ClientMessage::Offer {
+                        to: Some(to),
+                        to_login: None,
+                        sdp,
+                    });
+                }
                 return;
             }
             match link.accept_offer(sdp).await {
@@ -416,9 +424,7 @@ impl Actor {
         let link = entry.link.as_mut()?;
         let policy = OfferPolicy {
             epoch: self.supervision.signaling_epoch,
-            epoch_age: self.supervision.signaling_since.elapsed(),
             answer_wait: Duration::from_millis(OFFER_ANSWER_TIMEOUT_MS),
-            lost_after: Duration::from_millis(OFFER_LOST_MS),
         };
         match link.restart_ice(policy).await {
             Ok(Some(sdp)) => {

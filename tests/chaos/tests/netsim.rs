@@ -123,8 +123,10 @@ impl World {
 
 impl Drop for World {
     fn drop(&mut self) {
+        let t = Instant::now();
         let _ = self.server.kill();
         let _ = self.server.wait();
+        eprintln!("world: server stopped in {:?}", t.elapsed());
     }
 }
 
