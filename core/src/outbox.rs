@@ -15,7 +15,7 @@
 //! This is the seam for persistence (issue 13): the outbox is plain data (ids, seqs, frames,
 //! deadlines) with no I/O, so a store can mirror `push`, the acks and the drains.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::chat;
@@ -58,11 +58,15 @@ struct Entry {
     written_on: u64,
 }
 
-/// Unacknowledged messages to one peer, in send order.
+/// Unacknowledged messages to one peer, in send order (keyed by `seq`, with an index by id,
+/// so sends and acks cost O(log n) however many wait).
 #[derive(Debug)]
 pub(crate) struct Outbox {
     last_seq: u64,
-    entries: VecDeque<Entry>,
+    entries: BTreeMap<u64, Entry>,
+    by_id: HashMap<String, u64>,
+    /// `(generation, seq)`: every entry below `seq` was written on connection `generation`.
+    written_up_to: (u64, u64),
     max_messages: usize,
     ttl_ms: u64,
 }
@@ -72,7 +76,9 @@ impl Outbox {
     pub(crate) fn new(max_messages: usize, ttl_ms: u64) -> Self {
         Self {
             last_seq: 0,
-            entries: VecDeque::new(),
+            entries: BTreeMap::new(),
+            by_id: HashMap::new(),
+            written_up_to: (0, 0),
             max_messages,
             ttl_ms,
         }
@@ -96,23 +102,32 @@ impl Outbox {
         let frame =
             chat::encode_message(id, seq, sent_at_ms, text).map_err(OutboxError::TooLarge)?;
         self.last_seq = seq;
-        self.entries.push_back(Entry {
-            id: id.to_string(),
-            frame: frame.into(),
-            progress: Progress::Pending,
-            expires_at_ms: now_ms.saturating_add(self.ttl_ms),
-            written_on: 0,
-        });
+        self.by_id.insert(id.to_string(), seq);
+        self.entries.insert(
+            seq,
+            Entry {
+                id: id.to_string(),
+                frame: frame.into(),
+                progress: Progress::Pending,
+                expires_at_ms: now_ms.saturating_add(self.ttl_ms),
+                written_on: 0,
+            },
+        );
         Ok(seq)
     }
 
     /// The frames connection `generation` has not carried yet, in send order, marked as
     /// carried by it: `(id, frame)`.
     pub(crate) fn to_write(&mut self, generation: u64) -> Vec<(String, Arc<str>)> {
+        let from = match self.written_up_to {
+            (g, seq) if g == generation => seq,
+            _ => 0,
+        };
+        self.written_up_to = (generation, self.last_seq + 1);
         self.entries
-            .iter_mut()
-            .filter(|e| e.written_on != generation)
-            .map(|e| {
+            .range_mut(from..)
+            .filter(|(_, e)| e.written_on != generation)
+            .map(|(_, e)| {
                 e.written_on = generation;
                 (e.id.clone(), e.frame.clone())
             })
@@ -121,7 +136,10 @@ impl Outbox {
 
     /// A data channel took message `id`: `true` when that makes it `Sent` (once per message).
     pub(crate) fn sent(&mut self, id: &str) -> bool {
-        match self.entries.iter_mut().find(|e| e.id == id) {
+        let Some(seq) = self.by_id.get(id) else {
+            return false;
+        };
+        match self.entries.get_mut(seq) {
             Some(e) if e.progress == Progress::Pending => {
                 e.progress = Progress::Sent;
                 true
@@ -134,34 +152,48 @@ impl Outbox {
     /// `[Delivered]`, or `[Sent, Delivered]` when the ack overtook the send confirmation, or
     /// nothing for an unknown or repeated ack.
     pub(crate) fn acked(&mut self, id: &str) -> Vec<MessageStatus> {
-        let Some(index) = self.entries.iter().position(|e| e.id == id) else {
+        let Some(seq) = self.by_id.remove(id) else {
             return Vec::new();
         };
-        let entry = self.entries.remove(index).expect("found");
-        match entry.progress {
-            Progress::Pending => vec![MessageStatus::Sent, MessageStatus::Delivered],
-            Progress::Sent => vec![MessageStatus::Delivered],
+        match self.entries.remove(&seq).map(|e| e.progress) {
+            Some(Progress::Pending) => vec![MessageStatus::Sent, MessageStatus::Delivered],
+            Some(Progress::Sent) => vec![MessageStatus::Delivered],
+            None => Vec::new(),
         }
     }
 
     /// Removes the messages whose time to live ran out by `now_ms`; their ids, in send order.
     pub(crate) fn expire(&mut self, now_ms: u64) -> Vec<String> {
-        let (expired, kept): (Vec<Entry>, Vec<Entry>) = self
+        let expired: Vec<u64> = self
             .entries
-            .drain(..)
-            .partition(|e| e.expires_at_ms <= now_ms);
-        self.entries = kept.into();
-        expired.into_iter().map(|e| e.id).collect()
+            .iter()
+            .filter(|(_, e)| e.expires_at_ms <= now_ms)
+            .map(|(seq, _)| *seq)
+            .collect();
+        expired
+            .into_iter()
+            .filter_map(|seq| self.entries.remove(&seq))
+            .map(|e| {
+                self.by_id.remove(&e.id);
+                e.id
+            })
+            .collect()
     }
 
     /// Empties the outbox (the peer is gone for good); the ids, in send order.
     pub(crate) fn drain(&mut self) -> Vec<String> {
-        self.entries.drain(..).map(|e| e.id).collect()
+        self.by_id.clear();
+        std::mem::take(&mut self.entries)
+            .into_values()
+            .map(|e| e.id)
+            .collect()
     }
 
     /// Engine clock (ms) of the next expiry, if any message waits.
     pub(crate) fn next_expiry_ms(&self) -> Option<u64> {
-        self.entries.iter().map(|e| e.expires_at_ms).min()
+        // Deadlines grow with `seq` (one TTL, a monotonic clock): the first entry's is the
+        // earliest.
+        self.entries.values().next().map(|e| e.expires_at_ms)
     }
 
     /// Messages waiting (pending or sent, not acknowledged).
