@@ -253,7 +253,6 @@ pub(crate) struct PeerMachine {
     fresh: bool,
     /// Current token per timer; 0 = not armed.
     tokens: [u64; TIMERS],
-    next_token: u64,
 }
 
 impl PeerMachine {
@@ -271,7 +270,6 @@ impl PeerMachine {
             restarting: false,
             fresh: false,
             tokens: [0; TIMERS],
-            next_token: 0,
         }
     }
 
@@ -537,8 +535,10 @@ impl PeerMachine {
     }
 
     fn arm(&mut self, timer: Timer, ms: u64, fx: &mut Vec<Effect>) {
-        self.next_token += 1;
-        let token = self.next_token;
+        // Unique in the process, not just in this machine: a timer of a peer that was removed
+        // (it left, and came back under the same id) must never match its successor's.
+        static NEXT_TOKEN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let token = NEXT_TOKEN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.tokens[slot(timer)] = token;
         fx.push(Effect::Arm { timer, ms, token });
     }

@@ -296,3 +296,31 @@ fn retry_delays_double_to_their_cap() {
     assert_eq!(retry_delay_ms(0), 250);
     assert_eq!(retry_delay_ms(u32::MAX), RETRY_MAX_DELAY_MS);
 }
+
+#[test]
+fn a_timer_of_a_removed_peer_never_matches_its_successor() {
+    let mut old = PeerMachine::new(true, bounds());
+    let fx = old.handle(PeerInput::AttemptStarted);
+    let stale = token(&fx, Timer::GiveUp);
+    // The peer left and came back under the same id: a new machine.
+    let mut new = PeerMachine::new(true, bounds());
+    new.handle(PeerInput::AttemptStarted);
+    assert!(
+        new.handle(PeerInput::Timer(Timer::GiveUp, stale))
+            .is_empty()
+    );
+    assert_eq!(new.state(), PeerState::Connecting);
+}
+
+#[test]
+fn a_fresh_connection_ends_an_interruption_only_when_its_channel_opens() {
+    let mut m = connected(true);
+    m.handle(PeerInput::ConnectionLost);
+    m.handle(PeerInput::AttemptStarted);
+    assert!(reports(&m.handle(PeerInput::IceConnected)).is_empty());
+    assert!(!m.writable());
+    assert_eq!(
+        reports(&m.handle(PeerInput::ChannelOpen)),
+        vec![PeerState::Connected]
+    );
+}
