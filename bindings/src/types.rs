@@ -186,6 +186,7 @@ pub enum MessageStatus {
     /// Waiting in the outbox (the peer is not `Connected`).
     Pending,
     /// Handed to the data channel.
+    Sent,
     /// The peer acknowledged it.
     Delivered,
     /// Not delivered, for good: the peer left or was given up on, or `message_ttl_ms` ran out.

@@ -354,6 +354,11 @@ void uniffi_peerchat_ffi_fn_free_engine(uint64_t handle, RustCallStatus *_Nonnul
 uint64_t uniffi_peerchat_ffi_fn_constructor_engine_new(RustBuffer config, uint64_t listener, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CANCEL_ROOM_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CANCEL_ROOM_REQUEST
+void uniffi_peerchat_ffi_fn_method_engine_cancel_room_request(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CONNECTED_PEERS
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CONNECTED_PEERS
 uint32_t uniffi_peerchat_ffi_fn_method_engine_connected_peers(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -374,6 +379,16 @@ uint64_t uniffi_peerchat_ffi_fn_method_engine_join_room(uint64_t ptr, RustBuffer
 uint64_t uniffi_peerchat_ffi_fn_method_engine_leave_room(uint64_t ptr
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_NETWORK_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_NETWORK_CHANGED
+void uniffi_peerchat_ffi_fn_method_engine_network_changed(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_PAUSE
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_PAUSE
+void uniffi_peerchat_ffi_fn_method_engine_pause(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_PEER_ID
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_PEER_ID
 RustBuffer uniffi_peerchat_ffi_fn_method_engine_peer_id(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -382,6 +397,11 @@ RustBuffer uniffi_peerchat_ffi_fn_method_engine_peer_id(uint64_t ptr, RustCallSt
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_PEERS
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_PEERS
 RustBuffer uniffi_peerchat_ffi_fn_method_engine_peers(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_RESUME
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_RESUME
+void uniffi_peerchat_ffi_fn_method_engine_resume(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_ROOM_CODE
@@ -396,7 +416,12 @@ RustBuffer uniffi_peerchat_ffi_fn_method_engine_send_message(uint64_t ptr, RustB
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_SHUTDOWN
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_SHUTDOWN
-void uniffi_peerchat_ffi_fn_method_engine_shutdown(uint64_t ptr, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_peerchat_ffi_fn_method_engine_shutdown(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_SHUTDOWN_NOW
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_SHUTDOWN_NOW
+void uniffi_peerchat_ffi_fn_method_engine_shutdown_now(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_CLONE_ENGINELISTENER
@@ -753,6 +778,12 @@ uint16_t uniffi_peerchat_ffi_checksum_func_max_name_chars(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CANCEL_ROOM_REQUEST
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CANCEL_ROOM_REQUEST
+uint16_t uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CONNECTED_PEERS
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CONNECTED_PEERS
 uint16_t uniffi_peerchat_ffi_checksum_method_engine_connected_peers(void
@@ -777,6 +808,18 @@ uint16_t uniffi_peerchat_ffi_checksum_method_engine_leave_room(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_NETWORK_CHANGED
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_NETWORK_CHANGED
+uint16_t uniffi_peerchat_ffi_checksum_method_engine_network_changed(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_PAUSE
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_PAUSE
+uint16_t uniffi_peerchat_ffi_checksum_method_engine_pause(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_PEER_ID
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_PEER_ID
 uint16_t uniffi_peerchat_ffi_checksum_method_engine_peer_id(void
@@ -786,6 +829,12 @@ uint16_t uniffi_peerchat_ffi_checksum_method_engine_peer_id(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_PEERS
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_PEERS
 uint16_t uniffi_peerchat_ffi_checksum_method_engine_peers(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_RESUME
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_RESUME
+uint16_t uniffi_peerchat_ffi_checksum_method_engine_resume(void
     
 );
 #endif
@@ -804,6 +853,12 @@ uint16_t uniffi_peerchat_ffi_checksum_method_engine_send_message(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_SHUTDOWN
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_SHUTDOWN
 uint16_t uniffi_peerchat_ffi_checksum_method_engine_shutdown(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_SHUTDOWN_NOW
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_SHUTDOWN_NOW
+uint16_t uniffi_peerchat_ffi_checksum_method_engine_shutdown_now(void
     
 );
 #endif

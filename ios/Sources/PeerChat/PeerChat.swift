@@ -590,6 +590,16 @@ fileprivate struct FfiConverterString: FfiConverter {
 public protocol EngineProtocol: AnyObject, Sendable {
     
     /**
+     * Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
+     * ends up in no room because of it (a room the server had already entered is left).
+     * Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
+     * `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
+     * Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
+     * a cancellation handler. Throws `QueueFull`, `Shutdown`.
+     */
+    func cancelRoomRequest() throws 
+    
+    /**
      * How many peers of the room have an open data channel (0 outside a room).
      */
     func connectedPeers()  -> UInt32
@@ -616,6 +626,22 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func leaveRoom() async throws 
     
     /**
+     * The OS reported a change of network path (Wi-Fi to cellular, a new address). Returns
+     * at once, never throws; a call when nothing changed does no harm. Probes the signaling
+     * connection and checks the peer connections, as `resume` does; does not end a pause.
+     */
+    func networkChanged() 
+    
+    /**
+     * The app went to the background. Returns at once, never throws, idempotent. The room,
+     * the peer connections and an open signaling connection are kept; a signaling connection
+     * lost while paused is not dialled again until `resume`. While the OS suspends the app
+     * nothing runs: the server keeps the session for its grace period (30 s by default), the
+     * others see `on_peer_interrupted`, then `on_peer_resumed` or `on_peer_left(.., Timeout)`.
+     */
+    func pause() 
+    
+    /**
      * This engine's server-assigned peer id, once the server has sent `welcome`
      * (`null`/`nil` before).
      */
@@ -625,6 +651,13 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * The peers currently in the room, not including this engine (empty outside a room).
      */
     func peers()  -> [Peer]
+    
+    /**
+     * The app came back to the foreground. Returns at once, never throws. Dials the signaling
+     * server at once if it is not connected (skipping the backoff), probes an open connection
+     * (dialled again if no answer within 3 000 ms), and checks the peer connections.
+     */
+    func resume() 
     
     /**
      * The canonical code of the room the engine is in (`ABC-DEF-GHJ`), `null`/`nil` outside a
@@ -641,12 +674,20 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func sendMessage(text: String) throws  -> String
     
     /**
-     * Closes every peer connection and the signaling connection (the server tells the room at
-     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
-     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
-     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
+     * Shuts the engine down: closes every peer connection and the signaling connection (the
+     * server tells the room at once) and stops the engine's threads. Kotlin `suspend`, Swift
+     * `async`: the caller suspends until the teardown finished (at most about the core's
+     * `SHUTDOWN_GRACE_MS`, 2 000 ms), **without blocking any thread**; the engine refuses
+     * other calls (`Shutdown`) from the moment it is called. Idempotent. Releasing the object
+     * (Kotlin `close()`, Swift's last reference) starts the same teardown and returns at once.
      */
-    func shutdown() 
+    func shutdown() async 
+    
+    /**
+     * Starts the shutdown and returns at once (the teardown goes on in the background); for
+     * callers that cannot suspend, such as a Kotlin `close()` or an Objective-C `invalidate`.
+     */
+    func shutdownNow() 
     
 }
 /**
@@ -733,6 +774,22 @@ public convenience init(config: EngineConfig, listener: EngineListener)throws  {
 
     
     /**
+     * Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
+     * ends up in no room because of it (a room the server had already entered is left).
+     * Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
+     * `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
+     * Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
+     * a cancellation handler. Throws `QueueFull`, `Shutdown`.
+     */
+open func cancelRoomRequest()throws   {try rustCallWithError(FfiConverterTypePeerChatError_lift) {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_cancel_room_request(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * How many peers of the room have an open data channel (0 outside a room).
      */
 open func connectedPeers() -> UInt32  {
@@ -808,6 +865,34 @@ open func leaveRoom()async throws   {
 }
     
     /**
+     * The OS reported a change of network path (Wi-Fi to cellular, a new address). Returns
+     * at once, never throws; a call when nothing changed does no harm. Probes the signaling
+     * connection and checks the peer connections, as `resume` does; does not end a pause.
+     */
+open func networkChanged()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_network_changed(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The app went to the background. Returns at once, never throws, idempotent. The room,
+     * the peer connections and an open signaling connection are kept; a signaling connection
+     * lost while paused is not dialled again until `resume`. While the OS suspends the app
+     * nothing runs: the server keeps the session for its grace period (30 s by default), the
+     * others see `on_peer_interrupted`, then `on_peer_resumed` or `on_peer_left(.., Timeout)`.
+     */
+open func pause()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_pause(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * This engine's server-assigned peer id, once the server has sent `welcome`
      * (`null`/`nil` before).
      */
@@ -830,6 +915,19 @@ open func peers() -> [Peer]  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The app came back to the foreground. Returns at once, never throws. Dials the signaling
+     * server at once if it is not connected (skipping the backoff), probes an open connection
+     * (dialled again if no answer within 3 000 ms), and checks the peer connections.
+     */
+open func resume()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_resume(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -862,14 +960,37 @@ open func sendMessage(text: String)throws  -> String  {
 }
     
     /**
-     * Closes every peer connection and the signaling connection (the server tells the room at
-     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
-     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
-     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
+     * Shuts the engine down: closes every peer connection and the signaling connection (the
+     * server tells the room at once) and stops the engine's threads. Kotlin `suspend`, Swift
+     * `async`: the caller suspends until the teardown finished (at most about the core's
+     * `SHUTDOWN_GRACE_MS`, 2 000 ms), **without blocking any thread**; the engine refuses
+     * other calls (`Shutdown`) from the moment it is called. Idempotent. Releasing the object
+     * (Kotlin `close()`, Swift's last reference) starts the same teardown and returns at once.
      */
-open func shutdown()  {try! rustCall() {
+open func shutdown()async   {
+    return
+        try!  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_peerchat_ffi_fn_method_engine_shutdown(
+                        self.uniffiCloneHandle()
+                )
+            },
+            pollFunc: ffi_peerchat_ffi_rust_future_poll_void,
+            completeFunc: ffi_peerchat_ffi_rust_future_complete_void,
+            freeFunc: ffi_peerchat_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: nil
+            
+        )
+}
+    
+    /**
+     * Starts the shutdown and returns at once (the teardown goes on in the background); for
+     * callers that cannot suspend, such as a Kotlin `close()` or an Objective-C `invalidate`.
+     */
+open func shutdownNow()  {try! rustCall() {
         uniffiCallStatus in
-    uniffi_peerchat_ffi_fn_method_engine_shutdown(
+    uniffi_peerchat_ffi_fn_method_engine_shutdown_now(
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 }
@@ -1741,6 +1862,16 @@ public struct EngineConfig: Equatable, Hashable {
      */
     public let peerConnectTimeoutMs: UInt64
     /**
+     * Unacknowledged messages kept per peer; `sendMessage` beyond it throws `OutboxFull`.
+     * Default: [`DEFAULT_MAX_OUTBOX_MESSAGES`] (10 000).
+     */
+    public let maxOutboxMessages: UInt64
+    /**
+     * How long (ms) a message waits for the peer's acknowledgement, through interruptions,
+     * before it is `Failed`. Default: [`DEFAULT_MESSAGE_TTL_MS`] (300 000 ms).
+     */
+    public let messageTtlMs: UInt64
+    /**
      * Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
      * public web roots (the `webpki-roots` crate): for private deployments and tests whose
      * server certificate comes from their own CA. A value without a parsable PEM
@@ -1789,6 +1920,14 @@ public struct EngineConfig: Equatable, Hashable {
          * it is reported `Failed`. Default: [`DEFAULT_PEER_CONNECT_TIMEOUT_MS`] (30 000 ms).
          */peerConnectTimeoutMs: UInt64 = UInt64(30000), 
         /**
+         * Unacknowledged messages kept per peer; `sendMessage` beyond it throws `OutboxFull`.
+         * Default: [`DEFAULT_MAX_OUTBOX_MESSAGES`] (10 000).
+         */maxOutboxMessages: UInt64 = UInt64(10000), 
+        /**
+         * How long (ms) a message waits for the peer's acknowledgement, through interruptions,
+         * before it is `Failed`. Default: [`DEFAULT_MESSAGE_TTL_MS`] (300 000 ms).
+         */messageTtlMs: UInt64 = UInt64(300000), 
+        /**
          * Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
          * public web roots (the `webpki-roots` crate): for private deployments and tests whose
          * server certificate comes from their own CA. A value without a parsable PEM
@@ -1806,6 +1945,8 @@ public struct EngineConfig: Equatable, Hashable {
         self.resolveMdnsCandidates = resolveMdnsCandidates
         self.signalingTimeoutMs = signalingTimeoutMs
         self.peerConnectTimeoutMs = peerConnectTimeoutMs
+        self.maxOutboxMessages = maxOutboxMessages
+        self.messageTtlMs = messageTtlMs
         self.caCertPem = caCertPem
         self.authToken = authToken
     }
@@ -1834,6 +1975,8 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
                 resolveMdnsCandidates: FfiConverterBool.read(from: &buf), 
                 signalingTimeoutMs: FfiConverterUInt64.read(from: &buf), 
                 peerConnectTimeoutMs: FfiConverterUInt64.read(from: &buf), 
+                maxOutboxMessages: FfiConverterUInt64.read(from: &buf), 
+                messageTtlMs: FfiConverterUInt64.read(from: &buf), 
                 caCertPem: FfiConverterOptionString.read(from: &buf), 
                 authToken: FfiConverterOptionString.read(from: &buf)
         )
@@ -1848,6 +1991,8 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         FfiConverterBool.write(value.resolveMdnsCandidates, into: &buf)
         FfiConverterUInt64.write(value.signalingTimeoutMs, into: &buf)
         FfiConverterUInt64.write(value.peerConnectTimeoutMs, into: &buf)
+        FfiConverterUInt64.write(value.maxOutboxMessages, into: &buf)
+        FfiConverterUInt64.write(value.messageTtlMs, into: &buf)
         FfiConverterOptionString.write(value.caCertPem, into: &buf)
         FfiConverterOptionString.write(value.authToken, into: &buf)
     }
@@ -2259,11 +2404,17 @@ public func FfiConverterTypeLeaveReason_lower(_ value: LeaveReason) -> RustBuffe
 
 
 /**
- * Delivery status of a message this engine sent, per receiving peer.
+ * Delivery status of a message this engine sent, per receiving peer: `Pending` →
+ * `Sent` → `Delivered`, or `Failed`; one event per transition (`Pending` is the status when
+ * `sendMessage` returns and has no event).
  */
 
 public enum MessageStatus: Equatable, Hashable {
     
+    /**
+     * Waiting in the outbox (the peer is not `Connected`).
+     */
+    case pending
     /**
      * Handed to the data channel.
      */
@@ -2273,7 +2424,7 @@ public enum MessageStatus: Equatable, Hashable {
      */
     case delivered
     /**
-     * The peer went away before acknowledging it.
+     * Not delivered, for good: the peer left or was given up on, or `message_ttl_ms` ran out.
      */
     case failed
 
@@ -2297,11 +2448,13 @@ public struct FfiConverterTypeMessageStatus: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .sent
+        case 1: return .pending
         
-        case 2: return .delivered
+        case 2: return .sent
         
-        case 3: return .failed
+        case 3: return .delivered
+        
+        case 4: return .failed
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2311,16 +2464,20 @@ public struct FfiConverterTypeMessageStatus: FfiConverterRustBuffer {
         switch value {
         
         
-        case .sent:
+        case .pending:
             writeInt(&buf, Int32(1))
         
         
-        case .delivered:
+        case .sent:
             writeInt(&buf, Int32(2))
         
         
-        case .failed:
+        case .delivered:
             writeInt(&buf, Int32(3))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -2429,6 +2586,18 @@ enum PeerChatError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          */reason: String
     )
     /**
+     * `send_message` while a peer's outbox holds `max_outbox_messages` unacknowledged
+     * messages.
+     */
+    case OutboxFull(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String, 
+        /**
+         * The bound.
+         */max: UInt64
+    )
+    /**
      * `send_message` with an empty text.
      */
     case EmptyMessage(
@@ -2494,6 +2663,30 @@ enum PeerChatError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          * Human-readable text (the core error's message).
          */reason: String
     )
+    /**
+     * A bounded queue between the app and the network is full (today the engine's command
+     * queue, the core's `COMMAND_QUEUE_LEN` = 1 024 commands); nothing was queued, try again.
+     */
+    case QueueFull(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String, 
+        /**
+         * Which queue (`commands`).
+         */queue: String, 
+        /**
+         * Its bound, in entries.
+         */capacity: UInt64
+    )
+    /**
+     * The `create_room` / `join_room` was cancelled (`cancel_room_request`, or the caller's
+     * coroutine/task was cancelled) before it completed; the engine is in no room because of it.
+     */
+    case Cancelled(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String
+    )
 
     
 
@@ -2548,28 +2741,40 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
         case 8: return .NoConnectedPeer(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .EmptyMessage(
+        case 9: return .OutboxFull(
+            reason: try FfiConverterString.read(from: &buf), 
+            max: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 10: return .EmptyMessage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .MessageTooLarge(
+        case 11: return .MessageTooLarge(
             reason: try FfiConverterString.read(from: &buf), 
             size: try FfiConverterUInt64.read(from: &buf), 
             max: try FfiConverterUInt64.read(from: &buf)
             )
-        case 11: return .WebRtc(
+        case 12: return .WebRtc(
             reason: try FfiConverterString.read(from: &buf), 
             peerId: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .PeerProtocol(
+        case 13: return .PeerProtocol(
             reason: try FfiConverterString.read(from: &buf), 
             peerId: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Timeout(
+        case 14: return .Timeout(
             reason: try FfiConverterString.read(from: &buf), 
             operation: try FfiConverterString.read(from: &buf), 
             afterMs: try FfiConverterUInt64.read(from: &buf)
             )
-        case 14: return .Shutdown(
+        case 15: return .Shutdown(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 16: return .QueueFull(
+            reason: try FfiConverterString.read(from: &buf), 
+            queue: try FfiConverterString.read(from: &buf), 
+            capacity: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 17: return .Cancelled(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -2625,39 +2830,57 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .EmptyMessage(reason):
+        case let .OutboxFull(reason,max):
             writeInt(&buf, Int32(9))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterUInt64.write(max, into: &buf)
+            
+        
+        case let .EmptyMessage(reason):
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .MessageTooLarge(reason,size,max):
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterUInt64.write(size, into: &buf)
             FfiConverterUInt64.write(max, into: &buf)
             
         
         case let .WebRtc(reason,peerId):
-            writeInt(&buf, Int32(11))
-            FfiConverterString.write(reason, into: &buf)
-            FfiConverterString.write(peerId, into: &buf)
-            
-        
-        case let .PeerProtocol(reason,peerId):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterString.write(peerId, into: &buf)
             
         
-        case let .Timeout(reason,operation,afterMs):
+        case let .PeerProtocol(reason,peerId):
             writeInt(&buf, Int32(13))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(peerId, into: &buf)
+            
+        
+        case let .Timeout(reason,operation,afterMs):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterString.write(operation, into: &buf)
             FfiConverterUInt64.write(afterMs, into: &buf)
             
         
         case let .Shutdown(reason):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .QueueFull(reason,queue,capacity):
+            writeInt(&buf, Int32(16))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(queue, into: &buf)
+            FfiConverterUInt64.write(capacity, into: &buf)
+            
+        
+        case let .Cancelled(reason):
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -2681,13 +2904,14 @@ public func FfiConverterTypePeerChatError_lower(_ value: PeerChatError) -> RustB
 
 
 /**
- * State of the peer connection and data channel to one remote peer.
+ * State of the connection to one remote peer (the core's `PeerState`; transition table and
+ * time bounds in `docs/architecture.md`, "The peer state machine").
  */
 
 public enum PeerState: Equatable, Hashable {
     
     /**
-     * SDP offer/answer and ICE under way.
+     * Setting up the first connection, retried automatically; messages wait in the outbox.
      */
     case connecting
     /**
@@ -2695,11 +2919,17 @@ public enum PeerState: Equatable, Hashable {
      */
     case connected
     /**
-     * The data channel closed or the connection was lost.
+     * The connection was lost and is recovering (ICE restart or a fresh connection);
+     * messages wait in the outbox and go out, in order, when `Connected` again.
      */
-    case disconnected
+    case interrupted
     /**
-     * ICE or DTLS failed, or the connection did not open within `peer_connect_timeout_ms`.
+     * The peer left the room (final); its unacknowledged messages are `Failed`.
+     */
+    case closed
+    /**
+     * The engine gave up (setup past `peer_connect_timeout_ms`, or recovery past 60 s);
+     * unacknowledged messages are `Failed`. A new offer from the peer starts over.
      */
     case failed
 
@@ -2727,9 +2957,11 @@ public struct FfiConverterTypePeerState: FfiConverterRustBuffer {
         
         case 2: return .connected
         
-        case 3: return .disconnected
+        case 3: return .interrupted
         
-        case 4: return .failed
+        case 4: return .closed
+        
+        case 5: return .failed
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2747,12 +2979,16 @@ public struct FfiConverterTypePeerState: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
         
         
-        case .disconnected:
+        case .interrupted:
             writeInt(&buf, Int32(3))
         
         
-        case .failed:
+        case .closed:
             writeInt(&buf, Int32(4))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(5))
         
         }
     }
@@ -3097,6 +3333,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_func_max_name_chars() != 32645) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request() != 33771) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_peerchat_ffi_checksum_method_engine_connected_peers() != 32855) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3109,10 +3348,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_method_engine_leave_room() != 3195) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_peerchat_ffi_checksum_method_engine_network_changed() != 24322) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_pause() != 56686) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_peerchat_ffi_checksum_method_engine_peer_id() != 36444) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_engine_peers() != 15123) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_resume() != 31233) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_engine_room_code() != 34759) {
@@ -3121,7 +3369,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_method_engine_send_message() != 35517) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_peerchat_ffi_checksum_method_engine_shutdown() != 52067) {
+    if (uniffi_peerchat_ffi_checksum_method_engine_shutdown() != 38976) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_shutdown_now() != 14702) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_signaling_state() != 18448) {

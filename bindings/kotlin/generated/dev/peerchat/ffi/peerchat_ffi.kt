@@ -768,6 +768,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_peerchat_ffi_checksum_func_max_name_chars(
     ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request(
+    ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_connected_peers(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_create_room(
@@ -776,15 +778,23 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_leave_room(
     ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_network_changed(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_pause(
+    ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_peer_id(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_peers(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_resume(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_room_code(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_send_message(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_shutdown(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_shutdown_now(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_enginelistener_on_signaling_state(
     ): Int
@@ -837,6 +847,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_peerchat_ffi_fn_constructor_engine_new(`config`: RustBuffer.ByValue,`listener`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_peerchat_ffi_fn_method_engine_cancel_room_request(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_peerchat_ffi_fn_method_engine_connected_peers(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
     external fun uniffi_peerchat_ffi_fn_method_engine_create_room(`ptr`: Long,
@@ -845,15 +857,23 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_peerchat_ffi_fn_method_engine_leave_room(`ptr`: Long,
     ): Long
+    external fun uniffi_peerchat_ffi_fn_method_engine_network_changed(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_peerchat_ffi_fn_method_engine_pause(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_peerchat_ffi_fn_method_engine_peer_id(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_peerchat_ffi_fn_method_engine_peers(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_peerchat_ffi_fn_method_engine_resume(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_peerchat_ffi_fn_method_engine_room_code(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_peerchat_ffi_fn_method_engine_send_message(`ptr`: Long,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_peerchat_ffi_fn_method_engine_shutdown(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_peerchat_ffi_fn_method_engine_shutdown(`ptr`: Long,
+    ): Long
+    external fun uniffi_peerchat_ffi_fn_method_engine_shutdown_now(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_peerchat_ffi_fn_clone_enginelistener(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1012,6 +1032,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_peerchat_ffi_checksum_func_max_name_chars() and 0xFFFF) != 32645) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_cancel_room_request() and 0xFFFF) != 33771) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_connected_peers() and 0xFFFF) != 32855) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1024,10 +1047,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_leave_room() and 0xFFFF) != 3195) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_network_changed() and 0xFFFF) != 24322) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_pause() and 0xFFFF) != 56686) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_peer_id() and 0xFFFF) != 36444) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_peers() and 0xFFFF) != 15123) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_resume() and 0xFFFF) != 31233) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_room_code() and 0xFFFF) != 34759) {
@@ -1036,7 +1068,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_send_message() and 0xFFFF) != 35517) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_shutdown() and 0xFFFF) != 52067) {
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_shutdown() and 0xFFFF) != 38976) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_shutdown_now() and 0xFFFF) != 14702) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_signaling_state() and 0xFFFF) != 18448) {
@@ -1542,6 +1577,16 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 public interface EngineInterface {
     
     /**
+     * Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
+     * ends up in no room because of it (a room the server had already entered is left).
+     * Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
+     * `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
+     * Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
+     * a cancellation handler. Throws `QueueFull`, `Shutdown`.
+     */
+    fun `cancelRoomRequest`()
+    
+    /**
      * How many peers of the room have an open data channel (0 outside a room).
      */
     fun `connectedPeers`(): kotlin.UInt
@@ -1568,6 +1613,22 @@ public interface EngineInterface {
     suspend fun `leaveRoom`()
     
     /**
+     * The OS reported a change of network path (Wi-Fi to cellular, a new address). Returns
+     * at once, never throws; a call when nothing changed does no harm. Probes the signaling
+     * connection and checks the peer connections, as `resume` does; does not end a pause.
+     */
+    fun `networkChanged`()
+    
+    /**
+     * The app went to the background. Returns at once, never throws, idempotent. The room,
+     * the peer connections and an open signaling connection are kept; a signaling connection
+     * lost while paused is not dialled again until `resume`. While the OS suspends the app
+     * nothing runs: the server keeps the session for its grace period (30 s by default), the
+     * others see `on_peer_interrupted`, then `on_peer_resumed` or `on_peer_left(.., Timeout)`.
+     */
+    fun `pause`()
+    
+    /**
      * This engine's server-assigned peer id, once the server has sent `welcome`
      * (`null`/`nil` before).
      */
@@ -1577,6 +1638,13 @@ public interface EngineInterface {
      * The peers currently in the room, not including this engine (empty outside a room).
      */
     fun `peers`(): List<Peer>
+    
+    /**
+     * The app came back to the foreground. Returns at once, never throws. Dials the signaling
+     * server at once if it is not connected (skipping the backoff), probes an open connection
+     * (dialled again if no answer within 3 000 ms), and checks the peer connections.
+     */
+    fun `resume`()
     
     /**
      * The canonical code of the room the engine is in (`ABC-DEF-GHJ`), `null`/`nil` outside a
@@ -1593,12 +1661,20 @@ public interface EngineInterface {
     fun `sendMessage`(`text`: kotlin.String): kotlin.String
     
     /**
-     * Closes every peer connection and the signaling connection (the server tells the room at
-     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
-     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
-     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
+     * Shuts the engine down: closes every peer connection and the signaling connection (the
+     * server tells the room at once) and stops the engine's threads. Kotlin `suspend`, Swift
+     * `async`: the caller suspends until the teardown finished (at most about the core's
+     * `SHUTDOWN_GRACE_MS`, 2 000 ms), **without blocking any thread**; the engine refuses
+     * other calls (`Shutdown`) from the moment it is called. Idempotent. Releasing the object
+     * (Kotlin `close()`, Swift's last reference) starts the same teardown and returns at once.
      */
-    fun `shutdown`()
+    suspend fun `shutdown`()
+    
+    /**
+     * Starts the shutdown and returns at once (the teardown goes on in the background); for
+     * callers that cannot suspend, such as a Kotlin `close()` or an Objective-C `invalidate`.
+     */
+    fun `shutdownNow`()
     
     companion object
 }
@@ -1736,6 +1812,27 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * Cancels the `create_room` / `join_room` in flight: it throws `Cancelled` and the engine
+     * ends up in no room because of it (a room the server had already entered is left).
+     * Returns at once. Kotlin needs no call: cancelling the coroutine that awaits
+     * `createRoom`/`joinRoom` drops the Rust future, which undoes the request the same way;
+     * Swift's `Task.cancel` does not reach the Rust future, so the Swift layer calls this from
+     * a cancellation handler. Throws `QueueFull`, `Shutdown`.
+     */
+    @Throws(PeerChatException::class)override fun `cancelRoomRequest`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(PeerChatException) { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_cancel_room_request(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
      * How many peers of the room have an open data channel (0 outside a room).
      */override fun `connectedPeers`(): kotlin.UInt {
             return FfiConverterUInt.lift(
@@ -1832,6 +1929,42 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * The OS reported a change of network path (Wi-Fi to cellular, a new address). Returns
+     * at once, never throws; a call when nothing changed does no harm. Probes the signaling
+     * connection and checks the peer connections, as `resume` does; does not end a pause.
+     */override fun `networkChanged`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_network_changed(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
+     * The app went to the background. Returns at once, never throws, idempotent. The room,
+     * the peer connections and an open signaling connection are kept; a signaling connection
+     * lost while paused is not dialled again until `resume`. While the OS suspends the app
+     * nothing runs: the server keeps the session for its grace period (30 s by default), the
+     * others see `on_peer_interrupted`, then `on_peer_resumed` or `on_peer_left(.., Timeout)`.
+     */override fun `pause`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_pause(
+        it,
+        _status)
+}
+    }
+    
+    
+
+    
+    /**
      * This engine's server-assigned peer id, once the server has sent `welcome`
      * (`null`/`nil` before).
      */override fun `peerId`(): kotlin.String? {
@@ -1861,6 +1994,23 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
     }
     )
     }
+    
+
+    
+    /**
+     * The app came back to the foreground. Returns at once, never throws. Dials the signaling
+     * server at once if it is not connected (skipping the backoff), probes an open connection
+     * (dialled again if no answer within 3 000 ms), and checks the peer connections.
+     */override fun `resume`()
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_resume(
+        it,
+        _status)
+}
+    }
+    
     
 
     
@@ -1903,15 +2053,42 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
-     * Closes every peer connection and the signaling connection (the server tells the room at
-     * once) and stops the engine's threads. **Blocks** the calling thread up to the core's
-     * `SHUTDOWN_GRACE_MS` (2 000 ms) while the connections close: the Kotlin and Swift layers
-     * call it off the main thread. Idempotent; later calls to other methods throw `Shutdown`.
-     */override fun `shutdown`()
+     * Shuts the engine down: closes every peer connection and the signaling connection (the
+     * server tells the room at once) and stops the engine's threads. Kotlin `suspend`, Swift
+     * `async`: the caller suspends until the teardown finished (at most about the core's
+     * `SHUTDOWN_GRACE_MS`, 2 000 ms), **without blocking any thread**; the engine refuses
+     * other calls (`Shutdown`) from the moment it is called. Idempotent. Releasing the object
+     * (Kotlin `close()`, Swift's last reference) starts the same teardown and returns at once.
+     */
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `shutdown`() {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_peerchat_ffi_fn_method_engine_shutdown(
+                uniffiHandle,
+                
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_peerchat_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_peerchat_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_peerchat_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        UniffiNullRustCallStatusErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Starts the shutdown and returns at once (the teardown goes on in the background); for
+     * callers that cannot suspend, such as a Kotlin `close()` or an Objective-C `invalidate`.
+     */override fun `shutdownNow`()
         = 
     callWithHandle {
     uniffiRustCall() { _status ->
-    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_shutdown(
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_shutdown_now(
         it,
         _status)
 }
@@ -2794,6 +2971,18 @@ data class EngineConfig (
     val `peerConnectTimeoutMs`: kotlin.ULong = 30000uL 
     , 
     /**
+     * Unacknowledged messages kept per peer; `sendMessage` beyond it throws `OutboxFull`.
+     * Default: [`DEFAULT_MAX_OUTBOX_MESSAGES`] (10 000).
+     */
+    val `maxOutboxMessages`: kotlin.ULong = 10000uL 
+    , 
+    /**
+     * How long (ms) a message waits for the peer's acknowledgement, through interruptions,
+     * before it is `Failed`. Default: [`DEFAULT_MESSAGE_TTL_MS`] (300 000 ms).
+     */
+    val `messageTtlMs`: kotlin.ULong = 300000uL 
+    , 
+    /**
      * Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
      * public web roots (the `webpki-roots` crate): for private deployments and tests whose
      * server certificate comes from their own CA. A value without a parsable PEM
@@ -2830,6 +3019,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterBoolean.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -2844,6 +3035,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterBoolean.allocationSize(value.`resolveMdnsCandidates`) +
             FfiConverterULong.allocationSize(value.`signalingTimeoutMs`) +
             FfiConverterULong.allocationSize(value.`peerConnectTimeoutMs`) +
+            FfiConverterULong.allocationSize(value.`maxOutboxMessages`) +
+            FfiConverterULong.allocationSize(value.`messageTtlMs`) +
             FfiConverterOptionalString.allocationSize(value.`caCertPem`) +
             FfiConverterOptionalString.allocationSize(value.`authToken`)
     )
@@ -2857,6 +3050,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterBoolean.write(value.`resolveMdnsCandidates`, buf)
             FfiConverterULong.write(value.`signalingTimeoutMs`, buf)
             FfiConverterULong.write(value.`peerConnectTimeoutMs`, buf)
+            FfiConverterULong.write(value.`maxOutboxMessages`, buf)
+            FfiConverterULong.write(value.`messageTtlMs`, buf)
             FfiConverterOptionalString.write(value.`caCertPem`, buf)
             FfiConverterOptionalString.write(value.`authToken`, buf)
     }
@@ -3114,11 +3309,17 @@ public object FfiConverterTypeLeaveReason: FfiConverterRustBuffer<LeaveReason> {
 
 
 /**
- * Delivery status of a message this engine sent, per receiving peer.
+ * Delivery status of a message this engine sent, per receiving peer: `Pending` →
+ * `Sent` → `Delivered`, or `Failed`; one event per transition (`Pending` is the status when
+ * `sendMessage` returns and has no event).
  */
 
 enum class MessageStatus {
     
+    /**
+     * Waiting in the outbox (the peer is not `Connected`).
+     */
+    PENDING,
     /**
      * Handed to the data channel.
      */
@@ -3128,7 +3329,7 @@ enum class MessageStatus {
      */
     DELIVERED,
     /**
-     * The peer went away before acknowledging it.
+     * Not delivered, for good: the peer left or was given up on, or `message_ttl_ms` ran out.
      */
     FAILED;
 
@@ -3295,6 +3496,26 @@ sealed class PeerChatException: kotlin.Exception() {
     }
     
     /**
+     * `send_message` while a peer's outbox holds `max_outbox_messages` unacknowledged
+     * messages.
+     */
+    class OutboxFull(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String, 
+        
+        /**
+         * The bound.
+         */
+        val `max`: kotlin.ULong
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }, max=${ `max` }"
+    }
+    
+    /**
      * `send_message` with an empty text.
      */
     class EmptyMessage(
@@ -3408,6 +3629,46 @@ sealed class PeerChatException: kotlin.Exception() {
             get() = "reason=${ `reason` }"
     }
     
+    /**
+     * A bounded queue between the app and the network is full (today the engine's command
+     * queue, the core's `COMMAND_QUEUE_LEN` = 1 024 commands); nothing was queued, try again.
+     */
+    class QueueFull(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String, 
+        
+        /**
+         * Which queue (`commands`).
+         */
+        val `queue`: kotlin.String, 
+        
+        /**
+         * Its bound, in entries.
+         */
+        val `capacity`: kotlin.ULong
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }, queue=${ `queue` }, capacity=${ `capacity` }"
+    }
+    
+    /**
+     * The `create_room` / `join_room` was cancelled (`cancel_room_request`, or the caller's
+     * coroutine/task was cancelled) before it completed; the engine is in no room because of it.
+     */
+    class Cancelled(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
 
     
 
@@ -3452,28 +3713,40 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
             8 -> PeerChatException.NoConnectedPeer(
                 FfiConverterString.read(buf),
                 )
-            9 -> PeerChatException.EmptyMessage(
+            9 -> PeerChatException.OutboxFull(
+                FfiConverterString.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            10 -> PeerChatException.EmptyMessage(
                 FfiConverterString.read(buf),
                 )
-            10 -> PeerChatException.MessageTooLarge(
+            11 -> PeerChatException.MessageTooLarge(
                 FfiConverterString.read(buf),
                 FfiConverterULong.read(buf),
                 FfiConverterULong.read(buf),
                 )
-            11 -> PeerChatException.WebRtc(
+            12 -> PeerChatException.WebRtc(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            12 -> PeerChatException.PeerProtocol(
+            13 -> PeerChatException.PeerProtocol(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            13 -> PeerChatException.Timeout(
+            14 -> PeerChatException.Timeout(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterULong.read(buf),
                 )
-            14 -> PeerChatException.Shutdown(
+            15 -> PeerChatException.Shutdown(
+                FfiConverterString.read(buf),
+                )
+            16 -> PeerChatException.QueueFull(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            17 -> PeerChatException.Cancelled(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3523,6 +3796,12 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
             )
+            is PeerChatException.OutboxFull -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterULong.allocationSize(value.`max`)
+            )
             is PeerChatException.EmptyMessage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
@@ -3555,6 +3834,18 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
                 + FfiConverterULong.allocationSize(value.`afterMs`)
             )
             is PeerChatException.Shutdown -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PeerChatException.QueueFull -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterString.allocationSize(value.`queue`)
+                + FfiConverterULong.allocationSize(value.`capacity`)
+            )
+            is PeerChatException.Cancelled -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
@@ -3605,39 +3896,57 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is PeerChatException.EmptyMessage -> {
+            is PeerChatException.OutboxFull -> {
                 buf.putInt(9)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterULong.write(value.`max`, buf)
+                Unit
+            }
+            is PeerChatException.EmptyMessage -> {
+                buf.putInt(10)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PeerChatException.MessageTooLarge -> {
-                buf.putInt(10)
+                buf.putInt(11)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterULong.write(value.`size`, buf)
                 FfiConverterULong.write(value.`max`, buf)
                 Unit
             }
             is PeerChatException.WebRtc -> {
-                buf.putInt(11)
-                FfiConverterString.write(value.`reason`, buf)
-                FfiConverterString.write(value.`peerId`, buf)
-                Unit
-            }
-            is PeerChatException.PeerProtocol -> {
                 buf.putInt(12)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterString.write(value.`peerId`, buf)
                 Unit
             }
-            is PeerChatException.Timeout -> {
+            is PeerChatException.PeerProtocol -> {
                 buf.putInt(13)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterString.write(value.`peerId`, buf)
+                Unit
+            }
+            is PeerChatException.Timeout -> {
+                buf.putInt(14)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterString.write(value.`operation`, buf)
                 FfiConverterULong.write(value.`afterMs`, buf)
                 Unit
             }
             is PeerChatException.Shutdown -> {
-                buf.putInt(14)
+                buf.putInt(15)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is PeerChatException.QueueFull -> {
+                buf.putInt(16)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterString.write(value.`queue`, buf)
+                FfiConverterULong.write(value.`capacity`, buf)
+                Unit
+            }
+            is PeerChatException.Cancelled -> {
+                buf.putInt(17)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -3649,13 +3958,14 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
 
 
 /**
- * State of the peer connection and data channel to one remote peer.
+ * State of the connection to one remote peer (the core's `PeerState`; transition table and
+ * time bounds in `docs/architecture.md`, "The peer state machine").
  */
 
 enum class PeerState {
     
     /**
-     * SDP offer/answer and ICE under way.
+     * Setting up the first connection, retried automatically; messages wait in the outbox.
      */
     CONNECTING,
     /**
@@ -3663,11 +3973,17 @@ enum class PeerState {
      */
     CONNECTED,
     /**
-     * The data channel closed or the connection was lost.
+     * The connection was lost and is recovering (ICE restart or a fresh connection);
+     * messages wait in the outbox and go out, in order, when `Connected` again.
      */
-    DISCONNECTED,
+    INTERRUPTED,
     /**
-     * ICE or DTLS failed, or the connection did not open within `peer_connect_timeout_ms`.
+     * The peer left the room (final); its unacknowledged messages are `Failed`.
+     */
+    CLOSED,
+    /**
+     * The engine gave up (setup past `peer_connect_timeout_ms`, or recovery past 60 s);
+     * unacknowledged messages are `Failed`. A new offer from the peer starts over.
      */
     FAILED;
 
