@@ -5,7 +5,7 @@
 //! peer's `ack` arrives (then it leaves the outbox), and `Failed` when the peer is gone for good
 //! or the message's time to live (`EngineConfig::message_ttl_ms`) runs out. While the peer is
 //! not `Connected` messages wait here; when it is again (ICE restart, or a fresh peer
-//! connection) [`Outbox::to_write`] hands out what the current connection has not carried yet
+//! connection) [`Outbox::take_unwritten`] hands out what the current connection has not carried yet
 //! — on a fresh connection that is every unacknowledged message, re-sent with the same id and
 //! `seq`, and the receiver's dedup ([`crate::chat::Inbox`]) drops the copies it already has.
 //!
@@ -118,7 +118,7 @@ impl Outbox {
 
     /// The frames connection `generation` has not carried yet, in send order, marked as
     /// carried by it: `(id, frame)`.
-    pub(crate) fn to_write(&mut self, generation: u64) -> Vec<(String, Arc<str>)> {
+    pub(crate) fn take_unwritten(&mut self, generation: u64) -> Vec<(String, Arc<str>)> {
         let from = match self.written_up_to {
             (g, seq) if g == generation => seq,
             _ => 0,
@@ -216,7 +216,7 @@ mod tests {
         let mut out = outbox();
         assert_eq!(out.push("a", 7, "hi", 0), Ok(1));
         assert_eq!(out.push("b", 8, "yo", 0), Ok(2));
-        let first = out.to_write(1);
+        let first = out.take_unwritten(1);
         assert_eq!(
             first.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
             ["a", "b"]
@@ -226,10 +226,10 @@ mod tests {
             r#"{"type":"message","id":"a","seq":1,"sent_at_ms":7,"text":"hi"}"#
         );
         // The same connection does not carry them twice; a fresh one carries them all again.
-        assert!(out.to_write(1).is_empty());
+        assert!(out.take_unwritten(1).is_empty());
         assert_eq!(out.push("c", 9, "x", 0), Ok(3));
-        assert_eq!(out.to_write(1).len(), 1);
-        let fresh = out.to_write(2);
+        assert_eq!(out.take_unwritten(1).len(), 1);
+        let fresh = out.take_unwritten(2);
         assert_eq!(
             fresh.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(),
             ["a", "b", "c"]

@@ -461,7 +461,7 @@ impl Actor {
         let Some(link) = entry.link.as_ref() else {
             return;
         };
-        for (id, frame) in entry.outbox.to_write(entry.generation) {
+        for (id, frame) in entry.outbox.take_unwritten(entry.generation) {
             link.send(frame.to_string(), Some(id));
         }
     }
