@@ -90,7 +90,7 @@ impl World {
         let mut config = EngineConfig::new(&self.url, name);
         config.resolve_mdns_candidates = false;
         adjust(&mut config);
-        Client::in_host(&self.net.host(host), config)
+        Client::in_host(self.net.host(host), config)
     }
 
     /// Alice in `a` creates a room (retrying while the server starts), Bob in `b` joins;
