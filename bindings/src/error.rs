@@ -65,6 +65,15 @@ pub enum PeerChatError {
         /// Human-readable text (the core error's message).
         reason: String,
     },
+    /// `send_message` while a peer's outbox holds `max_outbox_messages` unacknowledged
+    /// messages.
+    #[error("{reason}")]
+    OutboxFull {
+        /// Human-readable text (the core error's message).
+        reason: String,
+        /// The bound.
+        max: u64,
+    },
     /// `send_message` with an empty text.
     #[error("{reason}")]
     EmptyMessage {
@@ -149,6 +158,7 @@ impl From<EngineError> for PeerChatError {
             EngineError::NotInRoom => Self::NotInRoom { reason },
             EngineError::NoConnectedPeer => Self::NoConnectedPeer { reason },
             EngineError::EmptyMessage => Self::EmptyMessage { reason },
+            EngineError::OutboxFull { max } => Self::OutboxFull { reason, max },
             EngineError::MessageTooLarge { size, max } => {
                 Self::MessageTooLarge { reason, size, max }
             }
@@ -235,6 +245,7 @@ mod tests {
             (EngineError::NotInRoom, "NotInRoom"),
             (EngineError::NoConnectedPeer, "NoConnectedPeer"),
             (EngineError::EmptyMessage, "EmptyMessage"),
+            (EngineError::OutboxFull { max: 3 }, "OutboxFull"),
             (
                 EngineError::WebRtc {
                     peer_id: "p".into(),

@@ -229,10 +229,10 @@ mod tests {
             seq: 1,
         });
         // The bridge survived and keeps forwarding.
-        l.on_peer_state("b".into(), core::PeerState::Disconnected);
+        l.on_peer_state("b".into(), core::PeerState::Interrupted);
         assert_eq!(
             *recorder.events.lock().unwrap(),
-            vec!["peer_state b Disconnected"]
+            vec!["peer_state b Interrupted"]
         );
     }
 }

@@ -15,6 +15,12 @@ pub const DEFAULT_SIGNALING_TIMEOUT_MS: u64 = 10_000;
 /// [`peerchat_core::EngineConfig::new`].
 pub const DEFAULT_PEER_CONNECT_TIMEOUT_MS: u64 = 30_000;
 
+/// Default of [`EngineConfig::max_outbox_messages`], as in the core.
+pub const DEFAULT_MAX_OUTBOX_MESSAGES: u64 = 10_000;
+
+/// Default of [`EngineConfig::message_ttl_ms`] (ms), as in the core.
+pub const DEFAULT_MESSAGE_TTL_MS: u64 = 300_000;
+
 /// A STUN or TURN server, as the W3C `RTCIceServer` dictionary.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct IceServer {
@@ -70,6 +76,14 @@ pub struct EngineConfig {
     /// it is reported `Failed`. Default: [`DEFAULT_PEER_CONNECT_TIMEOUT_MS`] (30 000 ms).
     #[uniffi(default = 30000)]
     pub peer_connect_timeout_ms: u64,
+    /// Unacknowledged messages kept per peer; `sendMessage` beyond it throws `OutboxFull`.
+    /// Default: [`DEFAULT_MAX_OUTBOX_MESSAGES`] (10 000).
+    #[uniffi(default = 10000)]
+    pub max_outbox_messages: u64,
+    /// How long (ms) a message waits for the peer's acknowledgement, through interruptions,
+    /// before it is `Failed`. Default: [`DEFAULT_MESSAGE_TTL_MS`] (300 000 ms).
+    #[uniffi(default = 300000)]
+    pub message_ttl_ms: u64,
     /// Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
     /// public web roots (the `webpki-roots` crate): for private deployments and tests whose
     /// server certificate comes from their own CA. A value without a parsable PEM
@@ -151,27 +165,36 @@ pub enum SignalingState {
     Disconnected,
 }
 
-/// State of the peer connection and data channel to one remote peer.
+/// State of the connection to one remote peer (the core's `PeerState`; transition table and
+/// time bounds in `docs/architecture.md`, "The peer state machine").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum PeerState {
-    /// SDP offer/answer and ICE under way.
+    /// Setting up the first connection, retried automatically; messages wait in the outbox.
     Connecting,
     /// The data channel is open: messages can be sent ("chat ready").
     Connected,
-    /// The data channel closed or the connection was lost.
-    Disconnected,
-    /// ICE or DTLS failed, or the connection did not open within `peer_connect_timeout_ms`.
+    /// The connection was lost and is recovering (ICE restart or a fresh connection);
+    /// messages wait in the outbox and go out, in order, when `Connected` again.
+    Interrupted,
+    /// The peer left the room (final); its unacknowledged messages are `Failed`.
+    Closed,
+    /// The engine gave up (setup past `peer_connect_timeout_ms`, or recovery past 60 s);
+    /// unacknowledged messages are `Failed`. A new offer from the peer starts over.
     Failed,
 }
 
-/// Delivery status of a message this engine sent, per receiving peer.
+/// Delivery status of a message this engine sent, per receiving peer: `Pending` →
+/// `Sent` → `Delivered`, or `Failed`; one event per transition (`Pending` is the status when
+/// `sendMessage` returns and has no event).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum MessageStatus {
+    /// Waiting in the outbox (the peer is not `Connected`).
+    Pending,
     /// Handed to the data channel.
     Sent,
     /// The peer acknowledged it.
     Delivered,
-    /// The peer went away before acknowledging it.
+    /// Not delivered, for good: the peer left or was given up on, or `message_ttl_ms` ran out.
     Failed,
 }
 
@@ -220,6 +243,8 @@ impl From<EngineConfig> for core::EngineConfig {
             resolve_mdns_candidates: c.resolve_mdns_candidates,
             signaling_timeout_ms: c.signaling_timeout_ms,
             peer_connect_timeout_ms: c.peer_connect_timeout_ms,
+            max_outbox_messages: usize::try_from(c.max_outbox_messages).unwrap_or(usize::MAX),
+            message_ttl_ms: c.message_ttl_ms,
             ca_cert_pem: c.ca_cert_pem,
             auth_token: c.auth_token,
         }
@@ -280,7 +305,8 @@ impl From<core::PeerState> for PeerState {
         match s {
             core::PeerState::Connecting => Self::Connecting,
             core::PeerState::Connected => Self::Connected,
-            core::PeerState::Disconnected => Self::Disconnected,
+            core::PeerState::Interrupted => Self::Interrupted,
+            core::PeerState::Closed => Self::Closed,
             core::PeerState::Failed => Self::Failed,
         }
     }
@@ -289,6 +315,7 @@ impl From<core::PeerState> for PeerState {
 impl From<core::MessageStatus> for MessageStatus {
     fn from(s: core::MessageStatus) -> Self {
         match s {
+            core::MessageStatus::Pending => Self::Pending,
             core::MessageStatus::Sent => Self::Sent,
             core::MessageStatus::Delivered => Self::Delivered,
             core::MessageStatus::Failed => Self::Failed,
@@ -325,6 +352,8 @@ mod tests {
             resolve_mdns_candidates: false,
             signaling_timeout_ms: 1_234,
             peer_connect_timeout_ms: 5_678,
+            max_outbox_messages: 42,
+            message_ttl_ms: 9_999,
             ca_cert_pem: Some("-----BEGIN CERTIFICATE-----".into()),
             auth_token: Some("token".into()),
         }
@@ -357,6 +386,11 @@ mod tests {
             DEFAULT_PEER_CONNECT_TIMEOUT_MS,
             core_defaults.peer_connect_timeout_ms
         );
+        assert_eq!(
+            DEFAULT_MAX_OUTBOX_MESSAGES,
+            core_defaults.max_outbox_messages as u64
+        );
+        assert_eq!(DEFAULT_MESSAGE_TTL_MS, core_defaults.message_ttl_ms);
     }
 
     #[test]
@@ -381,6 +415,8 @@ mod tests {
         assert!(!c.resolve_mdns_candidates);
         assert_eq!(c.signaling_timeout_ms, 1_234);
         assert_eq!(c.peer_connect_timeout_ms, 5_678);
+        assert_eq!(c.max_outbox_messages, 42);
+        assert_eq!(c.message_ttl_ms, 9_999);
         assert_eq!(
             c.ca_cert_pem.as_deref(),
             Some("-----BEGIN CERTIFICATE-----")

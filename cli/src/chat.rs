@@ -200,10 +200,14 @@ impl Printer {
                 PeerState::Failed => {
                     format!("! error: connection to {} failed", self.name_of(&peer_id))
                 }
-                PeerState::Disconnected => {
-                    format!("* connection to {} lost", self.name_of(&peer_id))
+                PeerState::Interrupted => {
+                    format!(
+                        "* connection to {} lost, reconnecting",
+                        self.name_of(&peer_id)
+                    )
                 }
-                PeerState::Connecting => return None,
+                // `peer left` says it.
+                PeerState::Connecting | PeerState::Closed => return None,
             },
             EngineEvent::PeerLeft { peer_id, reason } => {
                 let why = match reason {
@@ -233,7 +237,7 @@ impl Printer {
                 peer_id,
                 status,
             } => match status {
-                MessageStatus::Sent => return None,
+                MessageStatus::Pending | MessageStatus::Sent => return None,
                 MessageStatus::Delivered => format!(
                     "✓ delivered [{}] to {}",
                     escape(&message_id),

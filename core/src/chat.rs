@@ -12,12 +12,13 @@
 //! The data channel is reliable and ordered (SCTP, RFC 8831), so messages from one peer arrive
 //! in the order they were sent; [`Inbox`] drops a message whose `id` it has already seen (a
 //! resend after reconnection) but still acknowledges it, so the sender's status converges.
+//! The sending side (ids, `seq`, statuses, re-sends) is [`crate::outbox`].
 //! Frames of an unknown `type` are ignored, for forward compatibility. Binary data-channel
 //! messages and `message` frames with an empty text are refused ([`FrameError`]). A `message`
 //! needs no `hello` before it, and the name shown for a peer is the one the signaling server
 //! announced, never `hello.name` (docs/protocol.md, "Data-channel chat protocol").
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
@@ -221,72 +222,6 @@ impl Inbox {
     }
 }
 
-/// Delivery progress of one sent message towards one peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Progress {
-    Queued,
-    Sent,
-}
-
-/// What an [`Outbox`] transition means for the app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StatusChange {
-    /// Report `sent`.
-    Sent,
-    /// Report `sent` then `delivered` (the ack overtook the send confirmation).
-    SentAndDelivered,
-    /// Report `delivered`.
-    Delivered,
-    /// Nothing to report (duplicate or unknown id).
-    None,
-}
-
-/// Sending side of one peer: the next `seq` and the messages not yet acknowledged.
-#[derive(Debug, Default)]
-pub struct Outbox {
-    last_seq: u64,
-    pending: HashMap<String, Progress>,
-}
-
-impl Outbox {
-    /// Registers a new message and returns its `seq` (1, 2, …).
-    pub fn queue(&mut self, id: &str) -> u64 {
-        self.last_seq += 1;
-        self.pending.insert(id.to_string(), Progress::Queued);
-        self.last_seq
-    }
-
-    /// The data channel accepted message `id`.
-    pub fn sent(&mut self, id: &str) -> StatusChange {
-        match self.pending.get_mut(id) {
-            Some(p @ Progress::Queued) => {
-                *p = Progress::Sent;
-                StatusChange::Sent
-            }
-            _ => StatusChange::None,
-        }
-    }
-
-    /// The peer acknowledged message `id`.
-    pub fn acked(&mut self, id: &str) -> StatusChange {
-        match self.pending.remove(id) {
-            Some(Progress::Queued) => StatusChange::SentAndDelivered,
-            Some(Progress::Sent) => StatusChange::Delivered,
-            None => StatusChange::None,
-        }
-    }
-
-    /// Takes the ids still unacknowledged (the peer went away), in no particular order.
-    pub fn drain_unacked(&mut self) -> Vec<String> {
-        self.pending.drain().map(|(id, _)| id).collect()
-    }
-
-    /// Messages queued or sent but not yet acknowledged.
-    pub fn unacked(&self) -> usize {
-        self.pending.len()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,21 +305,5 @@ mod tests {
             inbox.accept(&i.to_string());
         }
         assert!(inbox.accept("a"), "forgotten once outside the window");
-    }
-
-    #[test]
-    fn outbox_status_transitions() {
-        let mut out = Outbox::default();
-        assert_eq!(out.queue("a"), 1);
-        assert_eq!(out.queue("b"), 2);
-        assert_eq!(out.sent("a"), StatusChange::Sent);
-        assert_eq!(out.sent("a"), StatusChange::None);
-        assert_eq!(out.acked("a"), StatusChange::Delivered);
-        assert_eq!(out.acked("a"), StatusChange::None);
-        assert_eq!(out.acked("b"), StatusChange::SentAndDelivered);
-        assert_eq!(out.sent("b"), StatusChange::None);
-        out.queue("c");
-        assert_eq!(out.drain_unacked(), vec!["c".to_string()]);
-        assert_eq!(out.unacked(), 0);
     }
 }

@@ -101,13 +101,23 @@ pub struct EngineConfig {
     pub resolve_mdns_candidates: bool,
     /// How long (ms) to wait for the signaling WebSocket to connect and for each server reply.
     pub signaling_timeout_ms: u64,
-    /// How long (ms) a peer may take from the first SDP offer to an open data channel before
-    /// it is reported [`PeerState::Failed`](crate::PeerState::Failed).
+    /// How long (ms) a peer's setup may take, over all its automatic attempts (fresh peer
+    /// connections, see [`crate::peer_state`]), from the first SDP offer to an open data
+    /// channel before it is reported [`PeerState::Failed`](crate::PeerState::Failed).
     pub peer_connect_timeout_ms: u64,
     /// Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
     /// Mozilla root store of the `webpki-roots` crate: for private deployments and tests whose
     /// server certificate comes from their own CA. `None` (default): web roots only.
     pub ca_cert_pem: Option<String>,
+    /// Unacknowledged messages kept per peer (the outbox, `crate::outbox`): `send_message`
+    /// beyond it returns [`EngineError::OutboxFull`]. Default
+    /// [`DEFAULT_MAX_OUTBOX_MESSAGES`](crate::outbox::DEFAULT_MAX_OUTBOX_MESSAGES) (10 000).
+    pub max_outbox_messages: usize,
+    /// How long (ms) a message waits for the peer's acknowledgement (through interruptions,
+    /// ICE restarts and fresh connections, re-sent with its id) before it is reported
+    /// `Failed`. Default [`DEFAULT_MESSAGE_TTL_MS`](crate::outbox::DEFAULT_MESSAGE_TTL_MS)
+    /// (300 000 ms).
+    pub message_ttl_ms: u64,
     /// Bearer token (a JSON Web Token your backend mints, see `docs/protocol.md`
     /// "Authentication") sent as `Authorization: Bearer <token>` when connecting, for servers
     /// run with `--auth-secret`. `None` (default): no token.
@@ -128,6 +138,8 @@ impl EngineConfig {
             resolve_mdns_candidates: true,
             signaling_timeout_ms: 10_000,
             peer_connect_timeout_ms: 30_000,
+            max_outbox_messages: crate::outbox::DEFAULT_MAX_OUTBOX_MESSAGES,
+            message_ttl_ms: crate::outbox::DEFAULT_MESSAGE_TTL_MS,
             ca_cert_pem: None,
             auth_token: None,
         }
@@ -220,8 +232,14 @@ impl EngineConfig {
             crate::tls::parse_ca_pem(pem)
                 .map_err(|reason| EngineError::InvalidConfig { reason })?;
         }
-        if self.signaling_timeout_ms == 0 || self.peer_connect_timeout_ms == 0 {
+        if self.signaling_timeout_ms == 0
+            || self.peer_connect_timeout_ms == 0
+            || self.message_ttl_ms == 0
+        {
             return invalid("timeouts must be greater than zero".to_string());
+        }
+        if self.max_outbox_messages == 0 {
+            return invalid("max_outbox_messages must be greater than zero".to_string());
         }
         Ok(())
     }

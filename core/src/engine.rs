@@ -66,6 +66,8 @@ pub struct Engine {
     /// Turns `true` when the teardown finished (the runtime is stopped).
     stopped: watch::Receiver<bool>,
     requests: AtomicU64,
+    /// `EngineConfig::max_outbox_messages`.
+    max_outbox_messages: usize,
 }
 
 /// What [`Engine::shutdown`] hands to the teardown thread.
@@ -105,6 +107,7 @@ impl Engine {
         let (stop, stop_rx) = oneshot::channel();
         let (finished_tx, finished) = std::sync::mpsc::channel();
         let (stopped_tx, stopped) = watch::channel(false);
+        let max_outbox_messages = config.max_outbox_messages;
         let actor = Actor::new(config, shared.clone(), events, inputs, lifecycle_rx);
         runtime.spawn(actor.run(commands_rx, inputs_rx, stop_rx, finished_tx));
         Ok(Self {
@@ -119,6 +122,7 @@ impl Engine {
             })),
             stopped,
             requests: AtomicU64::new(0),
+            max_outbox_messages,
         })
     }
 
@@ -211,20 +215,31 @@ impl Engine {
         self.command(Command::Cancel(None))
     }
 
-    /// Sends `text` to every connected peer of the room and returns the message id (UUID v7)
-    /// at once. Status events follow per peer: `Sent`, then `Delivered` when the peer
-    /// acknowledges, or `Failed` if it goes away first. Errors: [`EngineError::EmptyMessage`],
+    /// Sends `text` to every peer of the room that is `Connecting`, `Connected` or
+    /// `Interrupted` and returns the message id (UUID v7) at once. The message waits in each
+    /// peer's outbox while that peer is not `Connected` and is re-sent with the same id after
+    /// an interruption. Status events follow per peer: `Sent`, then `Delivered` when the peer
+    /// acknowledges, or `Failed` if it leaves or `message_ttl_ms` runs out first
+    /// ([`MessageStatus`](crate::MessageStatus)). Errors: [`EngineError::EmptyMessage`],
     /// [`EngineError::MessageTooLarge`] (text over
     /// [`MAX_MESSAGE_BYTES`](crate::chat::MAX_MESSAGE_BYTES), or a frame over
     /// [`MAX_FRAME_BYTES`](crate::chat::MAX_FRAME_BYTES) once JSON-escaped),
-    /// [`EngineError::NotInRoom`], [`EngineError::NoConnectedPeer`],
-    /// [`EngineError::QueueFull`] (the message was not taken: [`COMMAND_QUEUE_LEN`] commands
-    /// wait already; async callers that send in bulk use [`Engine::send_message_queued`]),
-    /// [`EngineError::Shutdown`].
+    /// [`EngineError::NotInRoom`], [`EngineError::NoConnectedPeer`] (no peer in the room, or
+    /// every one `Closed`/`Failed`), [`EngineError::OutboxFull`] (a peer's outbox holds
+    /// `max_outbox_messages`), [`EngineError::QueueFull`] (the message was not taken:
+    /// [`COMMAND_QUEUE_LEN`] commands wait already; async callers that send in bulk use
+    /// [`Engine::send_message_queued`]), [`EngineError::Shutdown`].
     pub fn send_message(&self, text: &str) -> Result<String, EngineError> {
         let (id, command) = self.message_command(text)?;
-        self.command(command)?;
+        self.command(command)
+            .inspect_err(|_| self.release_outbox_slot())?;
         Ok(id)
+    }
+
+    /// Gives back the outbox slot `message_command` took for a message that was not queued.
+    fn release_outbox_slot(&self) {
+        let mut state = self.state();
+        state.sends_in_flight = state.sends_in_flight.saturating_sub(1);
     }
 
     /// [`Engine::send_message`] for async callers that send in bulk: when the command queue
@@ -232,12 +247,12 @@ impl Engine {
     /// [`EngineError::QueueFull`] — back-pressure, never a blocked thread. Same other errors.
     pub async fn send_message_queued(&self, text: &str) -> Result<String, EngineError> {
         let (id, command) = self.message_command(text)?;
-        let permit = self
-            .commands
-            .reserve()
-            .await
-            .map_err(|_| EngineError::Shutdown)?;
+        let Ok(permit) = self.commands.reserve().await else {
+            self.release_outbox_slot();
+            return Err(EngineError::Shutdown);
+        };
         if self.state().shut_down {
+            self.release_outbox_slot();
             return Err(EngineError::Shutdown);
         }
         permit.send(command);
@@ -267,7 +282,7 @@ impl Engine {
             });
         }
         {
-            let state = self.state();
+            let mut state = self.state();
             if state.shut_down {
                 return Err(EngineError::Shutdown);
             }
@@ -277,6 +292,12 @@ impl Engine {
             if state.sendable_peers == 0 {
                 return Err(EngineError::NoConnectedPeer);
             }
+            if state.outbox_len + state.sends_in_flight >= self.max_outbox_messages {
+                return Err(EngineError::OutboxFull {
+                    max: self.max_outbox_messages as u64,
+                });
+            }
+            state.sends_in_flight += 1;
         }
         let command = Command::Send {
             id: id.clone(),

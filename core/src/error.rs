@@ -50,6 +50,14 @@ pub enum EngineError {
     /// `send_message` while no peer has an open data channel.
     #[error("no peer is connected")]
     NoConnectedPeer,
+    /// `send_message` while a peer's outbox already holds `max` unacknowledged messages
+    /// (`EngineConfig::max_outbox_messages`): the peer is slow to acknowledge, or not
+    /// `Connected` for a while. Retry once messages are delivered or failed.
+    #[error("the outbox is full: {max} messages await acknowledgement")]
+    OutboxFull {
+        /// The bound, `EngineConfig::max_outbox_messages`.
+        max: u64,
+    },
     /// `send_message` with text of zero bytes.
     #[error("message is empty")]
     EmptyMessage,

@@ -35,9 +35,13 @@ mod lifecycle;
 #[cfg(feature = "engine")]
 mod listener;
 #[cfg(feature = "engine")]
+pub mod outbox;
+#[cfg(feature = "engine")]
 mod peer;
 #[cfg(feature = "engine")]
 mod peer_runtime;
+#[cfg(feature = "engine")]
+pub mod peer_state;
 #[cfg(feature = "engine")]
 pub mod safety;
 #[cfg(feature = "engine")]

@@ -32,20 +32,7 @@ pub enum SignalingState {
     Disconnected,
 }
 
-/// State of the peer connection and data channel to one remote peer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeerState {
-    /// SDP offer/answer and ICE under way.
-    Connecting,
-    /// The data channel is open: messages can be sent ("chat ready").
-    Connected,
-    /// ICE connectivity was lost (RFC 7675 consent): the data channel stays open, what is sent
-    /// meanwhile waits, and the peer goes back to `Connected` if ICE recovers. Or the data
-    /// channel closed, which is final (unacknowledged messages are reported `Failed`).
-    Disconnected,
-    /// ICE or DTLS failed, or the connection did not open within `peer_connect_timeout_ms`.
-    Failed,
-}
+pub use crate::peer_state::PeerState;
 
 /// A peer in a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,14 +71,26 @@ pub struct ChatMessage {
     pub seq: u64,
 }
 
-/// Delivery status of a message this engine sent, per receiving peer.
+/// Delivery status of a message this engine sent, per receiving peer (`crate::outbox`).
+///
+/// ```text
+/// Pending ──data channel took it──► Sent ──ack──► Delivered
+///    └──────────┴──peer Closed/Failed, or message_ttl_ms ran out──► Failed
+/// ```
+/// Exactly one [`EngineListener::on_message_status`] per transition; `Pending` is the status
+/// a message has when `send_message` returns its id, and is not reported by an event. A
+/// message keeps its id through ICE restarts and fresh connections (re-sent with the same id;
+/// the receiver shows it once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageStatus {
+    /// Waiting in the outbox: the peer is not `Connected` yet (or is `Interrupted`).
+    Pending,
     /// Handed to the data channel.
     Sent,
     /// The peer acknowledged it.
     Delivered,
-    /// The peer went away before acknowledging it.
+    /// Not delivered, for good: the peer left (`Closed`), the engine gave up on it
+    /// (`Failed`), or the message's `message_ttl_ms` ran out. Reported in send order.
     Failed,
 }
 
@@ -122,7 +121,8 @@ pub trait EngineListener: Send + Sync {
     /// A chat message arrived. Messages from one peer arrive in the order it sent them,
     /// each once.
     fn on_message(&self, _message: ChatMessage) {}
-    /// A message this engine sent changed status for one peer (`Sent`, then `Delivered`).
+    /// A message this engine sent changed status for one peer (`Sent`, then `Delivered`; or
+    /// `Failed`), once per transition (see [`MessageStatus`]).
     fn on_message_status(&self, _message_id: String, _peer_id: String, _status: MessageStatus) {}
     /// Something failed outside a call that could return it.
     fn on_error(&self, _error: EngineError) {}

@@ -11,7 +11,7 @@ use webrtc::data_channel::{DataChannel, DataChannelEvent, RTCDataChannelInit};
 use webrtc::peer_connection::{
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
     RTCIceCandidateInit, RTCIceConnectionState, RTCIceServer, RTCPeerConnectionIceEvent,
-    RTCPeerConnectionState, RTCSessionDescription, SettingEngineBuilder,
+    RTCPeerConnectionState, SettingEngineBuilder,
 };
 
 use crate::chat::{
@@ -19,6 +19,9 @@ use crate::chat::{
 };
 use crate::config::EngineConfig;
 use crate::peer_runtime::{SetupPacing, SetupPacingRuntime};
+use crate::peer_state::{
+    ICE_DISCONNECTED_TIMEOUT_MS, ICE_FAILED_TIMEOUT_MS, ICE_KEEPALIVE_INTERVAL_MS,
+};
 use crate::protocol::IceCandidate;
 
 /// Send-buffer limit (bytes) per data channel: `send` waits while more than this is queued in
@@ -69,6 +72,9 @@ pub(crate) enum PeerEvent {
     LocalCandidate(IceCandidate),
     /// The peer connection changed state.
     ConnectionState(RTCPeerConnectionState),
+    /// The ICE transport connected (again): after an ICE restart this is the only sign the
+    /// new candidate pair works, since the peer connection may never have left `connected`.
+    IceConnected,
     /// The chat data channel opened.
     ChannelOpen,
     /// A data-channel text message arrived.
@@ -81,6 +87,10 @@ pub(crate) enum PeerEvent {
     ChannelClosed,
     /// Something failed (a `webrtc` error's text).
     Error(String),
+    /// The connection's driver task ended (closed by us, or an error exit such as the
+    /// `rtc-dtls` stall that ends in "invalid state machine transition"): nothing more will
+    /// travel on this connection.
+    DriverStopped,
 }
 
 /// A frame queued for the data channel, with the message id when it is a chat message.
@@ -104,6 +114,8 @@ pub(crate) struct PeerConnectionLink {
     remote_description_set: bool,
     early_candidates: Vec<RTCIceCandidateInit>,
     candidate_section: Arc<Mutex<Option<MediaSection>>>,
+    /// Offer/answer state of this connection (see `peer_negotiation.rs`).
+    negotiation: Negotiation,
 }
 
 struct Handler {
@@ -199,6 +211,7 @@ impl PeerConnectionEventHandler for Handler {
             RTCIceConnectionState::Connected | RTCIceConnectionState::Completed
         ) {
             self.pacing.ice_connected();
+            (self.report)(PeerEvent::IceConnected);
         }
     }
 
@@ -264,6 +277,16 @@ impl PeerConnectionLink {
                 ICE_PRFLX_ACCEPTANCE_MIN_WAIT_MS,
             )))
             .with_sctp_max_receive_buffer_size(SCTP_RECEIVE_WINDOW_BYTES)
+            // ICE restart (RFC 8445 §9) replaces the sockets and gathers anew, so a new local
+            // address is used after a network change (see `peer_negotiation.rs`).
+            .with_discard_local_candidates_during_ice_restart(true)
+            .with_ice_timeouts(
+                Some(std::time::Duration::from_millis(
+                    ICE_DISCONNECTED_TIMEOUT_MS,
+                )),
+                Some(std::time::Duration::from_millis(ICE_FAILED_TIMEOUT_MS)),
+                Some(std::time::Duration::from_millis(ICE_KEEPALIVE_INTERVAL_MS)),
+            )
             .build();
         let configuration = RTCConfigurationBuilder::new()
             .with_ice_servers(ice_servers(config))
@@ -284,7 +307,9 @@ impl PeerConnectionLink {
             channel_tx: channel_tx.clone(),
             candidate_section: candidate_section.clone(),
         });
+        let stopped_report = report.clone();
         let runtime = SetupPacingRuntime::new(pacing.clone())
+            .map(|r| r.on_driver_stopped(move || stopped_report(PeerEvent::DriverStopped)))
             .ok_or_else(|| "the webrtc crate was built without a runtime".to_string())?;
         let pc = PeerConnectionBuilder::new()
             .with_runtime(Arc::new(runtime))
@@ -332,6 +357,7 @@ impl PeerConnectionLink {
             remote_description_set: false,
             early_candidates: Vec::new(),
             candidate_section,
+            negotiation: Default::default(),
         };
         // The first data channel with each of our labels is used; others are ignored.
         tokio::spawn(async move {
@@ -359,40 +385,6 @@ impl PeerConnectionLink {
         Ok(link)
     }
 
-    /// Creates an SDP offer, sets it as the local description and returns its SDP text.
-    pub(crate) async fn create_offer(&self) -> Result<String, String> {
-        let offer = self
-            .pc
-            .create_offer(None)
-            .await
-            .map_err(|e| format!("create_offer: {e}"))?;
-        let sdp = offer.sdp.clone();
-        self.set_candidate_section(&sdp);
-        self.pc
-            .set_local_description(offer)
-            .await
-            .map_err(|e| format!("set_local_description(offer): {e}"))?;
-        Ok(sdp)
-    }
-
-    /// Applies a remote SDP offer and returns the SDP answer (already set locally).
-    pub(crate) async fn accept_offer(&mut self, sdp: String) -> Result<String, String> {
-        let offer = RTCSessionDescription::offer(sdp).map_err(|e| format!("bad offer: {e}"))?;
-        self.set_remote(offer).await?;
-        let answer = self
-            .pc
-            .create_answer(None)
-            .await
-            .map_err(|e| format!("create_answer: {e}"))?;
-        let sdp = answer.sdp.clone();
-        self.set_candidate_section(&sdp);
-        self.pc
-            .set_local_description(answer)
-            .await
-            .map_err(|e| format!("set_local_description(answer): {e}"))?;
-        Ok(sdp)
-    }
-
     /// Records where our candidates belong before `sdp` becomes the local description, since
     /// gathering (and so `on_ice_candidate`) starts as soon as it is applied.
     fn set_candidate_section(&self, sdp: &str) {
@@ -400,24 +392,6 @@ impl PeerConnectionLink {
             .candidate_section
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = candidate_section(sdp);
-    }
-
-    /// Applies the remote SDP answer to our offer.
-    pub(crate) async fn accept_answer(&mut self, sdp: String) -> Result<(), String> {
-        let answer = RTCSessionDescription::answer(sdp).map_err(|e| format!("bad answer: {e}"))?;
-        self.set_remote(answer).await
-    }
-
-    async fn set_remote(&mut self, description: RTCSessionDescription) -> Result<(), String> {
-        self.pc
-            .set_remote_description(description)
-            .await
-            .map_err(|e| format!("set_remote_description: {e}"))?;
-        self.remote_description_set = true;
-        for candidate in std::mem::take(&mut self.early_candidates) {
-            self.add_candidate(candidate).await;
-        }
-        Ok(())
     }
 
     /// Adds a remote trickle ICE candidate, or keeps it until the remote description is set.
@@ -486,12 +460,19 @@ fn spawn_channel_tasks(
 ) {
     let reader = channel.clone();
     let reader_report = report.clone();
+    // The writer sends nothing before the channel is open (a send before would fail and end
+    // it): frames queued early wait in its queue.
+    let (open_tx, open_rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
+        let mut open_tx = Some(open_tx);
         while let Some(event) = reader.poll().await {
             match event {
                 DataChannelEvent::OnOpen => {
                     // Setup is over: let the driver drain bursts again (bulk throughput).
                     pacing.finish();
+                    if let Some(tx) = open_tx.take() {
+                        let _ = tx.send(());
+                    }
                     reader_report(PeerEvent::ChannelOpen)
                 }
                 DataChannelEvent::OnMessage(message) if message.is_string => {
@@ -507,6 +488,9 @@ fn spawn_channel_tasks(
         reader_report(PeerEvent::ChannelClosed);
     });
     tokio::spawn(async move {
+        if open_rx.await.is_err() {
+            return;
+        }
         loop {
             // Receipts first: `biased` polls the priority queue before the message queue.
             let out = tokio::select! {
@@ -606,6 +590,10 @@ fn receipt_frame_kind(bytes: &[u8]) -> Option<ReceiptFrame> {
         _ => None,
     }
 }
+
+#[path = "peer_negotiation.rs"]
+mod negotiation;
+pub(crate) use negotiation::{Negotiation, OfferPolicy, polite};
 
 #[cfg(test)]
 #[path = "peer_tests.rs"]

@@ -139,7 +139,11 @@ impl SetupPacing {
 pub(crate) struct SetupPacingRuntime {
     inner: Arc<dyn Runtime>,
     pacing: SetupPacing,
+    /// Called when the first task the crate spawns, the peer connection's driver, ends.
+    driver_stopped: std::sync::Mutex<Option<DriverStopped>>,
 }
+
+type DriverStopped = Box<dyn FnOnce() + Send>;
 
 impl fmt::Debug for SetupPacingRuntime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -157,13 +161,45 @@ impl SetupPacingRuntime {
         Some(Self {
             inner: webrtc::runtime::default_runtime()?,
             pacing,
+            driver_stopped: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Calls `stopped` when the peer connection's driver task ends, for whatever reason (a
+    /// `close`, or an error exit the crate reports to no handler, like the `rtc-dtls` stall in
+    /// `docs/architecture.md`, "Upstream reports"). The driver is the first task the `webrtc`
+    /// crate spawns on a connection's runtime; the only other one (a TCP ICE transport's
+    /// acceptor) needs TCP candidates, which we never configure.
+    pub(crate) fn on_driver_stopped(self, stopped: impl FnOnce() + Send + 'static) -> Self {
+        *self
+            .driver_stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(Box::new(stopped));
+        self
+    }
+
+    fn watch(
+        &self,
+        future: Pin<Box<dyn Future<Output = ()> + Send>>,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        match self
+            .driver_stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            Some(stopped) => Box::pin(async move {
+                future.await;
+                stopped();
+            }),
+            None => future,
+        }
     }
 }
 
 impl Runtime for SetupPacingRuntime {
     fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>) -> Box<dyn JoinHandle> {
-        self.inner.spawn(future)
+        self.inner.spawn(self.watch(future))
     }
 
     // Forwarded explicitly: the default would fall back to `spawn` and lose the crate's
@@ -173,7 +209,8 @@ impl Runtime for SetupPacingRuntime {
         reactor_pool_size: usize,
         future: Pin<Box<dyn Future<Output = ()> + Send>>,
     ) -> Box<dyn JoinHandle> {
-        self.inner.spawn_reactor(reactor_pool_size, future)
+        self.inner
+            .spawn_reactor(reactor_pool_size, self.watch(future))
     }
 
     fn wrap_udp_socket(&self, socket: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {

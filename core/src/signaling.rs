@@ -322,6 +322,7 @@ impl Driver {
     /// Moves messages both ways until the connection is lost (returns why) or the engine
     /// stops (then closes with 1000).
     async fn serve(&mut self, socket: Socket) -> Result<String, Stopped> {
+        let local_ip = local_ip(&socket);
         let (mut sink, mut stream) = socket.split();
         let liveness = Duration::from_millis(LIVENESS_TIMEOUT_MS);
         let silence = tokio::time::sleep(liveness);
@@ -336,11 +337,20 @@ impl Driver {
         let mut probing = false;
         loop {
             tokio::select! {
+                // A wake first: a message the engine queued in reaction to the same wake (an
+                // ICE restart offer after a network change) must not be written to a
+                // connection the wake finds dead — it would be lost instead of kept.
+                biased;
                 open = lifecycle::changed(&mut self.lifecycle), if lifecycle_open => {
                     lifecycle_open = open;
                     let now_wakes = self.lifecycle.borrow_and_update().wakes;
                     if open && now_wakes != wakes {
                         wakes = now_wakes;
+                        // The address this connection was made from is gone (a new network):
+                        // nothing can arrive on it any more, so do not wait for the probe.
+                        if local_ip.is_some_and(|ip| !address_is_local(ip)) {
+                            return Ok("the local address of the connection is gone".into());
+                        }
                         // Probe: a live server answers the ping with a pong (any frame will do).
                         match tokio::time::timeout(liveness, sink.send(Message::Ping(Default::default()))).await {
                             Ok(Ok(())) => {}
@@ -469,6 +479,25 @@ async fn wait_to_dial(mut lifecycle: LifecycleRx, delay: Duration) {
             still = lifecycle::changed(&mut lifecycle), if open => open = still,
         }
     }
+}
+
+/// The local IP address of the connection's TCP socket.
+fn local_ip(socket: &Socket) -> Option<std::net::IpAddr> {
+    let tcp = match socket.get_ref() {
+        MaybeTlsStream::Plain(tcp) => tcp,
+        MaybeTlsStream::Rustls(tls) => tls.get_ref().0,
+        _ => return None,
+    };
+    tcp.local_addr().ok().map(|a| a.ip())
+}
+
+/// Whether `ip` is still assigned to an interface of this host: binding a socket to it fails
+/// with `EADDRNOTAVAIL` once it was removed (a phone that moved from Wi-Fi to LTE).
+fn address_is_local(ip: std::net::IpAddr) -> bool {
+    !matches!(
+        std::net::UdpSocket::bind((ip, 0)),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrNotAvailable
+    )
 }
 
 async fn dial(

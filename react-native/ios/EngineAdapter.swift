@@ -155,7 +155,8 @@ private func wire(_ state: PeerState) -> String {
   switch state {
   case .connecting: return "connecting"
   case .connected: return "connected"
-  case .disconnected: return "disconnected"
+  case .interrupted: return "interrupted"
+  case .closed: return "closed"
   case .failed: return "failed"
   }
 }
@@ -170,6 +171,7 @@ private func wire(_ reason: LeaveReason) -> String {
 
 private func wire(_ status: MessageStatus) -> String {
   switch status {
+  case .pending: return "pending"
   case .sent: return "sent"
   case .delivered: return "delivered"
   case .failed: return "failed"
@@ -199,6 +201,7 @@ private extension PeerChatError {
     case let .AlreadyInRoom(reason): return EngineFailure(code: "already_in_room", message: reason)
     case let .NotInRoom(reason): return EngineFailure(code: "not_in_room", message: reason)
     case let .NoConnectedPeer(reason): return EngineFailure(code: "no_connected_peer", message: reason)
+    case let .OutboxFull(reason, _): return EngineFailure(code: "outbox_full", message: reason)
     case let .EmptyMessage(reason): return EngineFailure(code: "empty_message", message: reason)
     case let .MessageTooLarge(reason, _, _): return EngineFailure(code: "message_too_large", message: reason)
     case let .WebRtc(reason, _): return EngineFailure(code: "web_rtc", message: reason)

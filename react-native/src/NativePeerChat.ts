@@ -99,7 +99,7 @@ export type NativePeerJoinedEvent = {
   peer: NativePeer;
 };
 
-/** `on_peer_state`; `state` is `connecting`, `connected`, `disconnected` or `failed`. */
+/** `on_peer_state`; `state` is `connecting`, `connected`, `interrupted`, `closed` or `failed`. */
 export type NativePeerStateEvent = {
   engineId: string;
   peerId: string;

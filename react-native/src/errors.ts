@@ -15,6 +15,7 @@ export const PEERCHAT_ERROR_CODES = [
   'already_in_room',
   'not_in_room',
   'no_connected_peer',
+  'outbox_full',
   'empty_message',
   'message_too_large',
   'web_rtc',

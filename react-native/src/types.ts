@@ -66,21 +66,31 @@ export interface ReconnectInfo {
   /** Delay (ms) before the next dial: random in 0..=min(5000, 250 × 2^(attempt-1)). */
   nextRetryMs: number;
 }
-/** State of the connection to one peer; `connected` means chat is ready. */
-export type PeerState = 'connecting' | 'connected' | 'disconnected' | 'failed';
+/**
+ * State of the connection to one peer (the engine's `PeerState`; transition table in
+ * `docs/architecture.md`, "The peer state machine"): `connecting` (first setup, retried
+ * automatically), `connected` (chat is ready), `interrupted` (recovering: ICE restart or a new
+ * connection; messages wait and go out in order), `closed` (the peer left; final), `failed`
+ * (the engine gave up; a new offer from the peer starts over).
+ */
+export type PeerState = 'connecting' | 'connected' | 'interrupted' | 'closed' | 'failed';
 /**
  * Why a peer left: `left` (it left or shut down), `disconnected` (its WebSocket closed; a
  * protocol version 1 peer), `timeout` (it was interrupted and did not resume within the
  * server's session grace period, 30 000 ms by default).
  */
 export type LeaveReason = 'left' | 'disconnected' | 'timeout';
-/** Delivery of one sent message to one peer. */
-export type MessageStatus = 'sent' | 'delivered' | 'failed';
+/**
+ * Delivery of one sent message to one peer: `pending` (waiting in the engine's outbox; the
+ * status when `sendMessage` returns, no event) → `sent` → `delivered`, or `failed` (the peer
+ * left or was given up on, or the message's time to live ran out). One event per transition.
+ */
+export type MessageStatus = 'pending' | 'sent' | 'delivered' | 'failed';
 
 export const SIGNALING_STATES: readonly SignalingState[] = ['connecting', 'connected', 'reconnecting', 'disconnected'];
-export const PEER_STATES: readonly PeerState[] = ['connecting', 'connected', 'disconnected', 'failed'];
+export const PEER_STATES: readonly PeerState[] = ['connecting', 'connected', 'interrupted', 'closed', 'failed'];
 export const LEAVE_REASONS: readonly LeaveReason[] = ['left', 'disconnected', 'timeout'];
-export const MESSAGE_STATUSES: readonly MessageStatus[] = ['sent', 'delivered', 'failed'];
+export const MESSAGE_STATUSES: readonly MessageStatus[] = ['pending', 'sent', 'delivered', 'failed'];
 
 /** A peer in a room. */
 export interface Peer {

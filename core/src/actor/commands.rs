@@ -6,9 +6,8 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use super::{Actor, Command, Input, Pending, Reply, close_peer};
-use crate::chat;
 use crate::error::EngineError;
-use crate::listener::{MessageStatus, SignalingState};
+use crate::listener::SignalingState;
 use crate::protocol::ClientMessage;
 
 impl Actor {
@@ -30,7 +29,7 @@ impl Actor {
             } => {
                 // The app uses the room: it saw it, there is nothing to undo any more.
                 self.entered_by = None;
-                self.send_chat(id, text, sent_at_ms)
+                self.queue_message(id, text, sent_at_ms)
             }
             Command::Cancel(request) => self.cancel_request(request).await,
         }
@@ -171,47 +170,6 @@ impl Actor {
             // The caller's getters must show no room once `leave_room` returns.
             self.publish();
             let _ = tx.send(Ok(()));
-        }
-    }
-
-    pub(super) fn send_chat(&mut self, id: String, text: String, sent_at_ms: u64) {
-        let mut delivered_to_any = false;
-        for (peer_id, entry) in &mut self.peers {
-            let Some(link) = entry.link.as_ref() else {
-                continue;
-            };
-            if !entry.can_send() {
-                continue;
-            }
-            let seq = entry.outbox.queue(&id);
-            match chat::encode_message(&id, seq, sent_at_ms, &text) {
-                Ok(frame) => {
-                    delivered_to_any |= link.send(frame, Some(id.clone()));
-                }
-                Err(size) => {
-                    entry.outbox.acked(&id);
-                    let (id, peer_id) = (id.clone(), peer_id.clone());
-                    self.events.emit(move |l| {
-                        l.on_error(EngineError::MessageTooLarge {
-                            size: size as u64,
-                            max: chat::MAX_FRAME_BYTES as u64,
-                        });
-                        l.on_message_status(id, peer_id, MessageStatus::Failed);
-                    });
-                }
-            }
-        }
-        if !delivered_to_any {
-            // Every peer went away between the call's check and now.
-            for peer_id in self.peers.keys().cloned() {
-                let id = id.clone();
-                self.events
-                    .emit(move |l| l.on_message_status(id, peer_id, MessageStatus::Failed));
-            }
-            if self.peers.is_empty() {
-                self.events
-                    .emit(|l| l.on_error(EngineError::NoConnectedPeer));
-            }
         }
     }
 

@@ -17,13 +17,16 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::chat::{Inbox, Outbox};
+use crate::chat::Inbox;
 use crate::config::EngineConfig;
 use crate::dispatch::Dispatcher;
 use crate::error::EngineError;
 use crate::lifecycle::{self, LifecycleRx};
-use crate::listener::{MessageStatus, Peer, PeerState, RoomInfo, SignalingState};
+use crate::listener::{Peer, PeerState, RoomInfo, SignalingState};
+use crate::outbox::Outbox;
 use crate::peer::{PeerConnectionLink, PeerEvent};
+use crate::peer_state::PeerMachine;
+use peers::{PeerInputs, Supervision, close_peer};
 
 use crate::signaling::{SignalingClient, SignalingEvent};
 
@@ -34,9 +37,15 @@ pub(crate) struct SharedState {
     pub(crate) room_code: Option<String>,
     pub(crate) peers: Vec<Peer>,
     pub(crate) connected_peers: usize,
-    /// Peers with an open data channel, including those whose ICE is momentarily
-    /// disconnected (what is sent to them waits in SCTP).
+    /// Peers a message can be addressed to: `Connecting`, `Connected` or `Interrupted` (what
+    /// is sent to a peer that is not `Connected` waits in its outbox).
     pub(crate) sendable_peers: usize,
+    /// The fullest peer outbox (unacknowledged messages), against
+    /// `EngineConfig::max_outbox_messages`.
+    pub(crate) outbox_len: usize,
+    /// `send_message` calls accepted but not yet handled by the actor (each will take an
+    /// outbox slot).
+    pub(crate) sends_in_flight: usize,
     pub(crate) shut_down: bool,
 }
 
@@ -76,10 +85,8 @@ pub(crate) enum Input {
         event: PeerEvent,
     },
     RequestTimeout(u64),
-    PeerTimeout {
-        peer_id: String,
-        generation: u64,
-    },
+    /// A peer's state machine, or its outbox, has something to handle (a timer expired).
+    Peers(PeerInputs),
     /// [`REJOIN_IDENTIFY_MS`] after a `rejoin_room` answer: offer to the members no data
     /// channel has claimed by then.
     RejoinDeferred(u64),
@@ -137,15 +144,16 @@ struct PeerEntry {
     stale: bool,
     generation: u64,
     link: Option<PeerConnectionLink>,
-    state: PeerState,
+    /// Its state machine (`crate::peer_state`).
+    machine: PeerMachine,
     inbox: Inbox,
     outbox: Outbox,
 }
 
 impl PeerEntry {
-    /// The data channel is open (its ICE may be momentarily disconnected).
+    /// A frame can be queued on its connection (it is written once the data channel is open).
     fn can_send(&self) -> bool {
-        self.link.is_some() && matches!(self.state, PeerState::Connected | PeerState::Disconnected)
+        self.link.is_some() && self.machine.live()
     }
 }
 
@@ -177,6 +185,8 @@ pub(crate) struct Actor {
     /// Peers that joined while stale peers were unconfirmed: reported as joined when their
     /// offer arrives, dropped if a data channel claims their id.
     unidentified: HashMap<String, Peer>,
+    /// Clock and timers of the peers' recovery and outboxes (`peers.rs`).
+    supervision: Supervision,
     /// A create/join that was sent and then cancelled (or timed out): the server's answer to it
     /// is still to come, and is undone when it does. Later room requests wait for it.
     abandoned: Option<&'static str>,
@@ -212,6 +222,7 @@ impl Actor {
             deferred: Vec::new(),
             deferred_token: 0,
             unidentified: HashMap::new(),
+            supervision: Supervision::default(),
             abandoned: None,
             entered_by: None,
         }
@@ -276,10 +287,7 @@ impl Actor {
                 event,
             } => self.on_peer_event(peer_id, generation, event).await,
             Input::RequestTimeout(token) => self.on_request_timeout(token),
-            Input::PeerTimeout {
-                peer_id,
-                generation,
-            } => self.on_peer_timeout(peer_id, generation).await,
+            Input::Peers(input) => self.on_peers_input(input).await,
             Input::RejoinDeferred(token) => self.on_rejoin_deferred(token).await,
         }
     }
@@ -316,24 +324,14 @@ impl Actor {
         shared.connected_peers = self
             .peers
             .values()
-            .filter(|p| p.state == PeerState::Connected)
+            .filter(|p| p.machine.state() == PeerState::Connected)
             .count();
-        shared.sendable_peers = self.peers.values().filter(|p| p.can_send()).count();
-    }
-}
-
-/// Closes a peer's connection and reports its unacknowledged messages as failed.
-async fn close_peer(events: &Dispatcher, mut entry: PeerEntry) {
-    if let Some(link) = entry.link.take() {
-        link.close().await;
-    }
-    let unacked = entry.outbox.drain_unacked();
-    let peer_id = entry.info.peer_id;
-    if !unacked.is_empty() {
-        events.emit(move |l| {
-            for id in unacked {
-                l.on_message_status(id, peer_id.clone(), MessageStatus::Failed);
-            }
-        });
+        shared.sendable_peers = self.peers.values().filter(|p| p.machine.live()).count();
+        shared.outbox_len = self
+            .peers
+            .values()
+            .map(|p| p.outbox.len())
+            .max()
+            .unwrap_or(0);
     }
 }

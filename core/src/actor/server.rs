@@ -76,6 +76,7 @@ impl Actor {
         self.shared.lock().expect("shared state lock").peer_id = Some(peer_id);
         self.welcomed = true;
         self.signaling_error = None;
+        self.signaling_ready();
     }
 
     fn emit_connected(&self) {
@@ -418,18 +419,7 @@ impl Actor {
                 from_name,
                 sdp,
             } => self.on_offer(from, from_name, sdp).await,
-            ServerMessage::Answer { from, sdp, .. } => {
-                let Some(key) = self.key_of(&from) else {
-                    return;
-                };
-                let entry = self.peers.get_mut(&key).expect("found");
-                let Some(link) = entry.link.as_mut() else {
-                    return;
-                };
-                if let Err(reason) = link.accept_answer(sdp).await {
-                    self.fail_peer(&key, reason).await;
-                }
-            }
+            ServerMessage::Answer { from, sdp, .. } => self.on_answer(from, sdp).await,
             ServerMessage::IceCandidate { from, candidate } => {
                 let Some(key) = self.key_of(&from) else {
                     return;

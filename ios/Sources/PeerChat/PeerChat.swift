@@ -1870,6 +1870,16 @@ public struct EngineConfig: Equatable, Hashable {
      */
     public let peerConnectTimeoutMs: UInt64
     /**
+     * Unacknowledged messages kept per peer; `sendMessage` beyond it throws `OutboxFull`.
+     * Default: [`DEFAULT_MAX_OUTBOX_MESSAGES`] (10 000).
+     */
+    public let maxOutboxMessages: UInt64
+    /**
+     * How long (ms) a message waits for the peer's acknowledgement, through interruptions,
+     * before it is `Failed`. Default: [`DEFAULT_MESSAGE_TTL_MS`] (300 000 ms).
+     */
+    public let messageTtlMs: UInt64
+    /**
      * Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
      * public web roots (the `webpki-roots` crate): for private deployments and tests whose
      * server certificate comes from their own CA. A value without a parsable PEM
@@ -1923,6 +1933,14 @@ public struct EngineConfig: Equatable, Hashable {
          * it is reported `Failed`. Default: [`DEFAULT_PEER_CONNECT_TIMEOUT_MS`] (30 000 ms).
          */peerConnectTimeoutMs: UInt64 = UInt64(30000), 
         /**
+         * Unacknowledged messages kept per peer; `sendMessage` beyond it throws `OutboxFull`.
+         * Default: [`DEFAULT_MAX_OUTBOX_MESSAGES`] (10 000).
+         */maxOutboxMessages: UInt64 = UInt64(10000), 
+        /**
+         * How long (ms) a message waits for the peer's acknowledgement, through interruptions,
+         * before it is `Failed`. Default: [`DEFAULT_MESSAGE_TTL_MS`] (300 000 ms).
+         */messageTtlMs: UInt64 = UInt64(300000), 
+        /**
          * Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
          * public web roots (the `webpki-roots` crate): for private deployments and tests whose
          * server certificate comes from their own CA. A value without a parsable PEM
@@ -1941,6 +1959,8 @@ public struct EngineConfig: Equatable, Hashable {
         self.resolveMdnsCandidates = resolveMdnsCandidates
         self.signalingTimeoutMs = signalingTimeoutMs
         self.peerConnectTimeoutMs = peerConnectTimeoutMs
+        self.maxOutboxMessages = maxOutboxMessages
+        self.messageTtlMs = messageTtlMs
         self.caCertPem = caCertPem
         self.authToken = authToken
     }
@@ -1970,6 +1990,8 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
                 resolveMdnsCandidates: FfiConverterBool.read(from: &buf), 
                 signalingTimeoutMs: FfiConverterUInt64.read(from: &buf), 
                 peerConnectTimeoutMs: FfiConverterUInt64.read(from: &buf), 
+                maxOutboxMessages: FfiConverterUInt64.read(from: &buf), 
+                messageTtlMs: FfiConverterUInt64.read(from: &buf), 
                 caCertPem: FfiConverterOptionString.read(from: &buf), 
                 authToken: FfiConverterOptionString.read(from: &buf)
         )
@@ -1985,6 +2007,8 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         FfiConverterBool.write(value.resolveMdnsCandidates, into: &buf)
         FfiConverterUInt64.write(value.signalingTimeoutMs, into: &buf)
         FfiConverterUInt64.write(value.peerConnectTimeoutMs, into: &buf)
+        FfiConverterUInt64.write(value.maxOutboxMessages, into: &buf)
+        FfiConverterUInt64.write(value.messageTtlMs, into: &buf)
         FfiConverterOptionString.write(value.caCertPem, into: &buf)
         FfiConverterOptionString.write(value.authToken, into: &buf)
     }
@@ -2396,11 +2420,17 @@ public func FfiConverterTypeLeaveReason_lower(_ value: LeaveReason) -> RustBuffe
 
 
 /**
- * Delivery status of a message this engine sent, per receiving peer.
+ * Delivery status of a message this engine sent, per receiving peer: `Pending` →
+ * `Sent` → `Delivered`, or `Failed`; one event per transition (`Pending` is the status when
+ * `sendMessage` returns and has no event).
  */
 
 public enum MessageStatus: Equatable, Hashable {
     
+    /**
+     * Waiting in the outbox (the peer is not `Connected`).
+     */
+    case pending
     /**
      * Handed to the data channel.
      */
@@ -2410,7 +2440,7 @@ public enum MessageStatus: Equatable, Hashable {
      */
     case delivered
     /**
-     * The peer went away before acknowledging it.
+     * Not delivered, for good: the peer left or was given up on, or `message_ttl_ms` ran out.
      */
     case failed
 
@@ -2434,11 +2464,13 @@ public struct FfiConverterTypeMessageStatus: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .sent
+        case 1: return .pending
         
-        case 2: return .delivered
+        case 2: return .sent
         
-        case 3: return .failed
+        case 3: return .delivered
+        
+        case 4: return .failed
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2448,16 +2480,20 @@ public struct FfiConverterTypeMessageStatus: FfiConverterRustBuffer {
         switch value {
         
         
-        case .sent:
+        case .pending:
             writeInt(&buf, Int32(1))
         
         
-        case .delivered:
+        case .sent:
             writeInt(&buf, Int32(2))
         
         
-        case .failed:
+        case .delivered:
             writeInt(&buf, Int32(3))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -2564,6 +2600,18 @@ enum PeerChatError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
         /**
          * Human-readable text (the core error's message).
          */reason: String
+    )
+    /**
+     * `send_message` while a peer's outbox holds `max_outbox_messages` unacknowledged
+     * messages.
+     */
+    case OutboxFull(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String, 
+        /**
+         * The bound.
+         */max: UInt64
     )
     /**
      * `send_message` with an empty text.
@@ -2709,36 +2757,40 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
         case 8: return .NoConnectedPeer(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .EmptyMessage(
+        case 9: return .OutboxFull(
+            reason: try FfiConverterString.read(from: &buf), 
+            max: try FfiConverterUInt64.read(from: &buf)
+            )
+        case 10: return .EmptyMessage(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 10: return .MessageTooLarge(
+        case 11: return .MessageTooLarge(
             reason: try FfiConverterString.read(from: &buf), 
             size: try FfiConverterUInt64.read(from: &buf), 
             max: try FfiConverterUInt64.read(from: &buf)
             )
-        case 11: return .WebRtc(
+        case 12: return .WebRtc(
             reason: try FfiConverterString.read(from: &buf), 
             peerId: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .PeerProtocol(
+        case 13: return .PeerProtocol(
             reason: try FfiConverterString.read(from: &buf), 
             peerId: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Timeout(
+        case 14: return .Timeout(
             reason: try FfiConverterString.read(from: &buf), 
             operation: try FfiConverterString.read(from: &buf), 
             afterMs: try FfiConverterUInt64.read(from: &buf)
             )
-        case 14: return .Shutdown(
+        case 15: return .Shutdown(
             reason: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .QueueFull(
+        case 16: return .QueueFull(
             reason: try FfiConverterString.read(from: &buf), 
             queue: try FfiConverterString.read(from: &buf), 
             capacity: try FfiConverterUInt64.read(from: &buf)
             )
-        case 16: return .Cancelled(
+        case 17: return .Cancelled(
             reason: try FfiConverterString.read(from: &buf)
             )
 
@@ -2794,51 +2846,57 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
             FfiConverterString.write(reason, into: &buf)
             
         
-        case let .EmptyMessage(reason):
+        case let .OutboxFull(reason,max):
             writeInt(&buf, Int32(9))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterUInt64.write(max, into: &buf)
+            
+        
+        case let .EmptyMessage(reason):
+            writeInt(&buf, Int32(10))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .MessageTooLarge(reason,size,max):
-            writeInt(&buf, Int32(10))
+            writeInt(&buf, Int32(11))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterUInt64.write(size, into: &buf)
             FfiConverterUInt64.write(max, into: &buf)
             
         
         case let .WebRtc(reason,peerId):
-            writeInt(&buf, Int32(11))
-            FfiConverterString.write(reason, into: &buf)
-            FfiConverterString.write(peerId, into: &buf)
-            
-        
-        case let .PeerProtocol(reason,peerId):
             writeInt(&buf, Int32(12))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterString.write(peerId, into: &buf)
             
         
-        case let .Timeout(reason,operation,afterMs):
+        case let .PeerProtocol(reason,peerId):
             writeInt(&buf, Int32(13))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(peerId, into: &buf)
+            
+        
+        case let .Timeout(reason,operation,afterMs):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterString.write(operation, into: &buf)
             FfiConverterUInt64.write(afterMs, into: &buf)
             
         
         case let .Shutdown(reason):
-            writeInt(&buf, Int32(14))
+            writeInt(&buf, Int32(15))
             FfiConverterString.write(reason, into: &buf)
             
         
         case let .QueueFull(reason,queue,capacity):
-            writeInt(&buf, Int32(15))
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(reason, into: &buf)
             FfiConverterString.write(queue, into: &buf)
             FfiConverterUInt64.write(capacity, into: &buf)
             
         
         case let .Cancelled(reason):
-            writeInt(&buf, Int32(16))
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
             
         }
@@ -2862,13 +2920,14 @@ public func FfiConverterTypePeerChatError_lower(_ value: PeerChatError) -> RustB
 
 
 /**
- * State of the peer connection and data channel to one remote peer.
+ * State of the connection to one remote peer (the core's `PeerState`; transition table and
+ * time bounds in `docs/architecture.md`, "The peer state machine").
  */
 
 public enum PeerState: Equatable, Hashable {
     
     /**
-     * SDP offer/answer and ICE under way.
+     * Setting up the first connection, retried automatically; messages wait in the outbox.
      */
     case connecting
     /**
@@ -2876,11 +2935,17 @@ public enum PeerState: Equatable, Hashable {
      */
     case connected
     /**
-     * The data channel closed or the connection was lost.
+     * The connection was lost and is recovering (ICE restart or a fresh connection);
+     * messages wait in the outbox and go out, in order, when `Connected` again.
      */
-    case disconnected
+    case interrupted
     /**
-     * ICE or DTLS failed, or the connection did not open within `peer_connect_timeout_ms`.
+     * The peer left the room (final); its unacknowledged messages are `Failed`.
+     */
+    case closed
+    /**
+     * The engine gave up (setup past `peer_connect_timeout_ms`, or recovery past 60 s);
+     * unacknowledged messages are `Failed`. A new offer from the peer starts over.
      */
     case failed
 
@@ -2908,9 +2973,11 @@ public struct FfiConverterTypePeerState: FfiConverterRustBuffer {
         
         case 2: return .connected
         
-        case 3: return .disconnected
+        case 3: return .interrupted
         
-        case 4: return .failed
+        case 4: return .closed
+        
+        case 5: return .failed
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -2928,12 +2995,16 @@ public struct FfiConverterTypePeerState: FfiConverterRustBuffer {
             writeInt(&buf, Int32(2))
         
         
-        case .disconnected:
+        case .interrupted:
             writeInt(&buf, Int32(3))
         
         
-        case .failed:
+        case .closed:
             writeInt(&buf, Int32(4))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(5))
         
         }
     }

@@ -19,7 +19,11 @@ public enum PeerChatEvent: Sendable, Equatable {
     case roomJoined(RoomInfo)
     /// Another peer joined the room.
     case peerJoined(Peer)
-    /// The connection to a peer changed state; `.connected` means chat is ready with it.
+    /// The connection to a peer changed state, once per transition: `.connecting` (first
+    /// setup, retried automatically) → `.connected` (chat is ready) ⇄ `.interrupted`
+    /// (recovering by ICE restart or a new connection; messages wait and go out in order);
+    /// `.closed` (left, final) or `.failed` (given up). Table and time bounds:
+    /// `docs/architecture.md`, "The peer state machine".
     case peerStateChanged(peerId: String, state: PeerState)
     /// A peer left the room; final. `.left`: it left or shut down; `.disconnected`: its
     /// WebSocket closed (a protocol version 1 peer); `.timeout`: it was interrupted and did not
@@ -34,7 +38,9 @@ public enum PeerChatEvent: Sendable, Equatable {
     case peerResumed(peerId: String)
     /// A chat message arrived; messages from one peer arrive in send order, each once.
     case messageReceived(ChatMessage)
-    /// A message this client sent changed status for one peer (`.sent`, then `.delivered`).
+    /// A message this client sent changed status for one peer (`.sent`, then `.delivered`; or
+    /// `.failed` when the peer is gone for good or `messageTtlMs` ran out), once per
+    /// transition.
     case messageStatusChanged(messageId: String, peerId: String, status: MessageStatus)
     /// Something failed outside a call that could throw it.
     case error(PeerChatError)

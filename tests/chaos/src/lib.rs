@@ -291,3 +291,60 @@ pub fn quantile_ms(samples: &[Duration], q: f64) -> f64 {
     let rank = ((q * ms.len() as f64).ceil() as usize).clamp(1, ms.len());
     ms[rank - 1]
 }
+
+impl Client {
+    /// An engine with `config` whose sockets all live in the netsim host `host`: it is built
+    /// on a thread inside the host's network namespace, so its runtime's threads are too.
+    pub fn in_host(host: &peerchat_netsim::Host, config: EngineConfig) -> Client {
+        let (listener, raw) = ChannelListener::new();
+        let engine = host
+            .call(move || Engine::new(config, listener))
+            .expect("enter the host")
+            .expect("engine starts");
+        Client::from_engine(engine, raw)
+    }
+
+    fn from_engine(engine: Engine, mut raw: UnboundedReceiver<EngineEvent>) -> Client {
+        let (tx, events) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            while let Some(event) = raw.recv().await {
+                if tx.send((Instant::now(), event)).is_err() {
+                    break;
+                }
+            }
+        });
+        Client {
+            engine,
+            events,
+            seen: Vec::new(),
+            signaling: Vec::new(),
+            messages: Vec::new(),
+        }
+    }
+
+    /// Peer states reported so far for `peer_id`, in order.
+    pub fn peer_states(&self, peer_id: &str) -> Vec<PeerState> {
+        self.seen
+            .iter()
+            .filter_map(|e| match e {
+                EngineEvent::PeerState { peer_id: p, state } if p == peer_id => Some(*state),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Waits until `peer_id` is reported in `state`; returns when that event arrived.
+    pub async fn wait_peer_state(&mut self, peer_id: &str, state: PeerState) -> Instant {
+        let at = std::sync::Arc::new(Mutex::new(None));
+        let found = at.clone();
+        let peer = peer_id.to_string();
+        self.wait_for(&format!("peer {peer_id} {state:?}"), |e| {
+            matches!(e, EngineEvent::PeerState { peer_id: p, state: s } if *p == peer && *s == state)
+                .then_some(())
+        })
+        .await;
+        *found.lock().expect("lock") = Some(Instant::now());
+        let stamped = *at.lock().expect("lock");
+        stamped.expect("set")
+    }
+}

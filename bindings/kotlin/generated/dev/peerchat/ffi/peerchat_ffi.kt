@@ -2980,6 +2980,18 @@ data class EngineConfig (
     val `peerConnectTimeoutMs`: kotlin.ULong = 30000uL 
     , 
     /**
+     * Unacknowledged messages kept per peer; `sendMessage` beyond it throws `OutboxFull`.
+     * Default: [`DEFAULT_MAX_OUTBOX_MESSAGES`] (10 000).
+     */
+    val `maxOutboxMessages`: kotlin.ULong = 10000uL 
+    , 
+    /**
+     * How long (ms) a message waits for the peer's acknowledgement, through interruptions,
+     * before it is `Failed`. Default: [`DEFAULT_MESSAGE_TTL_MS`] (300 000 ms).
+     */
+    val `messageTtlMs`: kotlin.ULong = 300000uL 
+    , 
+    /**
      * Extra CA certificate(s), PEM text, trusted for a `wss://` signaling URL besides the
      * public web roots (the `webpki-roots` crate): for private deployments and tests whose
      * server certificate comes from their own CA. A value without a parsable PEM
@@ -3017,6 +3029,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterBoolean.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
         )
@@ -3032,6 +3046,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterBoolean.allocationSize(value.`resolveMdnsCandidates`) +
             FfiConverterULong.allocationSize(value.`signalingTimeoutMs`) +
             FfiConverterULong.allocationSize(value.`peerConnectTimeoutMs`) +
+            FfiConverterULong.allocationSize(value.`maxOutboxMessages`) +
+            FfiConverterULong.allocationSize(value.`messageTtlMs`) +
             FfiConverterOptionalString.allocationSize(value.`caCertPem`) +
             FfiConverterOptionalString.allocationSize(value.`authToken`)
     )
@@ -3046,6 +3062,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterBoolean.write(value.`resolveMdnsCandidates`, buf)
             FfiConverterULong.write(value.`signalingTimeoutMs`, buf)
             FfiConverterULong.write(value.`peerConnectTimeoutMs`, buf)
+            FfiConverterULong.write(value.`maxOutboxMessages`, buf)
+            FfiConverterULong.write(value.`messageTtlMs`, buf)
             FfiConverterOptionalString.write(value.`caCertPem`, buf)
             FfiConverterOptionalString.write(value.`authToken`, buf)
     }
@@ -3303,11 +3321,17 @@ public object FfiConverterTypeLeaveReason: FfiConverterRustBuffer<LeaveReason> {
 
 
 /**
- * Delivery status of a message this engine sent, per receiving peer.
+ * Delivery status of a message this engine sent, per receiving peer: `Pending` →
+ * `Sent` → `Delivered`, or `Failed`; one event per transition (`Pending` is the status when
+ * `sendMessage` returns and has no event).
  */
 
 enum class MessageStatus {
     
+    /**
+     * Waiting in the outbox (the peer is not `Connected`).
+     */
+    PENDING,
     /**
      * Handed to the data channel.
      */
@@ -3317,7 +3341,7 @@ enum class MessageStatus {
      */
     DELIVERED,
     /**
-     * The peer went away before acknowledging it.
+     * Not delivered, for good: the peer left or was given up on, or `message_ttl_ms` ran out.
      */
     FAILED;
 
@@ -3481,6 +3505,26 @@ sealed class PeerChatException: kotlin.Exception() {
         ) : PeerChatException() {
         override val message
             get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * `send_message` while a peer's outbox holds `max_outbox_messages` unacknowledged
+     * messages.
+     */
+    class OutboxFull(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String, 
+        
+        /**
+         * The bound.
+         */
+        val `max`: kotlin.ULong
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }, max=${ `max` }"
     }
     
     /**
@@ -3681,36 +3725,40 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
             8 -> PeerChatException.NoConnectedPeer(
                 FfiConverterString.read(buf),
                 )
-            9 -> PeerChatException.EmptyMessage(
+            9 -> PeerChatException.OutboxFull(
+                FfiConverterString.read(buf),
+                FfiConverterULong.read(buf),
+                )
+            10 -> PeerChatException.EmptyMessage(
                 FfiConverterString.read(buf),
                 )
-            10 -> PeerChatException.MessageTooLarge(
+            11 -> PeerChatException.MessageTooLarge(
                 FfiConverterString.read(buf),
                 FfiConverterULong.read(buf),
                 FfiConverterULong.read(buf),
                 )
-            11 -> PeerChatException.WebRtc(
+            12 -> PeerChatException.WebRtc(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            12 -> PeerChatException.PeerProtocol(
+            13 -> PeerChatException.PeerProtocol(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
-            13 -> PeerChatException.Timeout(
+            14 -> PeerChatException.Timeout(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterULong.read(buf),
                 )
-            14 -> PeerChatException.Shutdown(
+            15 -> PeerChatException.Shutdown(
                 FfiConverterString.read(buf),
                 )
-            15 -> PeerChatException.QueueFull(
+            16 -> PeerChatException.QueueFull(
                 FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 FfiConverterULong.read(buf),
                 )
-            16 -> PeerChatException.Cancelled(
+            17 -> PeerChatException.Cancelled(
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3759,6 +3807,12 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PeerChatException.OutboxFull -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterULong.allocationSize(value.`max`)
             )
             is PeerChatException.EmptyMessage -> (
                 // Add the size for the Int that specifies the variant plus the size needed for all fields
@@ -3854,51 +3908,57 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
-            is PeerChatException.EmptyMessage -> {
+            is PeerChatException.OutboxFull -> {
                 buf.putInt(9)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterULong.write(value.`max`, buf)
+                Unit
+            }
+            is PeerChatException.EmptyMessage -> {
+                buf.putInt(10)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PeerChatException.MessageTooLarge -> {
-                buf.putInt(10)
+                buf.putInt(11)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterULong.write(value.`size`, buf)
                 FfiConverterULong.write(value.`max`, buf)
                 Unit
             }
             is PeerChatException.WebRtc -> {
-                buf.putInt(11)
-                FfiConverterString.write(value.`reason`, buf)
-                FfiConverterString.write(value.`peerId`, buf)
-                Unit
-            }
-            is PeerChatException.PeerProtocol -> {
                 buf.putInt(12)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterString.write(value.`peerId`, buf)
                 Unit
             }
-            is PeerChatException.Timeout -> {
+            is PeerChatException.PeerProtocol -> {
                 buf.putInt(13)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterString.write(value.`peerId`, buf)
+                Unit
+            }
+            is PeerChatException.Timeout -> {
+                buf.putInt(14)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterString.write(value.`operation`, buf)
                 FfiConverterULong.write(value.`afterMs`, buf)
                 Unit
             }
             is PeerChatException.Shutdown -> {
-                buf.putInt(14)
+                buf.putInt(15)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
             is PeerChatException.QueueFull -> {
-                buf.putInt(15)
+                buf.putInt(16)
                 FfiConverterString.write(value.`reason`, buf)
                 FfiConverterString.write(value.`queue`, buf)
                 FfiConverterULong.write(value.`capacity`, buf)
                 Unit
             }
             is PeerChatException.Cancelled -> {
-                buf.putInt(16)
+                buf.putInt(17)
                 FfiConverterString.write(value.`reason`, buf)
                 Unit
             }
@@ -3910,13 +3970,14 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
 
 
 /**
- * State of the peer connection and data channel to one remote peer.
+ * State of the connection to one remote peer (the core's `PeerState`; transition table and
+ * time bounds in `docs/architecture.md`, "The peer state machine").
  */
 
 enum class PeerState {
     
     /**
-     * SDP offer/answer and ICE under way.
+     * Setting up the first connection, retried automatically; messages wait in the outbox.
      */
     CONNECTING,
     /**
@@ -3924,11 +3985,17 @@ enum class PeerState {
      */
     CONNECTED,
     /**
-     * The data channel closed or the connection was lost.
+     * The connection was lost and is recovering (ICE restart or a fresh connection);
+     * messages wait in the outbox and go out, in order, when `Connected` again.
      */
-    DISCONNECTED,
+    INTERRUPTED,
     /**
-     * ICE or DTLS failed, or the connection did not open within `peer_connect_timeout_ms`.
+     * The peer left the room (final); its unacknowledged messages are `Failed`.
+     */
+    CLOSED,
+    /**
+     * The engine gave up (setup past `peer_connect_timeout_ms`, or recovery past 60 s);
+     * unacknowledged messages are `Failed`. A new offer from the peer starts over.
      */
     FAILED;
 

@@ -33,7 +33,13 @@ sealed class PeerChatEvent {
     /** Another peer joined the room. */
     data class PeerJoined(val peer: Peer) : PeerChatEvent()
 
-    /** The connection to [peerId] changed state; [PeerState.CONNECTED] means chat is ready. */
+    /**
+     * The connection to [peerId] changed state, once per transition: [PeerState.CONNECTING]
+     * (first setup, retried automatically) → [PeerState.CONNECTED] (chat is ready) ⇄
+     * [PeerState.INTERRUPTED] (recovering by ICE restart or a new connection; messages wait and
+     * go out in order); [PeerState.CLOSED] (left, final) or [PeerState.FAILED] (given up).
+     * Table and time bounds: `docs/architecture.md`, "The peer state machine".
+     */
     data class PeerStateChanged(val peerId: String, val state: PeerState) : PeerChatEvent()
 
     /**

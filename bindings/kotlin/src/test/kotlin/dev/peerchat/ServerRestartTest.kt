@@ -126,7 +126,7 @@ class ServerRestartTest {
                         assertEquals(emptyList<PeerLeft>(), bobLog.events.filterIsInstance<PeerLeft>())
                         assertTrue(
                             (aliceLog.events + bobLog.events).filterIsInstance<PeerStateChanged>()
-                                .none { it.state == PeerState.FAILED || it.state == PeerState.DISCONNECTED },
+                                .none { it.state == PeerState.FAILED || it.state == PeerState.INTERRUPTED || it.state == PeerState.CLOSED },
                             "no peer connection was lost",
                         )
                     } finally {

@@ -109,7 +109,7 @@ class EngineHandle private constructor(private val engine: FfiEngine) {
   /** `Engine.joinRoom(code)`: throws `invalid_room_code`, `already_in_room`, `server` (`room_not_found`, `room_full`), … */
   suspend fun joinRoom(code: String): RoomData = translate { engine.joinRoom(code).toData() }
 
-  /** `Engine.sendMessage(text)`, returns the message id: throws `not_in_room`, `no_connected_peer`, `empty_message`, `message_too_large`. */
+  /** `Engine.sendMessage(text)`, returns the message id: throws `not_in_room`, `no_connected_peer`, `outbox_full`, `empty_message`, `message_too_large`. */
   fun sendMessage(text: String): String = translateBlocking { engine.sendMessage(text) }
 
   /** `Engine.leaveRoom()`: throws `not_in_room`, `signaling`, `timeout`, `shutdown`. */
@@ -247,6 +247,7 @@ internal fun PeerChatException.toFailure(): EngineFailure =
     is PeerChatException.AlreadyInRoom -> EngineFailure("already_in_room", reason)
     is PeerChatException.NotInRoom -> EngineFailure("not_in_room", reason)
     is PeerChatException.NoConnectedPeer -> EngineFailure("no_connected_peer", reason)
+    is PeerChatException.OutboxFull -> EngineFailure("outbox_full", reason)
     is PeerChatException.EmptyMessage -> EngineFailure("empty_message", reason)
     is PeerChatException.MessageTooLarge -> EngineFailure("message_too_large", reason)
     is PeerChatException.WebRtc -> EngineFailure("web_rtc", reason)
