@@ -16,8 +16,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root/react-native"
 
 npm ci --no-audit --no-fund --loglevel=error
-test -f lib/module/index.js && test -f lib/typescript/src/index.d.ts
-npx tsc -p plugin/tsconfig.json
+test -f lib/module/index.js && test -f lib/typescript/src/index.d.ts && test -f plugin/build/index.js
+node scripts/sync-web-client.js --check
 node scripts/check-package.js
 node scripts/ffi-guard.js
 npx tsc --noEmit -p tsconfig.json
