@@ -16,6 +16,10 @@
  *   set `Authorization` on a WebSocket), which the server accepts;
  * - ICE servers and `iceTransportPolicy` go to each `RTCPeerConnection` (W3C
  *   `RTCConfiguration`).
+ * - `signalingTimeoutMs` bounds the wait for the signaling session before `createRoom` /
+ *   `joinRoom` (then `timeout`); requests themselves time out after the browser client's
+ *   REQUEST_TIMEOUT_MS (10 000 ms). `peerConnectTimeoutMs` is not applied: the browser reports
+ *   a connection that cannot form as `failed` itself (ICE timeouts).
  * Error codes are the engine's (`invalid_name`, `invalid_room_code`, `server` with
  * `serverCode`, `timeout`, …), as promise rejections shaped like React Native's
  * (`Error` with `code` and `userInfo.{code, serverCode}`).
