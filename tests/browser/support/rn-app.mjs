@@ -2,50 +2,18 @@
 // Chromium through react-native-web, with the module's web implementation
 // (react-native/src/NativePeerChat.web.ts). A page object over the app's testIDs (rendered by
 // react-native-web as `data-testid`).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_FLAGS, PHONE_VIEWPORT } from './browser.mjs';
-import { ARTIFACTS_DIR, CHROMIUM, LOOPBACK, WAIT_MS } from './env.mjs';
+import { BrowserPage, launchChromium } from './browser.mjs';
 
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-export class RnApp {
+export class RnApp extends BrowserPage {
   /** Launches Chromium on the bundled example at `appUrl` and waits for the Home screen. */
   static async open(appUrl, label) {
-    const profile = await mkdtemp(join(tmpdir(), `peerchat-rn-${label}-`));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [...CHROMIUM_FLAGS, ...(LOOPBACK ? ['--allow-loopback-in-peer-connection'] : [])],
-      viewport: PHONE_VIEWPORT,
-      deviceScaleFactor: 2,
-      timeout: WAIT_MS,
-    });
-    // Camera/microphone permission makes Chromium expose 127.0.0.1 host candidates (loopback
-    // namespace); nothing is captured.
-    if (LOOPBACK) await context.grantPermissions(['camera', 'microphone'], { origin: appUrl });
-    context.setDefaultTimeout(WAIT_MS);
-    const page = context.pages()[0] ?? (await context.newPage());
+    const { context, page, profile } = await launchChromium(appUrl, `rn-${label}`);
     const app = new RnApp(label, context, page, profile);
     await page.goto(appUrl);
     await app.byId('home').waitFor();
     return app;
-  }
-
-  constructor(label, context, page, profile) {
-    this.label = label;
-    this.context = context;
-    this.page = page;
-    this.profile = profile;
-    this.console = [];
-    page.on('console', (m) => this.console.push(`[${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => this.console.push(`[pageerror] ${e.message}`));
-  }
-
-  byId(id) {
-    return this.page.getByTestId(id, { exact: true });
   }
 
   /** Fills the Home form: the signaling server's URL and the display name. */
@@ -101,20 +69,5 @@ export class RnApp {
   /** Waits for a timeline notice such as "Rusty left". */
   async waitNotice(text) {
     await this.page.locator('[data-testid^="notice-"]', { hasText: text }).first().waitFor();
-  }
-
-  async screenshot(name) {
-    await mkdir(ARTIFACTS_DIR, { recursive: true });
-    const path = join(ARTIFACTS_DIR, `${name}.png`);
-    await this.page.screenshot({ path });
-    return path;
-  }
-
-  /** Closes Chromium, keeps its console log as an artifact, removes the profile. */
-  async close(prefix = 'rn') {
-    await mkdir(ARTIFACTS_DIR, { recursive: true });
-    await writeFile(join(ARTIFACTS_DIR, `${prefix}-${this.label}.console.log`), this.console.join('\n'));
-    await this.context.close().catch(() => {});
-    await rm(this.profile, { recursive: true, force: true });
   }
 }
