@@ -30,9 +30,11 @@ describe('React Native example app (react-native-web) ↔ Rust engine', () => {
     web = await serve(0);
   });
   after(async () => {
+    const pageErrors = apps.flatMap((a) => a.console.filter((l) => l.startsWith('[pageerror]') || l.startsWith('[error]')));
     await Promise.all(apps.map((a) => a.close('rn')));
     web?.server.close();
     await stopAll();
+    assert.deepEqual(pageErrors, [], 'the app logged no error and threw nothing');
   });
 
   test('the app creates a room by code, the engine joins: messages both ways with delivered marks', async () => {
