@@ -137,3 +137,49 @@ test('shutdown resolves after the native teardown; lifecycle calls go to the nat
     'shutdownEngine',
   ]);
 });
+
+test('iceTransportPolicy reaches the native config; an unknown value is invalid_config before any native call', async () => {
+  const pending = createEngine({
+    signalingUrl: 'ws://127.0.0.1:7777/ws',
+    displayName: 'Bob',
+    iceServers: [{ urls: ['turn:127.0.0.1:3478'], username: 'u', credential: 'p' }],
+    iceTransportPolicy: 'relay',
+  });
+  const call = await fake.nextCall('createEngine');
+  expect(call.args[1]).toMatchObject({ iceTransportPolicy: 'relay' });
+  call.resolve();
+  await pending;
+
+  const bad = createEngine({
+    signalingUrl: 'ws://127.0.0.1:7777/ws',
+    displayName: 'Bob',
+    iceTransportPolicy: 'nohost' as unknown as 'all',
+  });
+  await expect(bad).rejects.toMatchObject({ code: 'invalid_config' });
+  expect(fake.pending).toBe(0);
+});
+
+test('the state getters ask the native engine and convert its answers', async () => {
+  const { engine, engineId } = await started();
+  const peers = engine.peers();
+  const pc = await fake.nextCall('peers');
+  expect(pc.args).toEqual([engineId]);
+  pc.resolve([{ peerId: 'p1', name: 'Alice' }]);
+  await expect(peers).resolves.toEqual([{ peerId: 'p1', name: 'Alice' }]);
+
+  const connected = engine.connectedPeers();
+  (await fake.nextCall('connectedPeers')).resolve(1);
+  await expect(connected).resolves.toBe(1);
+
+  const code = engine.roomCode();
+  (await fake.nextCall('roomCode')).resolve('ABC-DEF-GHJ');
+  await expect(code).resolves.toBe('ABC-DEF-GHJ');
+
+  const id = engine.peerId();
+  (await fake.nextCall('peerId')).resolve(null);
+  await expect(id).resolves.toBeNull();
+
+  const failing = engine.roomCode();
+  (await fake.nextCall('roomCode')).reject(nativeRejection('shutdown', 'gone'));
+  await expect(failing).rejects.toBeInstanceOf(PeerChatError);
+});

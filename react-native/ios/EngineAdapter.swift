@@ -35,6 +35,8 @@ struct EngineConfigData {
   let caCertPem: String?
   /// Bearer token for servers run with `--auth-secret`; nil = none.
   let authToken: String?
+  /// `all` or `relay` (W3C RTCIceTransportPolicy); nil = `all`. Anything else is `invalid_config`.
+  let iceTransportPolicy: String?
 }
 
 /// The listener callbacks as JS-ready dictionaries: (event name of the spec, body without
@@ -48,6 +50,7 @@ final class EngineHandle: @unchecked Sendable {
 
   /// `Engine(config:listener:)`: throws `invalid_config` or `invalid_name`.
   init(config: EngineConfigData, sink: @escaping EngineEventSink) throws {
+    let policy = try config.iceTransportPolicy.map(icePolicy)
     do {
       engine = try Engine(
         config: EngineConfig(
@@ -56,6 +59,7 @@ final class EngineHandle: @unchecked Sendable {
           iceServers: config.iceServers.map {
             IceServer(urls: $0.urls, username: $0.username, credential: $0.credential)
           },
+          iceTransportPolicy: policy,
           iceUdpAddrs: config.iceUdpAddrs,
           resolveMdnsCandidates: config.resolveMdnsCandidates,
           signalingTimeoutMs: config.signalingTimeoutMs,
@@ -84,6 +88,19 @@ final class EngineHandle: @unchecked Sendable {
   func leaveRoom() async throws {
     do { try await engine.leaveRoom() } catch let e as PeerChatError { throw e.failure }
   }
+
+  /// `Engine.peers()`: the room's other peers now (empty outside a room).
+  func peers() -> [[String: Any]] { engine.peers().map { $0.dictionary } }
+
+  /// `Engine.connectedPeers()`: peers with an open data channel (0 outside a room).
+  func connectedPeers() -> Int { Int(engine.connectedPeers()) }
+
+  /// `Engine.roomCode()`: the canonical room code, or nil outside a room.
+  func roomCode() -> String? { engine.roomCode() }
+
+  /// `Engine.peerId()`: the server-assigned peer id, or nil before `welcome`.
+  func peerId() -> String? { engine.peerId() }
+
 
   /// Starts `Engine.shutdown` and returns at once (the teardown runs in the background);
   /// safe on any thread, including the main thread.
@@ -138,6 +155,15 @@ private final class ListenerBridge: EngineListener, @unchecked Sendable {
     var body: [String: Any] = ["code": f.code, "message": f.message]
     if let serverCode = f.serverCode { body["serverCode"] = serverCode }
     sink("onError", body)
+  }
+}
+
+/// The spec's `iceTransportPolicy` string to the generated enum.
+private func icePolicy(_ wire: String) throws -> IceTransportPolicy {
+  switch wire {
+  case "all": return .all
+  case "relay": return .relay
+  default: throw EngineFailure(code: "invalid_config", message: "iceTransportPolicy must be all or relay, got \(wire)")
   }
 }
 

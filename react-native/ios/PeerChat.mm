@@ -88,6 +88,7 @@ resolveMdnsCandidates:config.resolveMdnsCandidates()
  peerConnectTimeoutMs:config.peerConnectTimeoutMs()
             caCertPem:config.caCertPem()
             authToken:config.authToken()
+   iceTransportPolicy:config.iceTransportPolicy()
               resolve:resolve
                reject:reject];
 }
@@ -116,6 +117,28 @@ resolveMdnsCandidates:config.resolveMdnsCandidates()
 - (void)leaveRoom:(NSString *)engineId resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject
 {
   [_impl leaveRoom:engineId resolve:resolve reject:reject];
+}
+
+- (void)peers:(NSString *)engineId resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject
+{
+  [_impl peers:engineId resolve:resolve reject:reject];
+}
+
+- (void)connectedPeers:(NSString *)engineId
+               resolve:(RCTPromiseResolveBlock)resolve
+                reject:(RCTPromiseRejectBlock)reject
+{
+  [_impl connectedPeers:engineId resolve:resolve reject:reject];
+}
+
+- (void)roomCode:(NSString *)engineId resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject
+{
+  [_impl roomCode:engineId resolve:resolve reject:reject];
+}
+
+- (void)peerId:(NSString *)engineId resolve:(RCTPromiseResolveBlock)resolve reject:(RCTPromiseRejectBlock)reject
+{
+  [_impl peerId:engineId resolve:resolve reject:reject];
 }
 
 - (void)destroyEngine:(NSString *)engineId

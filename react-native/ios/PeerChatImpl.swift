@@ -48,7 +48,7 @@ public final class PeerChatImpl: NSObject {
   @objc public func createEngine(
     _ engineId: String, signalingUrl: String, displayName: String, iceServers: [[String: Any]],
     iceUdpAddrs: [String], resolveMdnsCandidates: Bool, signalingTimeoutMs: Double,
-    peerConnectTimeoutMs: Double, caCertPem: String?, authToken: String?,
+    peerConnectTimeoutMs: Double, caCertPem: String?, authToken: String?, iceTransportPolicy: String?,
     resolve: @escaping RCTPromiseResolveBlock, reject: @escaping RCTPromiseRejectBlock
   ) {
     settle(resolve, reject) { [self] in
@@ -67,7 +67,8 @@ public final class PeerChatImpl: NSObject {
         signalingTimeoutMs: UInt64(signalingTimeoutMs),
         peerConnectTimeoutMs: UInt64(peerConnectTimeoutMs),
         caCertPem: caCertPem,
-        authToken: authToken)
+        authToken: authToken,
+        iceTransportPolicy: iceTransportPolicy)
       let emit = self.emit
       let handle = try EngineHandle(config: config) { event, body in
         var tagged = body
@@ -113,6 +114,30 @@ public final class PeerChatImpl: NSObject {
       try await self.engine(engineId).leaveRoom()
       return nil
     }
+  }
+
+  @objc public func peers(
+    _ engineId: String, resolve: @escaping RCTPromiseResolveBlock, reject: @escaping RCTPromiseRejectBlock
+  ) {
+    settle(resolve, reject) { try self.engine(engineId).peers() }
+  }
+
+  @objc public func connectedPeers(
+    _ engineId: String, resolve: @escaping RCTPromiseResolveBlock, reject: @escaping RCTPromiseRejectBlock
+  ) {
+    settle(resolve, reject) { try self.engine(engineId).connectedPeers() }
+  }
+
+  @objc public func roomCode(
+    _ engineId: String, resolve: @escaping RCTPromiseResolveBlock, reject: @escaping RCTPromiseRejectBlock
+  ) {
+    settle(resolve, reject) { try self.engine(engineId).roomCode() }
+  }
+
+  @objc public func peerId(
+    _ engineId: String, resolve: @escaping RCTPromiseResolveBlock, reject: @escaping RCTPromiseRejectBlock
+  ) {
+    settle(resolve, reject) { try self.engine(engineId).peerId() }
   }
 
   /// Returns at once: the engine's teardown runs on its own background thread.

@@ -34,6 +34,8 @@ export type NativeEngineConfig = {
   /** 1..=32 chars. */
   displayName: string;
   iceServers: NativeIceServer[];
+  /** `all` or `relay` (W3C `RTCIceTransportPolicy`); absent = `all`. */
+  iceTransportPolicy?: string;
   /** `ip:port` addresses for the ICE agent's UDP sockets; empty = every IPv4 interface. */
   iceUdpAddrs: string[];
   /** Resolve remote `*.local` (mDNS) ICE candidates; the engine's default is `true`. */
@@ -155,6 +157,14 @@ export interface Spec extends TurboModule {
   sendMessage(engineId: string, text: string): Promise<string>;
   /** `Engine::leave_room`. */
   leaveRoom(engineId: string): Promise<void>;
+  /** `Engine::peers`: the room's other peers now (empty outside a room). */
+  peers(engineId: string): Promise<NativePeer[]>;
+  /** `Engine::connected_peers`: how many peers have an open data channel (0 outside a room). */
+  connectedPeers(engineId: string): Promise<CodegenTypes.Int32>;
+  /** `Engine::room_code`: the canonical code of the room the engine is in, or null. */
+  roomCode(engineId: string): Promise<string | null>;
+  /** `Engine::peer_id`: this engine's server-assigned peer id (null before `welcome`). */
+  peerId(engineId: string): Promise<string | null>;
   /**
    * Starts `Engine::shutdown` (returns at once; the teardown runs in the background), then
    * forgets the engine. Idempotent; unknown ids are ignored.

@@ -9,6 +9,7 @@ import { PeerChatError, fromCodes, toPeerChatError } from './errors';
 import {
   DEFAULT_PEER_CONNECT_TIMEOUT_MS,
   DEFAULT_SIGNALING_TIMEOUT_MS,
+  ICE_TRANSPORT_POLICIES,
   LEAVE_REASONS,
   MESSAGE_STATUSES,
   PEER_STATES,
@@ -86,6 +87,14 @@ export interface PeerChatEngine {
   sendMessage(text: string): Promise<string>;
   /** Leaves the room. Errors: `not_in_room`, `signaling`, `timeout`, `shutdown`. */
   leaveRoom(): Promise<void>;
+  /** The room's other peers now (empty outside a room). Errors: `shutdown`. */
+  peers(): Promise<Peer[]>;
+  /** How many peers of the room have an open data channel (0 outside a room). Errors: `shutdown`. */
+  connectedPeers(): Promise<number>;
+  /** The canonical code (`ABC-DEF-GHJ`) of the room the engine is in, or `null`. Errors: `shutdown`. */
+  roomCode(): Promise<string | null>;
+  /** This engine's server-assigned peer id, or `null` before the server welcomed it. Errors: `shutdown`. */
+  peerId(): Promise<string | null>;
   /**
    * Shuts the engine down and removes every listener; returns at once (the native teardown
    * runs in the background and never blocks a thread). Idempotent.
@@ -137,6 +146,11 @@ function oneOf<T extends string>(
     return value as T;
   }
   throw new PeerChatError('native', `unknown ${what} ${JSON.stringify(value)} from the native module`);
+}
+
+function oneOfConfig<T extends string>(allowed: readonly T[], value: string, field: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new PeerChatError('invalid_config', `config.${field} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
 }
 
 function toRoom(room: NativeRoomInfo): RoomInfo {
@@ -296,6 +310,22 @@ class Engine implements PeerChatEngine {
     return this.call(() => this.native.leaveRoom(this.id));
   }
 
+  peers(): Promise<Peer[]> {
+    return this.call(async () => (await this.native.peers(this.id)).map((p) => ({ peerId: p.peerId, name: p.name })));
+  }
+
+  connectedPeers(): Promise<number> {
+    return this.call(() => this.native.connectedPeers(this.id));
+  }
+
+  roomCode(): Promise<string | null> {
+    return this.call(async () => (await this.native.roomCode(this.id)) ?? null);
+  }
+
+  peerId(): Promise<string | null> {
+    return this.call(async () => (await this.native.peerId(this.id)) ?? null);
+  }
+
   /** Forgets the listeners of an engine the native side never started. */
   markDead(): void {
     this.destroyed = true;
@@ -364,6 +394,9 @@ export async function createEngine(config: PeerChatConfig): Promise<PeerChatEngi
         ...(s.username !== undefined ? { username: s.username } : {}),
         ...(s.credential !== undefined ? { credential: s.credential } : {}),
       })),
+      ...(config.iceTransportPolicy !== undefined
+        ? { iceTransportPolicy: oneOfConfig(ICE_TRANSPORT_POLICIES, config.iceTransportPolicy, 'iceTransportPolicy') }
+        : {}),
       iceUdpAddrs: [...(config.iceUdpAddrs ?? [])],
       resolveMdnsCandidates: config.resolveMdnsCandidates ?? true,
       signalingTimeoutMs: config.signalingTimeoutMs ?? DEFAULT_SIGNALING_TIMEOUT_MS,

@@ -24,10 +24,11 @@ export type {
   TimelineNotice,
   UsePeerChatOptions,
 } from './usePeerChat';
-export { DEFAULT_PEER_CONNECT_TIMEOUT_MS, DEFAULT_SIGNALING_TIMEOUT_MS } from './types';
+export { DEFAULT_PEER_CONNECT_TIMEOUT_MS, DEFAULT_SIGNALING_TIMEOUT_MS, ICE_TRANSPORT_POLICIES } from './types';
 export type {
   ChatMessage,
   IceServer,
+  IceTransportPolicy,
   LeaveReason,
   MessageStatus,
   Peer,

@@ -12,6 +12,10 @@ export interface IceServer {
   credential?: string;
 }
 
+/** Which ICE candidates a peer connection may use (W3C `RTCIceTransportPolicy`). */
+export type IceTransportPolicy = 'all' | 'relay';
+export const ICE_TRANSPORT_POLICIES: readonly IceTransportPolicy[] = ['all', 'relay'];
+
 /** What {@link createEngine} needs. Omitted fields take the engine's defaults. */
 export interface PeerChatConfig {
   /** `ws://` or `wss://` URL of the signaling server's `/ws` endpoint, e.g. `ws://10.0.2.2:7777/ws`. */
@@ -20,6 +24,12 @@ export interface PeerChatConfig {
   displayName: string;
   /** STUN/TURN servers. Default: none (host candidates only). */
   iceServers?: IceServer[];
+  /**
+   * Which ICE candidates to use (W3C `RTCConfiguration.iceTransportPolicy`): `relay` sends
+   * every packet through a TURN server of `iceServers` (without one, `createEngine` rejects
+   * with `invalid_config`) and discloses no device address. Default `all`.
+   */
+  iceTransportPolicy?: IceTransportPolicy;
   /** Local `ip:port` addresses for ICE's UDP sockets. Default: every IPv4 interface. */
   iceUdpAddrs?: string[];
   /**

@@ -6,6 +6,10 @@
 #             permission, so its host candidates are 127.0.0.1.
 #   mdns:     lo + a veth pair 10.99.0.1/24 <-> 10.99.0.2/24; Chromium keeps its default mDNS
 #             `<uuid>.local` host candidates, which the engine resolves with mDNS queries.
+# Then the React Native example app (tests/browser/rn-example/): its Home and Chat screens
+# bundled for the web (react-native/example/web: esbuild + react-native-web + the module's web
+# implementation react-native/src/NativePeerChat.web.ts), driven in Chromium against
+# `peerchat serve` and the Rust engine, in the loopback namespace.
 # Screenshots and browser console logs go to artifacts/browser/ (gitignored).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,6 +30,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+(cd react-native/example/web && npm ci --no-audit --no-fund --loglevel=error)
 cargo build -p peerchat-cli --locked
 target_dir=${CARGO_TARGET_DIR:-$repo/target}
 export PEERCHAT_BIN="$target_dir/debug/peerchat"
@@ -40,4 +45,6 @@ for mode in loopback mdns; do
   echo "--- browser tests, $mode namespace"
   support/netns-run.sh "$mode" node --test --test-concurrency=1 --test-timeout=180000 browser/
 done
+echo "--- React Native example app (react-native-web), loopback namespace"
+support/netns-run.sh loopback node --test --test-concurrency=1 --test-timeout=120000 rn-example/
 echo "screenshots: $(ls "$PEERCHAT_ARTIFACTS"/*.png | xargs -n1 basename | tr '\n' ' ')"

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# React Native module (react-native/): strict TypeScript over the package, the example app and
-# the tests; Jest for the engine wrapper, the usePeerChat hook, both example screens and the
+# React Native module (react-native/): the package build (`npm ci` runs `bob build`, the
+# `prepare` script: lib/module + lib/typescript) and its check as npm would publish it
+# (scripts/check-package.js: `npm pack` lists lib/, every `exports` path exists, a consumer
+# type-checks against the packed .d.ts); the uniffi ↔ RN guard (scripts/ffi-guard.js: every
+# field, variant, method and callback of the FFI reaches the TS, Kotlin and Swift layers);
+# strict TypeScript over the package, the example app and the tests; Jest for the engine wrapper, the usePeerChat hook, both example screens and the
 # Expo config plugin (all against a test double of the Turbo Module that implements its codegen
 # spec); then, on the JVM (Maven + a JDK; PEERCHAT_SKIP_KOTLIN=1 skips):
 #   - a kotlinc (-Werror)/javac compile of the Android module against react-android 0.87.1 and
@@ -12,8 +16,11 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root/react-native"
 
 npm ci --no-audit --no-fund --loglevel=error
+test -f lib/module/index.js && test -f lib/typescript/src/index.d.ts && test -f plugin/build/index.js
+node scripts/sync-web-client.js --check
+node scripts/check-package.js
+node scripts/ffi-guard.js
 npx tsc --noEmit -p tsconfig.json
-npx tsc -p plugin/tsconfig.json
 npx jest --ci
 
 if [ "${PEERCHAT_SKIP_KOTLIN:-0}" = 1 ]; then

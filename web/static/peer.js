@@ -62,14 +62,16 @@ export class PeerLink extends EventTarget {
    * @param {'offerer' | 'answerer'} o.role the offerer creates the data channel and the offer.
    * @param {(msg: object) => void} o.signal sends an `offer`/`answer`/`ice_candidate` without
    *   its target; the caller adds `to` or `to_login`.
+   * @param {RTCConfiguration} [o.rtcConfiguration] ICE servers and policy (W3C
+   *   `RTCConfiguration`); default RTC_CONFIGURATION (no STUN/TURN server).
    */
-  constructor({ localName, role, signal }) {
+  constructor({ localName, role, signal, rtcConfiguration = RTC_CONFIGURATION }) {
     super();
     this.localName = localName;
     this.role = role;
     this.signal = signal;
     this.state = 'connecting';
-    this.pc = new RTCPeerConnection(RTC_CONFIGURATION);
+    this.pc = new RTCPeerConnection(rtcConfiguration);
     /** @type {RTCDataChannel | null} */
     this.channel = null;
     /** Next `seq` for a message we send on this connection (starts at 1). */

@@ -22,26 +22,34 @@ const REQUEST_TYPES = new Set(['create_room', 'join_room', 'leave_room', 'login'
 export const REJOIN_IDENTIFY_MS = 2_000;
 
 /**
+ * Options: `rtcConfiguration` (W3C `RTCConfiguration`: ICE servers, `iceTransportPolicy`) for
+ * every peer connection; default peer.js's RTC_CONFIGURATION.
+ *
  * Events (`CustomEvent`s; `detail` shown):
  * - `chat`: `{chat}` — the chat entered (`{kind:'room', code, capacity}` or
  *   `{kind:'login', peerName}`), or `{chat: null}` when it ended.
- * - `peers`: `{peers: [{key, name, state, interrupted}]}` — every change of the peer list or a
- *   peer's state.
+ * - `peers`: `{peers: [{key, peerId, name, state, interrupted}]}` — every change of the peer
+ *   list or a peer's state (`peerId`: the server's id of the peer, null until known).
  * - `notice`: `{text}` — a join/leave/connection line for the chat log.
  *   Peers whose signaling connection dropped show `interrupted: true` in `peers` until they
  *   resume (or leave with reason `timeout`); their data channel may keep working meanwhile.
- * - `message`: `{id, mine, name, sentAtMs, text}` — a message to show (each id once).
+ * - `message`: `{id, mine, name, sentAtMs, text, peerId, seq}` — a message to show (each id
+ *   once); `peerId` and `seq` (its place in the sender's stream) only on received ones.
  * - `status`: `{id, status, delivered, total}` — delivery of one of our messages:
  *   `'sent' | 'delivered' | 'partial' | 'failed'`.
+ * - `delivery`: `{id, peerId, status}` — the same per receiving peer: `'sent'` when handed to
+ *   its data channel, then `'delivered'` (its ack) or `'failed'` (it went away first).
  * - `login`: `{login}` — our login, or null after logging out or losing the server.
- * - `problem`: `{text}` — a sentence to show the user (server refusals, failures).
+ * - `problem`: `{text, error}` — a sentence to show the user (server refusals, failures);
+ *   `error` is the `ServerError` or `Error` behind it, when there is one.
  * - `ended`: `{}` — a chat by login was closed by the other side; sending is no longer possible.
  */
 export class ChatSession extends EventTarget {
   /** @param {import('./signaling.js').SignalingClient} signaling */
-  constructor(signaling) {
+  constructor(signaling, { rtcConfiguration } = {}) {
     super();
     this.signaling = signaling;
+    this.rtcConfiguration = rtcConfiguration;
     this.displayName = '';
     /** Our login, or null. */
     this.login = null;
@@ -208,12 +216,13 @@ export class ChatSession extends EventTarget {
     this.outgoing.set(id, { pending, delivered: new Set(), total: pending.size });
     this.#emit('message', { id, mine: true, name: this.displayName, sentAtMs, text });
     this.#emit('status', { id, status: 'sent', delivered: 0, total: pending.size });
+    for (const key of pending) this.#emitDelivery(id, key, 'sent');
     return { ok: true, id };
   }
 
   /** Peers as shown in the UI. */
   peers() {
-    return [...this.entries.values()].map((e) => ({ key: e.key, name: e.name, state: e.link.state, interrupted: e.interrupted }));
+    return [...this.entries.values()].map((e) => ({ key: e.key, peerId: e.peerId, name: e.name, state: e.link.state, interrupted: e.interrupted }));
   }
 
   /** For tests and diagnostics: candidates and selected pair of every link. */
@@ -384,6 +393,7 @@ export class ChatSession extends EventTarget {
     const link = new PeerLink({
       localName: this.displayName || this.login,
       role,
+      ...(this.rtcConfiguration ? { rtcConfiguration: this.rtcConfiguration } : {}),
       // Relays wait in the signaling backlog while the server is unreachable.
       signal: (m) => this.signaling.send({ ...m, ...entry.target }, { queue: true }),
     });
@@ -406,7 +416,7 @@ export class ChatSession extends EventTarget {
       const m = e.detail;
       if (this.seenIds.has(m.id)) return;
       this.seenIds.add(m.id);
-      this.#emit('message', { id: m.id, mine: false, name: entry.name, sentAtMs: m.sentAtMs, text: m.text });
+      this.#emit('message', { id: m.id, mine: false, name: entry.name, sentAtMs: m.sentAtMs, text: m.text, peerId: entry.peerId, seq: m.seq });
     });
     link.addEventListener('ack', (e) => this.#onAck(key, e.detail.id));
     link.addEventListener('error', (e) => console.warn(`peerchat: ${entry.name}:`, e.detail));
@@ -578,13 +588,21 @@ export class ChatSession extends EventTarget {
     const out = this.outgoing.get(id);
     if (!out || !out.pending.delete(key)) return;
     out.delivered.add(key);
+    this.#emitDelivery(id, key, 'delivered');
     this.#emitStatus(id, out);
   }
 
   #failPending(key) {
     for (const [id, out] of this.outgoing) {
-      if (out.pending.delete(key)) this.#emitStatus(id, out);
+      if (out.pending.delete(key)) {
+        this.#emitDelivery(id, key, 'failed');
+        this.#emitStatus(id, out);
+      }
     }
+  }
+
+  #emitDelivery(id, key, status) {
+    this.#emit('delivery', { id, peerId: this.entries.get(key)?.peerId ?? null, status });
   }
 
   #emitStatus(id, out) {
@@ -680,11 +698,11 @@ export class ChatSession extends EventTarget {
   }
 
   #problem(err, context) {
-    this.#say(err instanceof ServerError ? describeServerError(err.error, context) : err.message);
+    this.#say(err instanceof ServerError ? describeServerError(err.error, context) : err.message, err);
   }
 
-  #say(text) {
-    this.#emit('problem', { text });
+  #say(text, error = null) {
+    this.#emit('problem', { text, error });
   }
 
   #notice(text) {

@@ -14,6 +14,7 @@ import type {
   NativeErrorEvent,
   NativeMessageEvent,
   NativeMessageStatusEvent,
+  NativePeer,
   NativePeerEvent,
   NativePeerJoinedEvent,
   NativePeerLeftEvent,
@@ -45,6 +46,10 @@ type AsyncMethods = {
   joinRoom: { args: [string, string]; result: NativeRoomInfo };
   sendMessage: { args: [string, string]; result: string };
   leaveRoom: { args: [string]; result: void };
+  peers: { args: [string]; result: NativePeer[] };
+  connectedPeers: { args: [string]; result: number };
+  roomCode: { args: [string]; result: string | null };
+  peerId: { args: [string]; result: string | null };
 };
 
 /** One recorded call of a promise-returning method, settled by the test. */
@@ -160,6 +165,18 @@ export class FakeNativePeerChat implements Spec {
   }
   leaveRoom(engineId: string): Promise<void> {
     return this.record('leaveRoom', [engineId]);
+  }
+  peers(engineId: string): Promise<NativePeer[]> {
+    return this.record('peers', [engineId]);
+  }
+  connectedPeers(engineId: string): Promise<number> {
+    return this.record('connectedPeers', [engineId]);
+  }
+  roomCode(engineId: string): Promise<string | null> {
+    return this.record('roomCode', [engineId]);
+  }
+  peerId(engineId: string): Promise<string | null> {
+    return this.record('peerId', [engineId]);
   }
   destroyEngine(engineId: string): void {
     this.log.push({ method: 'destroyEngine', args: [engineId] });

@@ -23,8 +23,63 @@ export const CHROMIUM_FLAGS = [
 /** Phone-sized viewport (CSS px) used for every page, so screenshots show the phone layout. */
 export const PHONE_VIEWPORT = { width: 390, height: 780 };
 
+/**
+ * Launches Chromium with a fresh user-data-dir (phone viewport, no outside traffic). With
+ * `loopback` the page at `origin` gets camera/microphone permission, which with
+ * `--allow-loopback-in-peer-connection` makes its host candidates 127.0.0.1; without it
+ * Chromium keeps its default mDNS `.local` host candidates. Returns `{context, page, profile}`.
+ */
+export async function launchChromium(origin, label, { loopback = LOOPBACK } = {}) {
+  const profile = await mkdtemp(join(tmpdir(), `peerchat-${label}-`));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...CHROMIUM_FLAGS, ...(loopback ? ['--allow-loopback-in-peer-connection'] : [])],
+    viewport: PHONE_VIEWPORT,
+    deviceScaleFactor: 2,
+    isMobile: false,
+    timeout: WAIT_MS,
+  });
+  if (loopback) await context.grantPermissions(['camera', 'microphone'], { origin });
+  context.setDefaultTimeout(WAIT_MS);
+  const page = context.pages()[0] ?? (await context.newPage());
+  return { context, page, profile };
+}
+
+/** One Chromium page under test: console capture, test ids, screenshots, clean close. */
+export class BrowserPage {
+  constructor(label, context, page, profile) {
+    this.label = label;
+    this.context = context;
+    this.page = page;
+    this.profile = profile;
+    this.console = [];
+    page.on('console', (m) => this.console.push(`[${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => this.console.push(`[pageerror] ${e.message}`));
+  }
+
+  byId(id) {
+    return this.page.getByTestId(id);
+  }
+
+  async screenshot(name) {
+    await mkdir(ARTIFACTS_DIR, { recursive: true });
+    const path = join(ARTIFACTS_DIR, `${name}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
+  /** Closes Chromium, keeps its console log as an artifact, removes the profile. */
+  async close(testName = 'test') {
+    await mkdir(ARTIFACTS_DIR, { recursive: true });
+    await writeFile(join(ARTIFACTS_DIR, `${testName}-${this.label}.console.log`), this.console.join('\n'));
+    await this.context.close().catch(() => {});
+    await rm(this.profile, { recursive: true, force: true });
+  }
+}
+
 /** A chat participant: one Chromium with a fresh user-data-dir and one peerchat page. */
-export class ChatPage {
+export class ChatPage extends BrowserPage {
   /**
    * Launches Chromium and opens the peerchat page at `baseUrl`.
    * With `loopback` (default: the namespace's mode) the page may use 127.0.0.1 host
@@ -38,38 +93,12 @@ export class ChatPage {
    * can only form if the other peer reaches Chromium's own (mDNS) candidates first.
    */
   static async open(baseUrl, label, { loopback = LOOPBACK, hideRemoteCandidates = false } = {}) {
-    const profile = await mkdtemp(join(tmpdir(), `peerchat-${label}-`));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [...CHROMIUM_FLAGS, ...(loopback ? ['--allow-loopback-in-peer-connection'] : [])],
-      viewport: PHONE_VIEWPORT,
-      deviceScaleFactor: 2,
-      isMobile: false,
-      timeout: WAIT_MS,
-    });
-    if (loopback) await context.grantPermissions(['camera', 'microphone'], { origin: baseUrl });
-    context.setDefaultTimeout(WAIT_MS);
-    const page = context.pages()[0] ?? (await context.newPage());
+    const { context, page, profile } = await launchChromium(baseUrl, label, { loopback });
     const chat = new ChatPage(label, context, page, profile);
     if (hideRemoteCandidates) await hideCandidatesFrom(page, chat);
     await page.goto(baseUrl);
     await page.locator('[data-testid="server-state"][data-state="open"]').waitFor();
     return chat;
-  }
-
-  constructor(label, context, page, profile) {
-    this.label = label;
-    this.context = context;
-    this.page = page;
-    this.profile = profile;
-    this.console = [];
-    page.on('console', (m) => this.console.push(`[${m.type()}] ${m.text()}`));
-    page.on('pageerror', (e) => this.console.push(`[pageerror] ${e.message}`));
-  }
-
-  byId(id) {
-    return this.page.getByTestId(id);
   }
 
   async setName(name) {
@@ -201,21 +230,6 @@ export class ChatPage {
   }
 
   /** Saves a PNG of the viewport to artifacts/browser/<name>.png; returns its path. */
-  async screenshot(name) {
-    await mkdir(ARTIFACTS_DIR, { recursive: true });
-    const path = join(ARTIFACTS_DIR, `${name}.png`);
-    await this.page.screenshot({ path });
-    return path;
-  }
-
-  /** Closes Chromium, keeps its console log as an artifact, removes the profile. */
-  async close(testName = 'test') {
-    await mkdir(ARTIFACTS_DIR, { recursive: true });
-    await writeFile(join(ARTIFACTS_DIR, `${testName}-${this.label}.console.log`), this.console.join('\n'));
-    await this.context.close().catch(() => {});
-    await rm(this.profile, { recursive: true, force: true });
-  }
-
   #message(text, mine) {
     return this.page
       .locator(`[data-testid="message"][data-mine="${mine}"]`)

@@ -12,6 +12,7 @@ import dev.peerchat.ffi.Engine as FfiEngine
 import dev.peerchat.ffi.EngineConfig as FfiEngineConfig
 import dev.peerchat.ffi.EngineListener as FfiEngineListener
 import dev.peerchat.ffi.IceServer as FfiIceServer
+import dev.peerchat.ffi.IceTransportPolicy as FfiIceTransportPolicy
 import dev.peerchat.ffi.LeaveReason as FfiLeaveReason
 import dev.peerchat.ffi.MessageStatus as FfiMessageStatus
 import dev.peerchat.ffi.Peer as FfiPeer
@@ -38,6 +39,8 @@ data class EngineConfigData(
   val caCertPem: String? = null,
   /** Bearer token for servers run with `--auth-secret`; null = none. */
   val authToken: String? = null,
+  /** `all` or `relay` (W3C RTCIceTransportPolicy); null = `all`. Anything else is `invalid_config`. */
+  val iceTransportPolicy: String? = null,
 )
 
 data class PeerData(val peerId: String, val name: String)
@@ -114,6 +117,24 @@ class EngineHandle private constructor(private val engine: FfiEngine) {
 
   /** `Engine.leaveRoom()`: throws `not_in_room`, `signaling`, `timeout`, `shutdown`. */
   suspend fun leaveRoom() = translate { engine.leaveRoom() }
+
+  /** `Engine.peers()`: the room's other peers now (empty outside a room). */
+  fun peers(): List<PeerData> = live { engine.peers().map { it.toData() } }
+
+  /** `Engine.connectedPeers()`: peers with an open data channel (0 outside a room). */
+  fun connectedPeers(): Int = live { engine.connectedPeers().toInt() }
+
+  /** `Engine.roomCode()`: the canonical room code, or null outside a room. */
+  fun roomCode(): String? = live { engine.roomCode() }
+
+  /** `Engine.peerId()`: the server-assigned peer id, or null before `welcome`. */
+  fun peerId(): String? = live { engine.peerId() }
+
+  /** Runs a getter unless [shutdown] released the native object (then `shutdown`). */
+  private inline fun <T> live(block: () -> T): T {
+    if (stopped.get()) throw EngineFailure("shutdown", "the engine is shut down")
+    return block()
+  }
 
   /**
    * Starts `Engine.shutdown` and releases the native object; returns at once (the teardown
@@ -229,8 +250,17 @@ private fun EngineConfigData.toFfi(): FfiEngineConfig {
     peerConnectTimeoutMs = peerConnectTimeoutMs.toULong(),
     caCertPem = caCertPem,
     authToken = authToken,
+    iceTransportPolicy = iceTransportPolicy?.let(::icePolicy),
   )
 }
+
+/** The spec's `iceTransportPolicy` string to the generated enum (exhaustive both ways). */
+private fun icePolicy(wire: String): FfiIceTransportPolicy =
+  when (wire) {
+    "all" -> FfiIceTransportPolicy.ALL
+    "relay" -> FfiIceTransportPolicy.RELAY
+    else -> throw EngineFailure("invalid_config", "iceTransportPolicy must be all or relay, got $wire")
+  }
 
 /**
  * Maps each `PeerChatException` variant to the JS error code (the variant in snake_case), with

@@ -62,6 +62,26 @@ class PeerChatModule(reactContext: ReactApplicationContext) : NativePeerChatSpec
     scope.launch { settle(promise) { engine(engineId).leaveRoom(); null } }
   }
 
+  override fun peers(engineId: String, promise: Promise) {
+    scope.launch {
+      settle(promise) {
+        Arguments.createArray().apply { engine(engineId).peers().forEach { pushMap(peerMap(it)) } }
+      }
+    }
+  }
+
+  override fun connectedPeers(engineId: String, promise: Promise) {
+    scope.launch { settle(promise) { engine(engineId).connectedPeers() } }
+  }
+
+  override fun roomCode(engineId: String, promise: Promise) {
+    scope.launch { settle(promise) { engine(engineId).roomCode() } }
+  }
+
+  override fun peerId(engineId: String, promise: Promise) {
+    scope.launch { settle(promise) { engine(engineId).peerId() } }
+  }
+
   override fun destroyEngine(engineId: String) {
     // Returns at once: the engine's teardown runs on its own background thread.
     engines.remove(engineId)?.shutdown()
@@ -192,6 +212,8 @@ class PeerChatModule(reactContext: ReactApplicationContext) : NativePeerChatSpec
         peerConnectTimeoutMs = millis("peerConnectTimeoutMs"),
         caCertPem = if (map.hasKey("caCertPem") && !map.isNull("caCertPem")) map.getString("caCertPem") else null,
         authToken = if (map.hasKey("authToken") && !map.isNull("authToken")) map.getString("authToken") else null,
+        iceTransportPolicy =
+          if (map.hasKey("iceTransportPolicy") && !map.isNull("iceTransportPolicy")) map.getString("iceTransportPolicy") else null,
       )
     }
 

@@ -68,6 +68,15 @@ class EngineAdapterTest {
       aliceEvents.await("onPeerState", "Alice connected to Bob") { it["peerId"] == bobId && it["state"] == "connected" }
       bobEvents.await("onPeerState", "Bob connected to Alice") { it["peerId"] == aliceId && it["state"] == "connected" }
 
+      // The engine's state getters, as JS reads them (peers, connectedPeers, roomCode, peerId).
+      assertEquals(room.code, alice.roomCode())
+      assertEquals(room.code, bob.roomCode())
+      assertEquals(listOf(PeerData(bobId, "Bob")), alice.peers())
+      assertEquals(listOf(PeerData(aliceId, "Alice")), bob.peers())
+      assertEquals(1, alice.connectedPeers())
+      assertEquals(aliceId, alice.peerId())
+      assertEquals(bobId, bob.peerId())
+
       // Limits are checked and mapped before anything is sent.
       assertFailure("empty_message") { alice.sendMessage("") }
       assertFailure("message_too_large") { alice.sendMessage("x".repeat(16_385)) }
@@ -87,6 +96,9 @@ class EngineAdapterTest {
 
       bob.leaveRoom()
       aliceEvents.await("onPeerLeft", "Alice sees Bob leave") { it["peerId"] == bobId && it["reason"] == "left" }
+      assertNull(bob.roomCode())
+      assertEquals(emptyList<PeerData>(), bob.peers())
+      assertEquals(0, bob.connectedPeers())
       assertFailure("not_in_room") { bob.sendMessage("anyone?") }
 
       // Every callback came on an engine thread, never on the caller's thread.
@@ -99,6 +111,7 @@ class EngineAdapterTest {
     }
     // Idempotent.
     alice.shutdown()
+    assertFailure("shutdown") { alice.roomCode() }
   }
 
   @Test
@@ -151,6 +164,17 @@ class EngineAdapterTest {
     assertFailure("invalid_config") {
       EngineHandle.start(loopbackConfig("http://127.0.0.1:1/ws", "Carol"), RecordingEvents())
     }
+    // iceTransportPolicy: an unknown value, and `relay` without a TURN server, are refused;
+    // `relay` with one and `all` start.
+    assertFailure("invalid_config") {
+      EngineHandle.start(loopbackConfig(server.url, "Dan").copy(iceTransportPolicy = "nohost"), RecordingEvents())
+    }
+    assertFailure("invalid_config") {
+      EngineHandle.start(loopbackConfig(server.url, "Dan").copy(iceTransportPolicy = "relay"), RecordingEvents())
+    }
+    val turn = listOf(IceServerData(listOf("turn:127.0.0.1:3478"), "u", "p"))
+    EngineHandle.start(loopbackConfig(server.url, "Dan").copy(iceTransportPolicy = "relay", iceServers = turn), RecordingEvents()).shutdown()
+    EngineHandle.start(loopbackConfig(server.url, "Dan").copy(iceTransportPolicy = "all"), RecordingEvents()).shutdown()
 
     val (carol, _) = start("Carol")
     try {

@@ -1,0 +1,1 @@
+export declare const RTC_CONFIGURATION: { iceServers: unknown[] };
