@@ -204,6 +204,7 @@ class EngineAdapterTest {
         PeerChatException.AlreadyInRoom("r"),
         PeerChatException.NotInRoom("r"),
         PeerChatException.NoConnectedPeer("r"),
+        PeerChatException.OutboxFull("r", 10_000uL),
         PeerChatException.EmptyMessage("r"),
         PeerChatException.MessageTooLarge("r", 20_000uL, 16_384uL),
         PeerChatException.WebRtc("r", "p1"),
