@@ -51,6 +51,13 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 /// Longest display name or login, in Unicode scalar values (chars), after trimming.
 pub const MAX_NAME_CHARS: usize = 32;
 
+/// Most topics one `find_match` may name (matchmaking, docs/protocol.md; `too_many_topics`).
+pub const MAX_TOPICS_PER_REQUEST: usize = 8;
+
+/// Longest matchmaking topic, in Unicode scalar values (chars) after normalisation
+/// (docs/protocol.md, "Matchmaking"; `invalid_topic`).
+pub const MAX_TOPIC_CHARS: usize = 32;
+
 /// Longest SDP (bytes) relayed in an `offer` or `answer`.
 pub const MAX_SDP_BYTES: usize = 32 * 1024;
 

@@ -25,10 +25,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::names;
 
-/// Most topics one `find_match` may name.
-pub const MAX_TOPICS_PER_REQUEST: usize = 8;
-/// Longest topic, in Unicode scalar values after normalisation.
-pub const MAX_TOPIC_CHARS: usize = 32;
+pub use peerchat_core::protocol::{MAX_TOPIC_CHARS, MAX_TOPICS_PER_REQUEST};
 /// Most users waiting on the whole server (all topics).
 pub const MAX_WAITERS_TOTAL: usize = 10_000;
 /// Most topics returned by [`MatchQueue::topics`] (the busiest ones).
