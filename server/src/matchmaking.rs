@@ -393,7 +393,18 @@ mod tests {
         q.enqueue("a", t(&["go"]), Some("b".into())).unwrap();
         q.enqueue("b", t(&["go"]), Some("c".into())).unwrap();
         q.enqueue("c", t(&["go"]), Some("a".into())).unwrap();
-        assert_eq!(q.len(), 3);
+        q.enqueue("z", t(&["zebra"]), None).unwrap();
+        q.enqueue("y", t(&["yak"]), None).unwrap();
+        assert_eq!(q.len(), 5);
+        // Busiest first, then by topic.
+        assert_eq!(
+            q.topics(),
+            vec![
+                ("go".to_owned(), 3),
+                ("yak".to_owned(), 1),
+                ("zebra".to_owned(), 1)
+            ]
+        );
         let p = q.enqueue("d", t(&["go"]), None).unwrap().unwrap();
         assert_eq!(p.waiter, "a");
     }
