@@ -348,6 +348,7 @@ impl PeerConnectionLink {
         let (priority_writer, priority_rx) = mpsc::unbounded_channel();
         let (receipt_writer, receipt_rx) = mpsc::unbounded_channel();
         let (receipt_channel_ready, receipt_channel_ready_rx) = watch::channel(false);
+        let fallback_writer = priority_writer.clone();
         let link = Self {
             pc,
             writer,
@@ -376,7 +377,12 @@ impl PeerConnectionLink {
                         if let (Some(rx), Some(ready)) =
                             (receipt_rx.take(), receipt_channel_ready.take())
                         {
-                            spawn_receipt_channel_tasks(channel, rx, report.clone(), ready);
+                            spawn_receipt_channel_tasks(
+                                channel,
+                                (rx, fallback_writer.clone()),
+                                report.clone(),
+                                ready,
+                            );
                         }
                     }
                     _ => {}
@@ -435,11 +441,12 @@ impl PeerConnectionLink {
     /// ([`RECEIPT_CHANNEL_READY_FRAME`]), otherwise on the chat channel ahead of every queued
     /// message. Returns `false` if the connection's writers are gone.
     pub(crate) fn send_receipt(&self, text: String) -> bool {
-        if *self.receipt_channel_ready.borrow() {
-            self.receipt_writer.send(text).is_ok()
-        } else {
-            self.priority_writer.send(text).is_ok()
-        }
+        route_receipt(
+            &self.receipt_channel_ready,
+            &self.receipt_writer,
+            &self.priority_writer,
+            text,
+        )
     }
 
     /// Writes [`PATH_PROBES`] `probe` frames, [`PATH_PROBE_INTERVAL_MS`] apart, where receipts
@@ -460,12 +467,7 @@ impl PeerConnectionLink {
                     tokio::time::sleep(std::time::Duration::from_millis(PATH_PROBE_INTERVAL_MS))
                         .await;
                 }
-                let sent = if *ready.borrow() {
-                    receipt_writer.send(probe.clone()).is_ok()
-                } else {
-                    priority_writer.send(probe.clone()).is_ok()
-                };
-                if !sent {
+                if !route_receipt(&ready, &receipt_writer, &priority_writer, probe.clone()) {
                     return;
                 }
             }
@@ -545,16 +547,41 @@ fn spawn_channel_tasks(
     });
 }
 
+/// Queues `text` on the receipt channel's writer when the peer reads that channel (`ready`),
+/// else — or if that writer is gone — on the chat channel's priority writer. `false` when the
+/// connection's writers are gone.
+fn route_receipt(
+    ready: &watch::Receiver<bool>,
+    receipt_writer: &mpsc::UnboundedSender<String>,
+    priority_writer: &mpsc::UnboundedSender<String>,
+    text: String,
+) -> bool {
+    let text = if *ready.borrow() {
+        match receipt_writer.send(text) {
+            Ok(()) => return true,
+            Err(mpsc::error::SendError(text)) => text,
+        }
+    } else {
+        text
+    };
+    priority_writer.send(text).is_ok()
+}
+
 /// Reader and writer of the receipt channel. The writer first sends
 /// [`RECEIPT_CHANNEL_READY_FRAME`]; the reader turns `ready` on when the peer's arrives and
 /// forwards only `ack` frames (anything else on this unordered channel is dropped, so a peer
 /// cannot reorder chat messages through it).
 fn spawn_receipt_channel_tasks(
     channel: Arc<dyn DataChannel>,
-    mut receipt_rx: mpsc::UnboundedReceiver<String>,
+    (mut receipt_rx, fallback): (
+        mpsc::UnboundedReceiver<String>,
+        mpsc::UnboundedSender<String>,
+    ),
     report: Arc<dyn Fn(PeerEvent) + Send + Sync>,
     ready: watch::Sender<bool>,
 ) {
+    let ready = Arc::new(ready);
+    let writer_ready = ready.clone();
     let reader = channel.clone();
     let (open_tx, open_rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -585,17 +612,29 @@ fn spawn_receipt_channel_tasks(
         if open_rx.await.is_err() {
             return;
         }
-        if channel
-            .send_text(RECEIPT_CHANNEL_READY_FRAME)
-            .await
-            .is_err()
-        {
-            return;
-        }
-        while let Some(text) = receipt_rx.recv().await {
-            if let Err(err) = channel.send_text(&text).await {
-                tracing::debug!(%err, "receipt channel send failed");
-                break;
+        let failed = match channel.send_text(RECEIPT_CHANNEL_READY_FRAME).await {
+            Err(err) => Some((err, None)),
+            Ok(()) => loop {
+                let Some(text) = receipt_rx.recv().await else {
+                    break None;
+                };
+                if let Err(err) = channel.send_text(&text).await {
+                    break Some((err, Some(text)));
+                }
+            },
+        };
+        if let Some((err, unsent)) = failed {
+            // Receipts go back to the chat channel: the one that failed and every one queued
+            // here before `ready` turned off. None is lost.
+            tracing::debug!(%err, "receipt channel send failed: receipts on the chat channel");
+            writer_ready.send_replace(false);
+            if let Some(text) = unsent {
+                let _ = fallback.send(text);
+            }
+            while let Some(text) = receipt_rx.recv().await {
+                if fallback.send(text).is_err() {
+                    break;
+                }
             }
         }
     });
@@ -637,6 +676,42 @@ mod link_tests;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_receipt_whose_receipt_channel_writer_is_gone_goes_on_the_chat_channel() {
+        let (ready_tx, ready) = watch::channel(true);
+        let (receipt_writer, receipt_rx) = mpsc::unbounded_channel();
+        let (priority_writer, mut priority_rx) = mpsc::unbounded_channel();
+        assert!(route_receipt(
+            &ready,
+            &receipt_writer,
+            &priority_writer,
+            "a".into()
+        ));
+        drop(receipt_rx);
+        assert!(route_receipt(
+            &ready,
+            &receipt_writer,
+            &priority_writer,
+            "b".into()
+        ));
+        assert_eq!(priority_rx.try_recv().ok().as_deref(), Some("b"));
+        ready_tx.send_replace(false);
+        assert!(route_receipt(
+            &ready,
+            &receipt_writer,
+            &priority_writer,
+            "c".into()
+        ));
+        assert_eq!(priority_rx.try_recv().ok().as_deref(), Some("c"));
+        drop(priority_rx);
+        assert!(!route_receipt(
+            &ready,
+            &receipt_writer,
+            &priority_writer,
+            "d".into()
+        ));
+    }
 
     #[test]
     fn candidate_section_is_the_first_m_section_with_its_mid_index_and_ufrag() {

@@ -246,6 +246,11 @@ async fn a_half_dead_connection_is_detected_within_20_s_and_resumed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_stopped_for_20_s_resumes_and_nothing_is_lost() {
     const STOPPED: Duration = Duration::from_secs(20);
+    // `RUST_LOG=peerchat_core=debug` shows what Alice's engine does (stderr).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
     let server = ServerProc::start(0, &[]);
     let url = server.url();
     let (mut alice, mut bob, bob_key) = engine_and_terminal_client(&url).await;
@@ -270,13 +275,19 @@ async fn client_stopped_for_20_s_resumes_and_nothing_is_lost() {
     // The fault lasts STOPPED; this is its length, not a synchronisation.
     tokio::time::sleep_until(stopped_at + STOPPED).await;
     bob.signal(Signal::SIGCONT);
+    let cont = tokio::time::Instant::now();
 
     bob.expect("signaling reconnected", |l| l == "* signaling reconnected");
+    println!(
+        "bob's signaling reconnected {:?} after SIGCONT",
+        cont.elapsed()
+    );
     alice
         .wait_for("bob resumed", |e| {
             matches!(e, EngineEvent::PeerResumed(p) if *p == bob_key).then_some(())
         })
         .await;
+    println!("alice saw bob resumed {:?} after SIGCONT", cont.elapsed());
     for i in 0..3 {
         let line = format!("< Alice: while stopped {i}");
         bob.saw_or_expect("a message sent while stopped", |l| l == line);
@@ -293,8 +304,13 @@ async fn client_stopped_for_20_s_resumes_and_nothing_is_lost() {
             })
             .await;
     }
+    println!("every message delivered {:?} after SIGCONT", cont.elapsed());
     bob.say("back from the stop");
     assert_eq!(alice.received(1).await, ["back from the stop"]);
+    println!(
+        "bob's next message arrived {:?} after SIGCONT",
+        cont.elapsed()
+    );
     let repeats = bob
         .seen
         .iter()
