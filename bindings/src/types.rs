@@ -247,6 +247,8 @@ impl From<EngineConfig> for core::EngineConfig {
             message_ttl_ms: c.message_ttl_ms,
             ca_cert_pem: c.ca_cert_pem,
             auth_token: c.auth_token,
+            // Not exposed through the FFI yet: history is kept in memory for the engine's life.
+            data_dir: None,
         }
     }
 }

@@ -122,6 +122,16 @@ pub struct EngineConfig {
     /// "Authentication") sent as `Authorization: Bearer <token>` when connecting, for servers
     /// run with `--auth-secret`. `None` (default): no token.
     pub auth_token: Option<String>,
+    /// Directory of this device's saved chats (`crate::store`): the SQLite file
+    /// [`DATABASE_FILE`](crate::store::DATABASE_FILE) is created in it (and the directory
+    /// too) by the engine's `peerchat-store` thread, never on the caller's thread. Every
+    /// message sent and received is saved there with its status, per conversation; messages
+    /// not yet acknowledged are sent again when the engine re-enters the same room after a
+    /// restart. Pass Android `Context.getFilesDir()`, iOS the Application Support directory,
+    /// any directory on a desktop. `None` (default): history is kept in memory only, for the
+    /// engine's life. Nothing of it ever goes to the signaling server. An unusable directory
+    /// is not refused here: it is reported as [`EngineError::Store`] (see there).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl EngineConfig {
@@ -142,6 +152,7 @@ impl EngineConfig {
             message_ttl_ms: crate::outbox::DEFAULT_MESSAGE_TTL_MS,
             ca_cert_pem: None,
             auth_token: None,
+            data_dir: None,
         }
     }
 
@@ -237,6 +248,13 @@ impl EngineConfig {
             || self.message_ttl_ms == 0
         {
             return invalid("timeouts must be greater than zero".to_string());
+        }
+        if self
+            .data_dir
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            return invalid("data_dir must not be an empty path".to_string());
         }
         if self.max_outbox_messages == 0 {
             return invalid("max_outbox_messages must be greater than zero".to_string());

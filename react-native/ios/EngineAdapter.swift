@@ -236,6 +236,9 @@ private extension PeerChatError {
     case let .Shutdown(reason): return EngineFailure(code: "shutdown", message: reason)
     case let .QueueFull(reason, _, _): return EngineFailure(code: "queue_full", message: reason)
     case let .Cancelled(reason): return EngineFailure(code: "cancelled", message: reason)
+    case let .Store(reason): return EngineFailure(code: "store", message: reason)
+    case let .UnknownMessage(reason, _): return EngineFailure(code: "unknown_message", message: reason)
+    case let .UnknownPeer(reason, _): return EngineFailure(code: "unknown_peer", message: reason)
     }
   }
 }

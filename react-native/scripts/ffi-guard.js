@@ -60,6 +60,8 @@ const EXEMPT = {
   'PeerChatError.OutboxFull.max': 'JS errors carry code, serverCode and the message text, which states the limit',
   'PeerChatError.QueueFull.capacity': 'JS errors carry code, serverCode and the message text, which states the bound',
   'PeerChatError.QueueFull.queue': 'JS errors carry code, serverCode and the message text, which names the queue',
+  'PeerChatError.UnknownMessage.id': 'JS errors carry code, serverCode and the message text, which names the message',
+  'PeerChatError.UnknownPeer.peer_id': 'JS errors carry code, serverCode and the message text, which names the peer',
   // Gaps left by the merge of issues 9 and 11 (session 3); to be carried through RN next:
   'Engine.cancel_room_request': 'not yet in RN: a JS caller cannot cancel a pending createRoom/joinRoom (follow-up)',
   'Engine.shutdown_now': 'not yet in RN: destroy()/shutdown() cover teardown (follow-up)',

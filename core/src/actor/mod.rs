@@ -8,6 +8,7 @@
 //! frames).
 
 mod commands;
+mod history;
 mod peers;
 mod server;
 
@@ -26,6 +27,10 @@ use crate::listener::{Peer, PeerState, RoomInfo, SignalingState};
 use crate::outbox::Outbox;
 use crate::peer::{PeerConnectionLink, PeerEvent};
 use crate::peer_state::PeerMachine;
+use crate::store::handle::StoreHandle;
+use crate::store::{Conversation, StoredMessage};
+use history::StoreInput;
+pub(crate) use history::{DeleteReply, HistoryReply};
 use peers::{PeerInputs, Supervision, close_peer};
 
 use crate::signaling::{SignalingClient, SignalingEvent};
@@ -71,6 +76,23 @@ pub(crate) enum Command {
         text: String,
         sent_at_ms: u64,
     },
+    /// `Engine::history`.
+    History {
+        conversation: Conversation,
+        before: Option<String>,
+        limit: u32,
+        reply: HistoryReply,
+    },
+    /// `Engine::delete_conversation`.
+    DeleteConversation {
+        conversation: Conversation,
+        reply: DeleteReply,
+    },
+    /// `Engine::safety_code`.
+    SafetyCode {
+        peer_id: String,
+        reply: oneshot::Sender<Result<String, EngineError>>,
+    },
     /// Undo the create/join numbered so (its future was dropped), or, with `None`, the one in
     /// flight (`cancel_room_request`).
     Cancel(Option<u64>),
@@ -90,6 +112,8 @@ pub(crate) enum Input {
     /// [`REJOIN_IDENTIFY_MS`] after a `rejoin_room` answer: offer to the members no data
     /// channel has claimed by then.
     RejoinDeferred(u64),
+    /// A history store request finished (`history.rs`).
+    Store(StoreInput),
 }
 
 pub(crate) use crate::signaling::REJOIN_IDENTIFY_MS;
@@ -192,6 +216,11 @@ pub(crate) struct Actor {
     abandoned: Option<&'static str>,
     /// The caller's number of the create/join that entered the current room.
     entered_by: Option<u64>,
+    /// The history store's thread (`history.rs`).
+    store: StoreHandle,
+    /// The persisted outbox of the current room, restored after a restart: queued for every
+    /// peer of the room until one acknowledges each message (`history.rs`).
+    restored: Vec<StoredMessage>,
 }
 
 impl Actor {
@@ -201,6 +230,7 @@ impl Actor {
         events: Dispatcher,
         inputs: mpsc::UnboundedSender<Input>,
         lifecycle: LifecycleRx,
+        store: StoreHandle,
     ) -> Self {
         Self {
             config,
@@ -225,6 +255,8 @@ impl Actor {
             supervision: Supervision::default(),
             abandoned: None,
             entered_by: None,
+            store,
+            restored: Vec::new(),
         }
     }
 
@@ -273,6 +305,14 @@ impl Actor {
             self.publish();
             self.events.flush().await;
         }
+        // Messages `send_message` accepted before the shutdown are queued (and saved) before
+        // everything closes: with a `data_dir` they are sent after a restart. Other commands
+        // still waiting are dropped (their callers see `Shutdown`).
+        while let Ok(command) = commands.try_recv() {
+            if matches!(command, Command::Send { .. }) {
+                self.on_command(command).await;
+            }
+        }
         self.shutdown().await;
         self.events.flush().await;
         let _ = finished.send(());
@@ -289,6 +329,7 @@ impl Actor {
             Input::RequestTimeout(token) => self.on_request_timeout(token),
             Input::Peers(input) => self.on_peers_input(input).await,
             Input::RejoinDeferred(token) => self.on_rejoin_deferred(token).await,
+            Input::Store(input) => self.on_store_input(input).await,
         }
     }
 

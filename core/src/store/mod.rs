@@ -556,6 +556,73 @@ impl HistoryStore {
         Ok(out)
     }
 
+    /// This device's messages of the conversation that no peer has acknowledged and that
+    /// were not given up (status `Pending` or `Sent`), oldest first, at most the `limit`
+    /// oldest: the persisted outbox the engine sends again when it re-enters the room.
+    /// Errors: [`StoreError::Database`], [`StoreError::Corrupt`].
+    pub fn unacknowledged(
+        &self,
+        conversation: &Conversation,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, sender_peer_id, sender_name, text, sent_at_ms, stored_at_ms, status
+             FROM messages
+             WHERE conversation = ?1 AND outgoing = 1 AND status IN ('pending', 'sent')
+             ORDER BY sent_at_ms ASC, id ASC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![conversation.key(), limit as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, sender_peer_id, sender_name, text, sent, stored, status) = row?;
+            out.push(StoredMessage {
+                id,
+                outgoing: true,
+                sender_peer_id,
+                sender_name,
+                text,
+                sent_at_ms: sent.max(0) as u64,
+                stored_at_ms: stored.max(0) as u64,
+                status: StoredStatus::parse(&status)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Forgets the per-peer receipts of outgoing message `id` and sets its status back to
+    /// `Pending`: it is about to be sent again to the peers of a new session (whose peer ids
+    /// differ from the old ones), so only their receipts count from now on. Errors:
+    /// [`StoreError::Database`].
+    pub fn restart_receipts(
+        &mut self,
+        conversation: &Conversation,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let key = conversation.key();
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "DELETE FROM receipts WHERE conversation = ?1 AND message_id = ?2",
+            params![key, id],
+        )?;
+        tx.execute(
+            "UPDATE messages SET status = 'pending'
+             WHERE conversation = ?1 AND id = ?2 AND outgoing = 1",
+            params![key, id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Every conversation with at least one saved message, by key, most recent first, with
     /// its message count.
     pub fn conversations(&self) -> Result<Vec<(Conversation, u64)>, StoreError> {

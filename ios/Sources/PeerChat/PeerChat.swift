@@ -2703,6 +2703,37 @@ enum PeerChatError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          * Human-readable text (the core error's message).
          */reason: String
     )
+    /**
+     * The saved-chat history store failed (the data directory or database is unusable, or
+     * a read or write failed); chat goes on without saving.
+     */
+    case Store(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String
+    )
+    /**
+     * A history cursor (`before`) names no message of the conversation.
+     */
+    case UnknownMessage(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String, 
+        /**
+         * The id given.
+         */id: String
+    )
+    /**
+     * A peer id that is not a peer of the room, or whose connection is not negotiated yet.
+     */
+    case UnknownPeer(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String, 
+        /**
+         * The peer id given.
+         */peerId: String
+    )
 
     
 
@@ -2792,6 +2823,17 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
             )
         case 17: return .Cancelled(
             reason: try FfiConverterString.read(from: &buf)
+            )
+        case 18: return .Store(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 19: return .UnknownMessage(
+            reason: try FfiConverterString.read(from: &buf), 
+            id: try FfiConverterString.read(from: &buf)
+            )
+        case 20: return .UnknownPeer(
+            reason: try FfiConverterString.read(from: &buf), 
+            peerId: try FfiConverterString.read(from: &buf)
             )
 
          default: throw UniffiInternalError.unexpectedEnumCase
@@ -2898,6 +2940,23 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
         case let .Cancelled(reason):
             writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Store(reason):
+            writeInt(&buf, Int32(18))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .UnknownMessage(reason,id):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(id, into: &buf)
+            
+        
+        case let .UnknownPeer(reason,peerId):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(peerId, into: &buf)
             
         }
     }

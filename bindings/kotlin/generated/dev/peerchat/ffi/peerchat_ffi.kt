@@ -3681,6 +3681,59 @@ sealed class PeerChatException: kotlin.Exception() {
             get() = "reason=${ `reason` }"
     }
     
+    /**
+     * The saved-chat history store failed (the data directory or database is unusable, or
+     * a read or write failed); chat goes on without saving.
+     */
+    class Store(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * A history cursor (`before`) names no message of the conversation.
+     */
+    class UnknownMessage(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String, 
+        
+        /**
+         * The id given.
+         */
+        val `id`: kotlin.String
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }, id=${ `id` }"
+    }
+    
+    /**
+     * A peer id that is not a peer of the room, or whose connection is not negotiated yet.
+     */
+    class UnknownPeer(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String, 
+        
+        /**
+         * The peer id given.
+         */
+        val `peerId`: kotlin.String
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }, peerId=${ `peerId` }"
+    }
+    
 
     
 
@@ -3759,6 +3812,17 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
                 FfiConverterULong.read(buf),
                 )
             17 -> PeerChatException.Cancelled(
+                FfiConverterString.read(buf),
+                )
+            18 -> PeerChatException.Store(
+                FfiConverterString.read(buf),
+                )
+            19 -> PeerChatException.UnknownMessage(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            20 -> PeerChatException.UnknownPeer(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3862,6 +3926,23 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
             )
+            is PeerChatException.Store -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PeerChatException.UnknownMessage -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterString.allocationSize(value.`id`)
+            )
+            is PeerChatException.UnknownPeer -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterString.allocationSize(value.`peerId`)
+            )
         }
     }
 
@@ -3960,6 +4041,23 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
             is PeerChatException.Cancelled -> {
                 buf.putInt(17)
                 FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is PeerChatException.Store -> {
+                buf.putInt(18)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is PeerChatException.UnknownMessage -> {
+                buf.putInt(19)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterString.write(value.`id`, buf)
+                Unit
+            }
+            is PeerChatException.UnknownPeer -> {
+                buf.putInt(20)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterString.write(value.`peerId`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }

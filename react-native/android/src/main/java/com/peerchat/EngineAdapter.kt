@@ -286,6 +286,9 @@ internal fun PeerChatException.toFailure(): EngineFailure =
     is PeerChatException.Shutdown -> EngineFailure("shutdown", reason)
     is PeerChatException.QueueFull -> EngineFailure("queue_full", reason)
     is PeerChatException.Cancelled -> EngineFailure("cancelled", reason)
+    is PeerChatException.Store -> EngineFailure("store", reason)
+    is PeerChatException.UnknownMessage -> EngineFailure("unknown_message", reason)
+    is PeerChatException.UnknownPeer -> EngineFailure("unknown_peer", reason)
   }
 
 private inline fun <T> translateBlocking(block: () -> T): T =
