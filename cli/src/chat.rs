@@ -10,6 +10,8 @@
 //! * peer joined: NAME               another peer entered the room
 //! * chat ready with NAME            the data channel to NAME is open
 //! < NAME: TEXT                      a message from NAME
+//! ~ NAME: TEXT                      a message NAME sent while you were away, received
+//!                                   through history sync (saved with --data-dir)
 //! > [ID] TEXT                       your message was accepted and queued to every peer
 //! ✓ delivered [ID] to NAME          NAME acknowledged message ID
 //! * peer left: NAME (left|disconnected|timeout)
@@ -256,6 +258,11 @@ impl Printer {
                     self.name_of(&peer_id)
                 ),
             },
+            EngineEvent::HistoryMessage(message) => format!(
+                "~ {}: {}",
+                escape(&message.sender_name),
+                escape(&message.text)
+            ),
             EngineEvent::Error(err) => format!("! error: {}", escape(&err.to_string())),
             EngineEvent::SignalingState(SignalingState::Reconnecting {
                 attempt,

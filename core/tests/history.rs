@@ -225,3 +225,91 @@ async fn both_sides_see_the_same_safety_code() {
         })
     );
 }
+
+/// Waits until every engine of `clients` reports `Connected` for `count` peers.
+async fn wait_connected_to(client: &mut Client, count: usize) {
+    let mut seen = std::collections::HashSet::new();
+    client
+        .wait_for("peers connected", |e| {
+            if let EngineEvent::PeerState {
+                peer_id,
+                state: peerchat_core::PeerState::Connected,
+            } = e
+            {
+                seen.insert(peer_id.clone());
+            }
+            (seen.len() == count).then_some(())
+        })
+        .await
+}
+
+#[tokio::test]
+async fn history_sync_fills_the_gap_of_a_peer_that_was_away() {
+    let server = server_with(|c| c.room_capacity = 4).await;
+    let url = server.ws_url();
+    let bob_dir = TempDir::new("sync-bob");
+    let mut alice = common::client(&url, "Alice");
+    let mut bob = with_dir(&url, "Bob", &bob_dir.0);
+    let mut carol = common::client(&url, "Carol");
+    let room = alice.engine.create_room().await.unwrap();
+    bob.engine.join_room(&room.code).await.unwrap();
+    wait_connected_to(&mut bob, 1).await;
+    carol.engine.join_room(&room.code).await.unwrap();
+    wait_connected_to(&mut carol, 2).await;
+    wait_connected_to(&mut bob, 1).await;
+
+    let before = alice.engine.send_message("before").unwrap();
+    assert_eq!(bob.next_message().await.id, before);
+    assert_eq!(carol.next_message().await.id, before);
+
+    // Bob's app is killed; Alice and Carol chat on.
+    stop(bob).await;
+    alice
+        .wait_for("Bob gone", |e| {
+            matches!(e, EngineEvent::PeerLeft { .. }).then_some(())
+        })
+        .await;
+    let missed_a = alice.engine.send_message("while away, from Alice").unwrap();
+    assert_eq!(carol.next_message().await.id, missed_a);
+    let missed_c = carol.engine.send_message("while away, from Carol").unwrap();
+    assert_eq!(alice.next_message().await.id, missed_c);
+
+    // Bob comes back and rejoins: each of the others sends what he misses of its own.
+    let mut bob = with_dir(&url, "Bob", &bob_dir.0);
+    bob.engine.join_room(&room.code).await.unwrap();
+    let mut synced = Vec::new();
+    bob.wait_for("two history messages", |e| {
+        match e {
+            EngineEvent::HistoryMessage(m) => synced.push((m.id.clone(), m.sender_name.clone())),
+            EngineEvent::Message(m) => panic!("a missed message shown as new: {m:?}"),
+            _ => {}
+        }
+        (synced.len() == 2).then_some(())
+    })
+    .await;
+    synced.sort();
+    let mut expected = vec![
+        (missed_a.clone(), "Alice".to_string()),
+        (missed_c.clone(), "Carol".to_string()),
+    ];
+    expected.sort();
+    assert_eq!(synced, expected);
+
+    let conversation = Conversation::Room { code: room.code };
+    let page = bob.engine.history(&conversation, None, 50).await.unwrap();
+    assert_eq!(
+        texts(&page.messages),
+        ["before", "while away, from Alice", "while away, from Carol"],
+        "in sending order, each once"
+    );
+    // Live chat goes on after the sync, and nothing else was re-sent meanwhile.
+    let after = alice.engine.send_message("after").unwrap();
+    let next = bob
+        .wait_for("the next message", |e| match e {
+            EngineEvent::Message(m) => Some(m.clone()),
+            EngineEvent::HistoryMessage(m) => panic!("unexpected history message {m:?}"),
+            _ => None,
+        })
+        .await;
+    assert_eq!(next.id, after);
+}

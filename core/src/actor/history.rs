@@ -40,6 +40,8 @@ pub(crate) enum StoreInput {
         code: String,
         messages: Vec<StoredMessage>,
     },
+    /// History sync (`sync.rs`).
+    Sync(super::sync::SyncInput),
 }
 
 /// Where the answer to an app's history call goes.
@@ -83,7 +85,7 @@ impl Actor {
         }
     }
 
-    fn report_store_error(&self, e: StoreError) {
+    pub(super) fn report_store_error(&self, e: StoreError) {
         tracing::warn!(error = %e, "history store");
         let error = EngineError::from(e);
         self.events.emit(move |l| l.on_error(error));
@@ -207,6 +209,7 @@ impl Actor {
                 }
             },
             StoreInput::Restored { code, messages } => self.on_restored(code, messages),
+            StoreInput::Sync(input) => self.on_sync_input(input),
         }
     }
 

@@ -11,6 +11,7 @@ mod commands;
 mod history;
 mod peers;
 mod server;
+mod sync;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -172,6 +173,8 @@ struct PeerEntry {
     machine: PeerMachine,
     inbox: Inbox,
     outbox: Outbox,
+    /// History sync on its current connection (`sync.rs`).
+    sync: sync::SyncState,
 }
 
 impl PeerEntry {

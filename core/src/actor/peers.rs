@@ -122,6 +122,7 @@ impl Actor {
                 machine: PeerMachine::new(false, bounds),
                 inbox: Inbox::default(),
                 outbox,
+                sync: Default::default(),
             });
         // Messages saved unacknowledged before a restart (`history.rs`).
         self.restore_into(&key);
@@ -610,6 +611,8 @@ impl Actor {
                 });
                 entry.link.as_ref().expect("checked").send(hello, None);
                 self.drive(&peer_id, PeerInput::ChannelOpen).await;
+                // History sync (`sync.rs`): ask for what we miss.
+                self.request_sync(&peer_id).await;
             }
             PeerEvent::Frame(bytes) => self.on_frame(peer_id, &bytes).await,
             PeerEvent::BinaryFrame(size) => {
@@ -681,6 +684,14 @@ impl Actor {
             Ok(Decoded::Frame(Frame::PeerId { peer_id: new_id })) => {
                 self.on_peer_id_announced(&peer_id, new_id).await;
             }
+            Ok(Decoded::Frame(Frame::SyncRequest { ids })) => {
+                self.on_sync_request(&peer_id, ids).await;
+            }
+            Ok(Decoded::Frame(Frame::SyncMessage {
+                id,
+                sent_at_ms,
+                text,
+            })) => self.on_sync_message(peer_id, id, sent_at_ms, text).await,
             Ok(Decoded::Unknown(kind)) => {
                 tracing::debug!(%kind, "ignoring chat frame of unknown type");
             }

@@ -483,7 +483,7 @@ impl HistoryStore {
     }
 
     /// Ids of the `limit` newest messages of the conversation, newest first (what history
-    /// sync tells a peer it has: [`sync::SyncRequest`]).
+    /// sync tells a peer it has: [`sync::request_ids`]).
     pub fn latest_ids(
         &self,
         conversation: &Conversation,
