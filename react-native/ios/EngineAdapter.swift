@@ -156,6 +156,9 @@ private final class ListenerBridge: EngineListener, @unchecked Sendable {
     if let serverCode = f.serverCode { body["serverCode"] = serverCode }
     sink("onError", body)
   }
+  // Saved chats are not carried to React Native yet (no `dataDir` there: history lives in
+  // memory only), so there is no JS event for a message received through history sync.
+  func onHistoryMessage(message: ChatMessage) {}
 }
 
 /// The spec's `iceTransportPolicy` string to the generated enum.
