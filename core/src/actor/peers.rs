@@ -670,6 +670,12 @@ impl Actor {
                 for status in &changes {
                     self.record_status(&id, &peer_id, *status).await;
                 }
+                if changes.is_empty() {
+                    // Not in the outbox: an ack of a `sync_message` (history sync), or a late
+                    // repeat. The history records the peer has it (a status never goes back).
+                    self.record_status(&id, &peer_id, MessageStatus::Delivered)
+                        .await;
+                }
                 if !changes.is_empty() {
                     self.events.emit(move |l| {
                         for status in changes {

@@ -320,7 +320,8 @@ impl HistoryStore {
     /// Records the status of outgoing message `id` at peer `peer_id`, unless that peer's
     /// status is already at least as advanced ([`StoredStatus::rank`]), and recomputes the
     /// message's overall status: the least advanced among its peers. Returns the overall
-    /// status after the change, `None` if the message is not saved. Errors:
+    /// status after the change, `None` if no outgoing message has that id (a receipt for a
+    /// received message, which a peer could send, changes nothing). Errors:
     /// [`StoreError::Database`].
     pub fn set_receipt(
         &mut self,
@@ -333,7 +334,7 @@ impl HistoryStore {
         let tx = self.conn.transaction()?;
         let exists: Option<i64> = tx
             .query_row(
-                "SELECT 1 FROM messages WHERE conversation = ?1 AND id = ?2",
+                "SELECT 1 FROM messages WHERE conversation = ?1 AND id = ?2 AND outgoing = 1",
                 params![key, id],
                 |r| r.get(0),
             )

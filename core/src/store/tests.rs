@@ -176,6 +176,61 @@ fn an_incoming_message_is_marked_read_once() {
 }
 
 #[test]
+fn a_receipt_for_a_received_message_changes_nothing() {
+    let mut store = HistoryStore::in_memory().unwrap();
+    store.insert(&room(), &msg("in", false, 1)).unwrap();
+    assert_eq!(
+        store
+            .set_receipt(&room(), "in", "them", StoredStatus::Delivered)
+            .unwrap(),
+        None
+    );
+    let page = store.history(&room(), None, 10).unwrap();
+    assert_eq!(page.messages[0].status, StoredStatus::Received);
+}
+
+#[test]
+fn the_persisted_outbox_is_the_unacknowledged_outgoing_messages_oldest_first() {
+    let mut store = HistoryStore::in_memory().unwrap();
+    for (id, t) in [("b", 2), ("a", 1), ("c", 3), ("d", 4)] {
+        store.insert(&room(), &msg(id, true, t)).unwrap();
+    }
+    store.insert(&room(), &msg("in", false, 5)).unwrap();
+    store
+        .set_receipt(&room(), "b", "p1", StoredStatus::Sent)
+        .unwrap();
+    store
+        .set_receipt(&room(), "c", "p1", StoredStatus::Delivered)
+        .unwrap();
+    store
+        .set_receipt(&room(), "d", "p1", StoredStatus::Failed)
+        .unwrap();
+    let ids: Vec<String> = store
+        .unacknowledged(&room(), 10)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(store.unacknowledged(&room(), 1).unwrap()[0].id, "a");
+    // Sent again to a new session's peers: the old peer's receipt no longer counts.
+    store.restart_receipts(&room(), "b").unwrap();
+    assert_eq!(
+        store
+            .set_receipt(&room(), "b", "p2", StoredStatus::Delivered)
+            .unwrap(),
+        Some(StoredStatus::Delivered)
+    );
+    let ids: Vec<String> = store
+        .unacknowledged(&room(), 10)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids, ["a"]);
+}
+
+#[test]
 fn deleting_a_conversation_removes_its_messages_and_receipts_only() {
     let mut store = HistoryStore::in_memory().unwrap();
     let other = Conversation::Login {
