@@ -2,7 +2,7 @@
 //! `peerchat-store` that owns the database and runs requests in the order they were queued.
 //!
 //! Requests wait in a queue of [`STORE_QUEUE_LEN`] entries; when it is full, [`StoreHandle::call`]
-//! and [`StoreHandle::submit`] wait for room (backpressure on the caller, which is the
+//! and `StoreHandle::submit` wait for room (backpressure on the caller, which is the
 //! engine's actor), so no write is dropped and memory stays bounded. Dropping every handle
 //! lets the thread finish the queued requests and exit; nothing waits for it (no blocking
 //! `Drop`).
