@@ -206,6 +206,25 @@ async fn an_unusable_data_dir_is_a_typed_error_and_chat_goes_on() {
             (shown && reported).then_some(())
         })
         .await;
+    // Every later write fails the same way: the app is not told again for each message
+    // (`STORE_ERROR_REPORT_INTERVAL_MS`). Anything reported for `again` comes before `marker`.
+    let again = bob.engine.send_message("again").unwrap();
+    let marker = bob.engine.send_message("marker").unwrap();
+    let mut shown_again = false;
+    alice
+        .wait_for("the marker", |e| match e {
+            EngineEvent::Message(m) if m.id == again => {
+                shown_again = true;
+                None
+            }
+            EngineEvent::Message(m) if m.id == marker => Some(()),
+            EngineEvent::Error(EngineError::Store { reason }) => {
+                panic!("reported again: {reason}")
+            }
+            _ => None,
+        })
+        .await;
+    assert!(shown_again);
 }
 
 #[tokio::test]

@@ -22,7 +22,8 @@ use super::{Actor, Input};
 use crate::error::EngineError;
 use crate::listener::{ChatMessage, MessageStatus};
 use crate::store::{
-    Conversation, HistoryPage, HistoryStore, StoreError, StoredMessage, StoredStatus, now_ms,
+    Conversation, HistoryPage, HistoryStore, STORE_ERROR_REPORT_INTERVAL_MS, StoreError,
+    StoredMessage, StoredStatus, now_ms,
 };
 
 /// Results of store operations the event loop acts on.
@@ -85,9 +86,27 @@ impl Actor {
         }
     }
 
+    /// Reports a failed store operation as [`EngineError::Store`], at most once per
+    /// [`STORE_ERROR_REPORT_INTERVAL_MS`] for the same reason (a full disk fails every write:
+    /// the app hears it, not once per message). Every failure is logged.
     pub(super) fn report_store_error(&self, e: StoreError) {
         tracing::warn!(error = %e, "history store");
         let error = EngineError::from(e);
+        let reason = error.to_string();
+        {
+            let mut last = self
+                .store_error_reported
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let now = std::time::Instant::now();
+            if let Some((previous, at)) = last.as_ref()
+                && *previous == reason
+                && now.duration_since(*at).as_millis() < u128::from(STORE_ERROR_REPORT_INTERVAL_MS)
+            {
+                return;
+            }
+            *last = Some((reason, now));
+        }
         self.events.emit(move |l| l.on_error(error));
     }
 
@@ -217,7 +236,8 @@ impl Actor {
     /// peer acknowledged before the engine stopped. Each is sent again, with its id, to the
     /// peers of the room ([`Actor::on_restored`]). One whose `message_ttl_ms` has run out
     /// since it was sent (by the wall clock, from `sent_at_ms`) is marked `Failed` instead.
-    /// At most `max_outbox_messages` (the oldest) are restored.
+    /// Those restored get a fresh `message_ttl_ms` from the restart. At most
+    /// `max_outbox_messages` (the oldest) are restored.
     pub(super) async fn restore_outbox(&self) {
         let Some(conversation) = self.conversation() else {
             return;

@@ -224,6 +224,8 @@ pub(crate) struct Actor {
     /// The persisted outbox of the current room, restored after a restart: queued for every
     /// peer of the room until one acknowledges each message (`history.rs`).
     restored: Vec<StoredMessage>,
+    /// The last store failure reported to the app, and when (`history.rs`).
+    store_error_reported: Mutex<Option<(String, std::time::Instant)>>,
 }
 
 impl Actor {
@@ -260,6 +262,7 @@ impl Actor {
             entered_by: None,
             store,
             restored: Vec::new(),
+            store_error_reported: Mutex::new(None),
         }
     }
 

@@ -30,6 +30,12 @@ pub const DATABASE_FILE: &str = "peerchat-history.sqlite3";
 /// Largest page [`HistoryStore::history`] returns; a larger `limit` is clamped to it.
 pub const MAX_HISTORY_PAGE: u32 = 500;
 
+/// A store failure the engine meets by itself (a write) is reported to the app
+/// (`EngineListener::on_error` with `EngineError::Store`) at most once per this many ms for
+/// the same reason: a full disk fails every write, and the app hears it once, not once per
+/// message. Every failure is logged (`tracing`, `warn`).
+pub const STORE_ERROR_REPORT_INTERVAL_MS: u64 = 10_000;
+
 /// Bound of the queue in front of the store's thread (requests). A full queue makes the
 /// engine's writer wait (backpressure on the actor), never drops a write.
 pub const STORE_QUEUE_LEN: usize = 1_024;
