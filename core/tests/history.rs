@@ -332,3 +332,26 @@ async fn history_sync_fills_the_gap_of_a_peer_that_was_away() {
         .await;
     assert_eq!(next.id, after);
 }
+
+#[tokio::test]
+async fn messages_sent_around_a_network_change_arrive_as_new_messages_not_history() {
+    let server = server().await;
+    let (alice, mut bob) = common::connected_pair(&server.ws_url()).await;
+    alice.engine.network_changed();
+    alice.engine.pause();
+    let first = alice.engine.send_message("from the background").unwrap();
+    alice.engine.resume();
+    alice.engine.network_changed();
+    let second = alice.engine.send_message("after a network change").unwrap();
+    let mut got = Vec::new();
+    bob.wait_for("both messages", |e| {
+        match e {
+            EngineEvent::Message(m) => got.push(m.id.clone()),
+            EngineEvent::HistoryMessage(m) => panic!("a new message shown as history: {m:?}"),
+            _ => {}
+        }
+        (got.len() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(got, [first, second]);
+}

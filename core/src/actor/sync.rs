@@ -226,11 +226,15 @@ impl Actor {
             SyncInput::Reply {
                 peer,
                 generation,
-                messages,
+                mut messages,
             } => {
                 let Some(entry) = self.peers.get(&peer) else {
                     return;
                 };
+                // A message waiting in this peer's outbox goes (or went) to it live, as a
+                // `message`: a `sync_message` copy could overtake it and make a new message
+                // look like history.
+                messages.retain(|m| !entry.outbox.contains(&m.id));
                 let Some(link) = entry
                     .link
                     .as_ref()

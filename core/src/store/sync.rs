@@ -14,7 +14,8 @@
 //!    first, at most [`MAX_SYNC_MESSAGES`] (the newest ones when there are more), each as a
 //!    `sync_message` frame `{"type":"sync_message","id":…,"sent_at_ms":…,"text":…}` with its
 //!    original `id` and `sent_at_ms`. If none of its own messages is in the list, it sends its
-//!    newest [`MAX_SYNC_MESSAGES`].
+//!    newest [`MAX_SYNC_MESSAGES`]. Messages waiting in its outbox for that peer are left out:
+//!    they reach it live, as `message` frames.
 //! 3. The requester acknowledges each one (`ack`, like a message), saves it unless it has that
 //!    id already (so a repeat is harmless) and shows it in history at its `sent_at_ms`, not as
 //!    a new message (`EngineListener::on_history_message`).
