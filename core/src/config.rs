@@ -194,8 +194,10 @@ impl EngineConfig {
     /// URL is not `ws://` or `wss://`, an ICE address does not parse as `ip:port`, an ICE server has no URL
     /// or a URL that is not `stun:`, `stuns:`, `turn:` or `turns:`, the ICE transport policy is
     /// [`IceTransportPolicy::Relay`] with no `turn:`/`turns:` URL (no candidate could ever be
-    /// gathered), `ca_cert_pem` holds no parsable PEM certificate, or a timeout is zero; and
-    /// with [`EngineError::InvalidName`] for a bad display name.
+    /// gathered), `ca_cert_pem` holds no parsable PEM certificate, a timeout is zero, or
+    /// `data_dir` is an empty path (the directory itself is checked by the store's thread, see
+    /// [`EngineConfig::data_dir`]); and with [`EngineError::InvalidName`] for a bad display
+    /// name.
     pub fn validate(&self) -> Result<(), EngineError> {
         let invalid = |reason: String| Err(EngineError::InvalidConfig { reason });
         for url in self.signaling_urls() {
@@ -277,6 +279,19 @@ mod tests {
             username: Some("u".to_string()),
             credential: Some("p".to_string()),
         }
+    }
+
+    #[test]
+    fn an_empty_data_dir_is_invalid_config_and_none_is_the_default() {
+        assert_eq!(config().data_dir, None);
+        let mut c = config();
+        c.data_dir = Some(std::path::PathBuf::new());
+        assert!(matches!(
+            c.validate(),
+            Err(EngineError::InvalidConfig { reason }) if reason.contains("data_dir")
+        ));
+        c.data_dir = Some("/tmp/peerchat".into());
+        assert_eq!(c.validate(), Ok(()));
     }
 
     #[test]
