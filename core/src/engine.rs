@@ -102,15 +102,17 @@ impl Engine {
             .build()
             .map_err(thread_error)?;
         let events = Dispatcher::start(listener).map_err(thread_error)?;
-        // The database is opened on the store's own thread: `Engine::new` never waits for
-        // the disk, and an unusable `data_dir` is reported as `EngineError::Store`.
-        let store = StoreHandle::start(config.data_dir.clone()).map_err(|e| {
-            EngineError::InvalidConfig {
-                reason: format!("cannot start the history store's thread: {e}"),
-            }
-        })?;
         let shared: Shared = Arc::new(Mutex::new(SharedState::default()));
         let (inputs, inputs_rx) = mpsc::unbounded_channel();
+        // The database is opened on the store's own thread: `Engine::new` never waits for
+        // the disk, and an unusable `data_dir` is reported as `EngineError::Store`.
+        let store = StoreHandle::start(
+            config.data_dir.clone(),
+            crate::actor::store_commit_errors(inputs.clone()),
+        )
+        .map_err(|e| EngineError::InvalidConfig {
+            reason: format!("cannot start the history store's thread: {e}"),
+        })?;
         let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE_LEN);
         let (lifecycle, lifecycle_rx) = lifecycle::channel();
         let (stop, stop_rx) = oneshot::channel();

@@ -119,6 +119,16 @@ pub(crate) enum Input {
 
 pub(crate) use crate::signaling::REJOIN_IDENTIFY_MS;
 
+/// Where the store thread reports a failed batch commit: the actor's input queue, as a failed
+/// write (reported to the app as `EngineError::Store`).
+pub(crate) fn store_commit_errors(
+    inputs: mpsc::UnboundedSender<Input>,
+) -> crate::store::handle::CommitErrorSink {
+    Box::new(move |e| {
+        let _ = inputs.send(Input::Store(StoreInput::Failed(e)));
+    })
+}
+
 /// Where the answer to a create/join goes.
 pub(crate) type RoomReply = oneshot::Sender<Result<RoomInfo, EngineError>>;
 

@@ -304,11 +304,14 @@ impl HistoryStore {
         conversation: &Conversation,
         m: &StoredMessage,
     ) -> Result<bool, StoreError> {
-        let n = self.conn.execute(
-            "INSERT OR IGNORE INTO messages (conversation, id, outgoing, sender_peer_id,
+        let n = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO messages (conversation, id, outgoing, sender_peer_id,
                 sender_name, text, sent_at_ms, stored_at_ms, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
+            )?
+            .execute(params![
                 conversation.key(),
                 m.id,
                 m.outgoing,
@@ -318,8 +321,7 @@ impl HistoryStore {
                 m.sent_at_ms as i64,
                 m.stored_at_ms as i64,
                 m.status.as_str(),
-            ],
-        )?;
+            ])?;
         Ok(n == 1)
     }
 
@@ -337,40 +339,40 @@ impl HistoryStore {
         status: StoredStatus,
     ) -> Result<Option<StoredStatus>, StoreError> {
         let key = conversation.key();
-        let tx = self.conn.transaction()?;
+        // A savepoint, not a transaction: it nests inside the store thread's batch
+        // transaction (`handle.rs`) and is a transaction of its own outside one.
+        let tx = self.conn.savepoint()?;
         let exists: Option<i64> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT 1 FROM messages WHERE conversation = ?1 AND id = ?2 AND outgoing = 1",
-                params![key, id],
-                |r| r.get(0),
-            )
+            )?
+            .query_row(params![key, id], |r| r.get(0))
             .optional()?;
         if exists.is_none() {
             return Ok(None);
         }
         let current: Option<String> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT status FROM receipts
                  WHERE conversation = ?1 AND message_id = ?2 AND peer_id = ?3",
-                params![key, id, peer_id],
-                |r| r.get(0),
-            )
+            )?
+            .query_row(params![key, id, peer_id], |r| r.get(0))
             .optional()?;
         let advance = match current {
             Some(s) => StoredStatus::parse(&s)?.rank() < status.rank(),
             None => true,
         };
         if advance {
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT OR REPLACE INTO receipts
                      (conversation, message_id, peer_id, status, updated_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![key, id, peer_id, status.as_str(), now_ms() as i64],
-            )?;
+            )?
+            .execute(params![key, id, peer_id, status.as_str(), now_ms() as i64])?;
         }
         let mut overall: Option<StoredStatus> = None;
         {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "SELECT status FROM receipts WHERE conversation = ?1 AND message_id = ?2",
             )?;
             let rows = stmt.query_map(params![key, id], |r| r.get::<_, String>(0))?;
@@ -383,10 +385,8 @@ impl HistoryStore {
             }
         }
         let overall = overall.unwrap_or(status);
-        tx.execute(
-            "UPDATE messages SET status = ?3 WHERE conversation = ?1 AND id = ?2",
-            params![key, id, overall.as_str()],
-        )?;
+        tx.prepare_cached("UPDATE messages SET status = ?3 WHERE conversation = ?1 AND id = ?2")?
+            .execute(params![key, id, overall.as_str()])?;
         tx.commit()?;
         Ok(Some(overall))
     }
@@ -616,7 +616,7 @@ impl HistoryStore {
         id: &str,
     ) -> Result<(), StoreError> {
         let key = conversation.key();
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         tx.execute(
             "DELETE FROM receipts WHERE conversation = ?1 AND message_id = ?2",
             params![key, id],

@@ -409,3 +409,42 @@ async fn the_store_thread_runs_requests_in_order_and_waits_when_full() {
     );
     drop(handle);
 }
+
+/// Figures, not a check: how many outgoing messages per second the store thread records
+/// through their whole life (saved `Pending` with one peer's receipt, then `Sent`, then
+/// `Delivered`), in memory and on disk, as the engine queues them in a burst. Run with
+/// `cargo test --profile profiling -p peerchat-core --lib store_throughput -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "prints figures; run by hand"]
+async fn store_throughput() {
+    const N: usize = 20_000;
+    let dir = TempDir::new("throughput");
+    for (label, handle) in [
+        ("memory", handle::StoreHandle::open(None).unwrap()),
+        ("disk", handle::StoreHandle::open(Some(&dir.0)).unwrap()),
+    ] {
+        let start = std::time::Instant::now();
+        let mut last = None;
+        for i in 0..N {
+            let id = format!("m{i:06}");
+            let m = msg(&id, true, i as u64);
+            let fut = handle.call(move |s| {
+                s.insert(&room(), &m)?;
+                s.set_receipt(&room(), &m.id, "peer", StoredStatus::Pending)
+                    .map(drop)
+            });
+            drop(tokio::spawn(fut));
+            for status in [StoredStatus::Sent, StoredStatus::Delivered] {
+                let id = id.clone();
+                let fut = handle.call(move |s| s.set_receipt(&room(), &id, "peer", status));
+                last = Some(tokio::spawn(fut));
+            }
+        }
+        last.unwrap().await.unwrap().unwrap();
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "store {label}: {N} messages through Pending/Sent/Delivered in {secs:.2} s = {:.0} messages/s",
+            N as f64 / secs
+        );
+    }
+}
