@@ -342,34 +342,34 @@ impl HistoryStore {
         // A savepoint, not a transaction: it nests inside the store thread's batch
         // transaction (`handle.rs`) and is a transaction of its own outside one.
         let tx = self.conn.savepoint()?;
-        let exists: Option<i64> = tx
+        // The message's overall status and this peer's receipt, in one query.
+        let found: Option<(String, Option<String>)> = tx
             .prepare_cached(
-                "SELECT 1 FROM messages WHERE conversation = ?1 AND id = ?2 AND outgoing = 1",
+                "SELECT m.status, r.status FROM messages m
+                 LEFT JOIN receipts r ON r.conversation = m.conversation
+                     AND r.message_id = m.id AND r.peer_id = ?3
+                 WHERE m.conversation = ?1 AND m.id = ?2 AND m.outgoing = 1",
             )?
-            .query_row(params![key, id], |r| r.get(0))
+            .query_row(params![key, id, peer_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        if exists.is_none() {
+        let Some((stored, current)) = found else {
             return Ok(None);
-        }
-        let current: Option<String> = tx
-            .prepare_cached(
-                "SELECT status FROM receipts
-                 WHERE conversation = ?1 AND message_id = ?2 AND peer_id = ?3",
-            )?
-            .query_row(params![key, id, peer_id], |r| r.get(0))
-            .optional()?;
+        };
+        let stored = StoredStatus::parse(&stored)?;
         let advance = match current {
             Some(s) => StoredStatus::parse(&s)?.rank() < status.rank(),
             None => true,
         };
-        if advance {
-            tx.prepare_cached(
-                "INSERT OR REPLACE INTO receipts
-                     (conversation, message_id, peer_id, status, updated_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![key, id, peer_id, status.as_str(), now_ms() as i64])?;
+        if !advance {
+            // Nothing changes (a repeated or late report).
+            return Ok(Some(stored));
         }
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO receipts
+                 (conversation, message_id, peer_id, status, updated_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![key, id, peer_id, status.as_str(), now_ms() as i64])?;
         let mut overall: Option<StoredStatus> = None;
         {
             let mut stmt = tx.prepare_cached(
@@ -385,8 +385,12 @@ impl HistoryStore {
             }
         }
         let overall = overall.unwrap_or(status);
-        tx.prepare_cached("UPDATE messages SET status = ?3 WHERE conversation = ?1 AND id = ?2")?
+        if overall != stored {
+            tx.prepare_cached(
+                "UPDATE messages SET status = ?3 WHERE conversation = ?1 AND id = ?2",
+            )?
             .execute(params![key, id, overall.as_str()])?;
+        }
         tx.commit()?;
         Ok(Some(overall))
     }
