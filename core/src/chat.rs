@@ -10,6 +10,7 @@
 //! | `peer_id` | `peer_id` | the sender's signaling session was replaced: this is its new peer id |
 //! | `sync_request` | `ids` | history sync: the ids of the sender's newest saved messages of the conversation ([`crate::store::sync`]) |
 //! | `sync_message` | `id`, `sent_at_ms`, `text` | history sync: one of the sender's own messages the requester is missing |
+//! | `probe` | `padding` | after an ICE restart: makes SCTP retransmit what the old path lost ([`PATH_PROBES`]) |
 //!
 //! The data channel is reliable and ordered (SCTP, RFC 8831), so messages from one peer arrive
 //! in the order they were sent; [`Inbox`] drops a message whose `id` it has already seen (a
@@ -53,6 +54,34 @@ pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
 /// Message ids remembered per peer for dedup. Older ids are forgotten first.
 pub const DEDUP_WINDOW: usize = 65_536;
+
+/// Number of `probe` frames each side writes when an ICE restart of its connection has
+/// connected (see [`Frame::Probe`]). Three, because SCTP fast-retransmits a DATA chunk once three
+/// SACKs have reported it missing (RFC 9260 §7.2.4, the `rtc-sctp` "miss indications").
+pub const PATH_PROBES: usize = 3;
+
+/// Time between two `probe` frames, in ms: the receiver's SCTP answers packets that arrive
+/// together with one SACK, and fast retransmit needs three.
+pub const PATH_PROBE_INTERVAL_MS: u64 = 20;
+
+/// Size in bytes of one `probe` frame ([`path_probe_frame`]): more than half of the `rtc-sctp`
+/// 0.21.1 path MTU (1,191 bytes), so that two probes never share an SCTP packet and each one
+/// draws its own SACK from the receiver.
+pub const PATH_PROBE_FRAME_BYTES: usize = 640;
+
+// Two probes never fit one SCTP packet of the rtc-sctp 0.21.1 path MTU (1,191 bytes): common
+// header 12 bytes, DATA chunk header 16 bytes each.
+const _: () = assert!(12 + 2 * (16 + PATH_PROBE_FRAME_BYTES) > 1_191);
+
+/// A `probe` frame of exactly [`PATH_PROBE_FRAME_BYTES`] bytes.
+pub fn path_probe_frame() -> String {
+    let empty = encode(&Frame::Probe {
+        padding: String::new(),
+    });
+    encode(&Frame::Probe {
+        padding: " ".repeat(PATH_PROBE_FRAME_BYTES.saturating_sub(empty.len())),
+    })
+}
 
 /// One data-channel frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,6 +138,18 @@ pub enum Frame {
         sent_at_ms: u64,
         /// The text, 1 to [`MAX_MESSAGE_BYTES`] UTF-8 bytes.
         text: String,
+    },
+    /// Sent [`PATH_PROBES`] times by each side once an ICE restart of the connection has
+    /// connected, on the receipt channel if the peer reads it, else on the chat channel; the
+    /// receiver ignores it. Why: DATA chunks written while the old path was dying are lost, and
+    /// SCTP would only resend them when its retransmission timer fires (RTO at least 1 s, doubled
+    /// on every expiry and kept doubled: RFC 9260 §6.3.3). New chunks behind the lost ones make
+    /// the receiver report the gap in a SACK per packet, and the third report triggers fast
+    /// retransmit (§7.2.4), within a round trip of the new path being up. docs/protocol.md,
+    /// "ICE restart and renegotiation".
+    Probe {
+        /// Spaces, to make the frame [`PATH_PROBE_FRAME_BYTES`] long.
+        padding: String,
     },
 }
 
@@ -209,7 +250,13 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, FrameError> {
                 Ok(Tagged { kind })
                     if !matches!(
                         kind.as_str(),
-                        "hello" | "message" | "ack" | "peer_id" | "sync_request" | "sync_message"
+                        "hello"
+                            | "message"
+                            | "ack"
+                            | "peer_id"
+                            | "sync_request"
+                            | "sync_message"
+                            | "probe"
                     ) =>
                 {
                     Ok(Decoded::Unknown(kind))
@@ -264,6 +311,20 @@ impl Inbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_path_probe_frame_has_its_documented_size_and_decodes_as_a_probe() {
+        let probe = path_probe_frame();
+        assert_eq!(probe.len(), PATH_PROBE_FRAME_BYTES);
+        assert!(
+            probe.starts_with(r#"{"type":"probe","padding":" "#),
+            "{probe}"
+        );
+        assert!(matches!(
+            decode(probe.as_bytes()),
+            Ok(Decoded::Frame(Frame::Probe { .. }))
+        ));
+    }
 
     #[test]
     fn frames_round_trip_with_documented_field_names() {

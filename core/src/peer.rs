@@ -15,7 +15,8 @@ use webrtc::peer_connection::{
 };
 
 use crate::chat::{
-    DATA_CHANNEL_LABEL, MAX_FRAME_BYTES, RECEIPT_CHANNEL_LABEL, RECEIPT_CHANNEL_READY_FRAME,
+    DATA_CHANNEL_LABEL, MAX_FRAME_BYTES, PATH_PROBE_INTERVAL_MS, PATH_PROBES,
+    RECEIPT_CHANNEL_LABEL, RECEIPT_CHANNEL_READY_FRAME, path_probe_frame,
 };
 use crate::config::EngineConfig;
 use crate::peer_runtime::{SetupPacing, SetupPacingRuntime};
@@ -441,6 +442,36 @@ impl PeerConnectionLink {
         }
     }
 
+    /// Writes [`PATH_PROBES`] `probe` frames, [`PATH_PROBE_INTERVAL_MS`] apart, where receipts
+    /// go (the receipt channel once the peer reads it, else the chat channel ahead of queued
+    /// messages): after an ICE restart has connected, they make SCTP fast-retransmit what the
+    /// old path lost instead of waiting for its retransmission timer
+    /// ([`crate::chat::Frame::Probe`]). Returns at once; a task paces the probes.
+    pub(crate) fn send_path_probes(&self) {
+        let receipt_writer = self.receipt_writer.clone();
+        let priority_writer = self.priority_writer.clone();
+        let ready = self.receipt_channel_ready.clone();
+        tokio::spawn(async move {
+            let probe = path_probe_frame();
+            for n in 0..PATH_PROBES {
+                if n > 0 {
+                    // Apart, so that the receiver answers each with its own SACK (packets that
+                    // arrive together are answered by one).
+                    tokio::time::sleep(std::time::Duration::from_millis(PATH_PROBE_INTERVAL_MS))
+                        .await;
+                }
+                let sent = if *ready.borrow() {
+                    receipt_writer.send(probe.clone()).is_ok()
+                } else {
+                    priority_writer.send(probe.clone()).is_ok()
+                };
+                if !sent {
+                    return;
+                }
+            }
+        });
+    }
+
     /// Closes the peer connection (and with it the data channel).
     pub(crate) async fn close(&self) {
         if let Err(err) = self.pc.close().await {
@@ -540,6 +571,7 @@ fn spawn_receipt_channel_tasks(
                         ready.send_replace(true);
                     }
                     Some(ReceiptFrame::Ack) => report(PeerEvent::Frame(message.data)),
+                    Some(ReceiptFrame::Probe) => {}
                     None => tracing::debug!("non-receipt frame on the receipt channel dropped"),
                 },
                 DataChannelEvent::OnClose => break,
@@ -572,6 +604,8 @@ fn spawn_receipt_channel_tasks(
 enum ReceiptFrame {
     Ready,
     Ack,
+    /// A path probe after an ICE restart ([`crate::chat::Frame::Probe`]): nothing to do.
+    Probe,
 }
 
 /// What a frame received on the receipt channel is, by its `type`; `None` for anything else.
@@ -587,6 +621,7 @@ fn receipt_frame_kind(bytes: &[u8]) -> Option<ReceiptFrame> {
     match serde_json::from_slice::<Tagged>(bytes).ok()?.kind.as_ref() {
         "receipts_ready" => Some(ReceiptFrame::Ready),
         "ack" => Some(ReceiptFrame::Ack),
+        "probe" => Some(ReceiptFrame::Probe),
         _ => None,
     }
 }

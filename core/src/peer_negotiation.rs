@@ -37,6 +37,9 @@ pub(crate) struct Negotiation {
     offer_epoch: u64,
     /// Its SDP, to send again when it may have been lost.
     offer_sdp: Option<String>,
+    /// An ICE restart was offered or answered: send path probes when ICE connects again
+    /// ([`PeerConnectionLink::take_path_probe`]).
+    probe_when_connected: bool,
 }
 
 /// When an outstanding offer is taken for lost (see [`PeerConnectionLink::restart_ice`]).
@@ -112,7 +115,9 @@ impl PeerConnectionLink {
             .restart_ice()
             .await
             .map_err(|e| format!("restart_ice: {e}"))?;
-        self.create_offer().await.map(Some)
+        let offer = self.create_offer().await?;
+        self.negotiation.probe_when_connected = true;
+        Ok(Some(offer))
     }
 
     /// Our outstanding offer, to send again (its clock restarts); `None` when there is none.
@@ -122,6 +127,18 @@ impl PeerConnectionLink {
         }
         self.negotiation.offered_at = Some(std::time::Instant::now());
         self.negotiation.offer_sdp.clone()
+    }
+
+    /// Marks that a renegotiation (the peer's ICE restart) was answered: path probes go out
+    /// when ICE connects again.
+    pub(crate) fn expect_reconnect(&mut self) {
+        self.negotiation.probe_when_connected = true;
+    }
+
+    /// Whether path probes are due now that ICE has connected (once per ICE restart): see
+    /// [`crate::chat::Frame::Probe`].
+    pub(crate) fn take_path_probe(&mut self) -> bool {
+        std::mem::take(&mut self.negotiation.probe_when_connected)
     }
 
     /// Whether an offer with this SDP renegotiates the session we have (same `o=` session id

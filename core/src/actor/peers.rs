@@ -248,11 +248,14 @@ impl Actor {
                 return;
             }
             match link.accept_offer(sdp).await {
-                Ok(answer) => self.signal(ClientMessage::Answer {
-                    to: Some(from),
-                    to_login: None,
-                    sdp: answer,
-                }),
+                Ok(answer) => {
+                    link.expect_reconnect();
+                    self.signal(ClientMessage::Answer {
+                        to: Some(from),
+                        to_login: None,
+                        sdp: answer,
+                    })
+                }
                 Err(reason) => {
                     self.report_webrtc_error(&key, reason);
                     self.drive(&key, PeerInput::ConnectionLost).await;
@@ -620,7 +623,14 @@ impl Actor {
                 self.events
                     .emit(move |l| l.on_error(EngineError::PeerProtocol { peer_id, reason }));
             }
-            PeerEvent::IceConnected => self.drive(&peer_id, PeerInput::IceConnected).await,
+            PeerEvent::IceConnected => {
+                let link = entry.link.as_mut().expect("checked");
+                if link.take_path_probe() {
+                    tracing::debug!(peer = %peer_id, "ICE reconnected: path probes");
+                    link.send_path_probes();
+                }
+                self.drive(&peer_id, PeerInput::IceConnected).await
+            }
             PeerEvent::FrameSent(id) => {
                 if entry.outbox.sent(&id) {
                     self.record_status(&id, &peer_id, MessageStatus::Sent).await;
@@ -687,6 +697,8 @@ impl Actor {
             // Shown names come from the signaling server (validated there); a peer's own
             // `hello.name` could claim anyone's (docs/protocol.md, "Which name is shown").
             Ok(Decoded::Frame(Frame::Hello { .. })) => {}
+            // Path probes only make SCTP retransmit (chat::Frame::Probe).
+            Ok(Decoded::Frame(Frame::Probe { .. })) => {}
             Ok(Decoded::Frame(Frame::PeerId { peer_id: new_id })) => {
                 self.on_peer_id_announced(&peer_id, new_id).await;
             }
