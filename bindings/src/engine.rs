@@ -6,7 +6,7 @@ use peerchat_core as core;
 
 use crate::error::PeerChatError;
 use crate::listener::{EngineListener, ListenerBridge};
-use crate::types::{EngineConfig, Peer, RoomInfo};
+use crate::types::{Conversation, EngineConfig, HistoryPage, Peer, RoomInfo};
 
 /// One chat participant: a signaling connection, at most one room, and a WebRTC peer connection
 /// with a data channel per remote peer.
@@ -90,6 +90,48 @@ impl Engine {
     /// (`null`/`nil` before).
     pub fn peer_id(&self) -> Option<String> {
         self.inner.peer_id()
+    }
+
+    /// The conversation of the room the engine is in (`Conversation.Room` with its code), to
+    /// pass to `history`; `null`/`nil` outside a room.
+    pub fn conversation(&self) -> Option<Conversation> {
+        self.inner.conversation().map(Into::into)
+    }
+
+    /// One page of a conversation's saved history, **oldest first**: the `limit` newest
+    /// messages older than the message with id `before` (the newest of all when
+    /// `null`/`nil`), by the sender's `sent_at_ms`. `limit` is clamped to 1..=500. Runs on
+    /// the engine's store thread (Kotlin `suspend`, Swift `async`). Throws `UnknownMessage`
+    /// (`before` not in the conversation), `Store`, `QueueFull`, `Shutdown`.
+    pub async fn history(
+        &self,
+        conversation: Conversation,
+        before: Option<String>,
+        limit: u32,
+    ) -> Result<HistoryPage, PeerChatError> {
+        let conversation = conversation.into();
+        Ok(self
+            .inner
+            .history(&conversation, before.as_deref(), limit)
+            .await?
+            .into())
+    }
+
+    /// Deletes a conversation's saved messages from this device; returns how many were
+    /// deleted. Throws `Store`, `QueueFull`, `Shutdown`.
+    pub async fn delete_conversation(
+        &self,
+        conversation: Conversation,
+    ) -> Result<u64, PeerChatError> {
+        Ok(self.inner.delete_conversation(&conversation.into()).await?)
+    }
+
+    /// The safety code of the connection with `peer_id`: four groups of five digits, from
+    /// both sides' DTLS fingerprints in the negotiated SDP; both users see the same code
+    /// unless someone rewrote the SDP between them. Throws `UnknownPeer` (not in the room, or
+    /// not negotiated yet), `WebRtc`, `QueueFull`, `Shutdown`.
+    pub async fn safety_code(&self, peer_id: String) -> Result<String, PeerChatError> {
+        Ok(self.inner.safety_code(&peer_id).await?)
     }
 
     /// Undoes the latest `create_room` / `join_room`: in flight, it throws `Cancelled` and is

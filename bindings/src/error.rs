@@ -140,6 +140,29 @@ pub enum PeerChatError {
         /// Human-readable text (the core error's message).
         reason: String,
     },
+    /// The saved-chat history store failed (the data directory or database is unusable, or
+    /// a read or write failed); chat goes on without saving.
+    #[error("{reason}")]
+    Store {
+        /// Human-readable text (the core error's message).
+        reason: String,
+    },
+    /// A history cursor (`before`) names no message of the conversation.
+    #[error("{reason}")]
+    UnknownMessage {
+        /// Human-readable text (the core error's message).
+        reason: String,
+        /// The id given.
+        id: String,
+    },
+    /// A peer id that is not a peer of the room, or whose connection is not negotiated yet.
+    #[error("{reason}")]
+    UnknownPeer {
+        /// Human-readable text (the core error's message).
+        reason: String,
+        /// The peer id given.
+        peer_id: String,
+    },
 }
 
 impl From<EngineError> for PeerChatError {
@@ -179,6 +202,9 @@ impl From<EngineError> for PeerChatError {
                 capacity,
             },
             EngineError::Cancelled => Self::Cancelled { reason },
+            EngineError::Store { .. } => Self::Store { reason },
+            EngineError::UnknownMessage { id } => Self::UnknownMessage { reason, id },
+            EngineError::UnknownPeer { peer_id } => Self::UnknownPeer { reason, peer_id },
         }
     }
 }
@@ -262,6 +288,17 @@ mod tests {
             ),
             (EngineError::Shutdown, "Shutdown"),
             (EngineError::Cancelled, "Cancelled"),
+            (EngineError::Store { reason: reason() }, "Store"),
+            (
+                EngineError::UnknownMessage { id: "m".into() },
+                "UnknownMessage",
+            ),
+            (
+                EngineError::UnknownPeer {
+                    peer_id: "p".into(),
+                },
+                "UnknownPeer",
+            ),
             (
                 EngineError::QueueFull {
                     queue: "commands".into(),

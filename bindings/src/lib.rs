@@ -35,9 +35,10 @@ pub use error::PeerChatError;
 pub use limits::{max_message_bytes, max_name_chars};
 pub use listener::EngineListener;
 pub use types::{
-    ChatMessage, DEFAULT_MAX_OUTBOX_MESSAGES, DEFAULT_MESSAGE_TTL_MS,
-    DEFAULT_PEER_CONNECT_TIMEOUT_MS, DEFAULT_SIGNALING_TIMEOUT_MS, EngineConfig, IceServer,
-    IceTransportPolicy, LeaveReason, MessageStatus, Peer, PeerState, RoomInfo, SignalingState,
+    ChatMessage, Conversation, DEFAULT_MAX_OUTBOX_MESSAGES, DEFAULT_MESSAGE_TTL_MS,
+    DEFAULT_PEER_CONNECT_TIMEOUT_MS, DEFAULT_SIGNALING_TIMEOUT_MS, EngineConfig, HistoryPage,
+    IceServer, IceTransportPolicy, LeaveReason, MessageStatus, Peer, PeerState, RoomInfo,
+    SignalingState, StoredMessage, StoredStatus,
 };
 
 uniffi::setup_scaffolding!();

@@ -50,6 +50,10 @@ pub trait EngineListener: Send + Sync {
     fn on_message_status(&self, message_id: String, peer_id: String, status: MessageStatus);
     /// Something failed outside a call that could return it (e.g. a peer's WebRTC failure).
     fn on_error(&self, error: PeerChatError);
+    /// A message this device missed (it was away) arrived through P2P history sync from its
+    /// sender and was saved; insert it in the conversation at its `sent_at_ms` (`seq` is 0).
+    /// Never also reported through `on_message`.
+    fn on_history_message(&self, message: ChatMessage);
 }
 
 /// Implements the core's listener by converting each event and forwarding it to the foreign
@@ -118,6 +122,12 @@ impl core::EngineListener for ListenerBridge {
     fn on_error(&self, error: core::EngineError) {
         self.forward("on_error", |l| l.on_error(error.into()));
     }
+
+    fn on_history_message(&self, message: core::ChatMessage) {
+        self.forward("on_history_message", |l| {
+            l.on_history_message(message.into())
+        });
+    }
 }
 
 #[cfg(test)]
@@ -170,6 +180,9 @@ mod tests {
         }
         fn on_error(&self, error: PeerChatError) {
             self.push(format!("error {error}"));
+        }
+        fn on_history_message(&self, message: ChatMessage) {
+            self.push(format!("history {}", message.id));
         }
     }
 

@@ -94,6 +94,14 @@ pub struct EngineConfig {
     /// one (`--auth-secret`); sent as `Authorization: Bearer <token>`. Default: `null`/`nil`.
     #[uniffi(default = None)]
     pub auth_token: Option<String>,
+    /// Directory (a path) where the engine saves this device's chats in SQLite: every message
+    /// sent and received with its status; unacknowledged messages are sent again after a
+    /// restart when the app re-enters the same room. Android: `context.filesDir.path` (or a
+    /// directory under it); iOS: the Application Support directory. Opened on the engine's
+    /// own thread; an unusable directory is reported as `Store` errors, never thrown here.
+    /// Default: `null`/`nil`, history in memory for the engine's life only.
+    #[uniffi(default = None)]
+    pub data_dir: Option<String>,
 }
 
 /// Which ICE candidates a peer connection may use, as the W3C `RTCIceTransportPolicy` enum
@@ -198,6 +206,127 @@ pub enum MessageStatus {
     Failed,
 }
 
+/// A conversation whose messages are saved together (the core's `store::Conversation`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum Conversation {
+    /// A room, by its canonical code (`ABC-DEF-GHJ`).
+    Room {
+        /// The room code.
+        code: String,
+    },
+    /// A chat by login between this user's login and another's.
+    Login {
+        /// This user's login.
+        own: String,
+        /// The other user's login.
+        peer: String,
+    },
+}
+
+/// Status of a saved message: outgoing `Pending` → `Sent` → `Delivered` → `Read`, or
+/// `Failed`; incoming `Received` (then `Read`). For an outgoing message sent to several
+/// peers, the least advanced among them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum StoredStatus {
+    /// Outgoing, waiting in the outbox.
+    Pending,
+    /// Outgoing, handed to the data channel.
+    Sent,
+    /// Outgoing, acknowledged.
+    Delivered,
+    /// Read.
+    Read,
+    /// Outgoing, given up.
+    Failed,
+    /// Incoming.
+    Received,
+}
+
+/// One saved message.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StoredMessage {
+    /// The sender's id for it (UUID v7 text).
+    pub id: String,
+    /// Whether this device sent it.
+    pub outgoing: bool,
+    /// The sender's peer id as the engine knew it then.
+    pub sender_peer_id: String,
+    /// The sender's display name as the signaling server showed it.
+    pub sender_name: String,
+    /// The text.
+    pub text: String,
+    /// The sender's clock when sent, ms since the Unix epoch.
+    pub sent_at_ms: u64,
+    /// This device's clock when saved, ms since the Unix epoch.
+    pub stored_at_ms: u64,
+    /// Its status.
+    pub status: StoredStatus,
+}
+
+/// One page of saved history, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct HistoryPage {
+    /// At most the requested number of messages, oldest first.
+    pub messages: Vec<StoredMessage>,
+    /// Whether older messages exist: ask again with the first message's id as `before`.
+    pub has_more: bool,
+}
+
+impl From<Conversation> for core::Conversation {
+    fn from(c: Conversation) -> Self {
+        match c {
+            Conversation::Room { code } => Self::Room { code },
+            Conversation::Login { own, peer } => Self::Login { own, peer },
+        }
+    }
+}
+
+impl From<core::Conversation> for Conversation {
+    fn from(c: core::Conversation) -> Self {
+        match c {
+            core::Conversation::Room { code } => Self::Room { code },
+            core::Conversation::Login { own, peer } => Self::Login { own, peer },
+        }
+    }
+}
+
+impl From<core::StoredStatus> for StoredStatus {
+    fn from(s: core::StoredStatus) -> Self {
+        match s {
+            core::StoredStatus::Pending => Self::Pending,
+            core::StoredStatus::Sent => Self::Sent,
+            core::StoredStatus::Delivered => Self::Delivered,
+            core::StoredStatus::Read => Self::Read,
+            core::StoredStatus::Failed => Self::Failed,
+            core::StoredStatus::Received => Self::Received,
+        }
+    }
+}
+
+impl From<core::StoredMessage> for StoredMessage {
+    fn from(m: core::StoredMessage) -> Self {
+        Self {
+            id: m.id,
+            outgoing: m.outgoing,
+            sender_peer_id: m.sender_peer_id,
+            sender_name: m.sender_name,
+            text: m.text,
+            sent_at_ms: m.sent_at_ms,
+            stored_at_ms: m.stored_at_ms,
+            status: m.status.into(),
+        }
+    }
+}
+
+impl From<core::HistoryPage> for HistoryPage {
+    fn from(p: core::HistoryPage) -> Self {
+        Self {
+            messages: p.messages.into_iter().map(Into::into).collect(),
+            has_more: p.has_more,
+        }
+    }
+}
+
 /// Why a peer left a room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum LeaveReason {
@@ -247,6 +376,7 @@ impl From<EngineConfig> for core::EngineConfig {
             message_ttl_ms: c.message_ttl_ms,
             ca_cert_pem: c.ca_cert_pem,
             auth_token: c.auth_token,
+            data_dir: c.data_dir.map(Into::into),
         }
     }
 }
@@ -356,6 +486,7 @@ mod tests {
             message_ttl_ms: 9_999,
             ca_cert_pem: Some("-----BEGIN CERTIFICATE-----".into()),
             auth_token: Some("token".into()),
+            data_dir: Some("/data/peerchat".into()),
         }
     }
 

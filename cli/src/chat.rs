@@ -10,6 +10,8 @@
 //! * peer joined: NAME               another peer entered the room
 //! * chat ready with NAME            the data channel to NAME is open
 //! < NAME: TEXT                      a message from NAME
+//! ~ NAME: TEXT                      a message NAME sent while you were away, received
+//!                                   through history sync (saved with --data-dir)
 //! > [ID] TEXT                       your message was accepted and queued to every peer
 //! ✓ delivered [ID] to NAME          NAME acknowledged message ID
 //! * peer left: NAME (left|disconnected|timeout)
@@ -77,6 +79,12 @@ pub struct NetArgs {
     /// Bearer token (JWT) for a server run with --auth-secret.
     #[arg(long, env = "PEERCHAT_AUTH_TOKEN", hide_env_values = true)]
     auth_token: Option<String>,
+    /// Directory where this device saves its chats (SQLite, created if missing): every
+    /// message sent and received, read back with `peerchat history --data-dir DIR`; messages
+    /// not delivered before the program stopped are sent again when it rejoins the same room.
+    /// Without it, nothing is saved.
+    #[arg(long, env = "PEERCHAT_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
 }
 
 /// Whether this client creates the room or joins one.
@@ -88,6 +96,7 @@ pub enum Role {
 fn config(name: String, net: NetArgs) -> Result<EngineConfig, String> {
     let mut config = EngineConfig::new(net.server, name);
     config.auth_token = net.auth_token.clone();
+    config.data_dir = net.data_dir.clone();
     if let Some(path) = &net.ca_cert {
         let pem = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read --ca-cert {}: {e}", path.display()))?;
@@ -249,6 +258,11 @@ impl Printer {
                     self.name_of(&peer_id)
                 ),
             },
+            EngineEvent::HistoryMessage(message) => format!(
+                "~ {}: {}",
+                escape(&message.sender_name),
+                escape(&message.text)
+            ),
             EngineEvent::Error(err) => format!("! error: {}", escape(&err.to_string())),
             EngineEvent::SignalingState(SignalingState::Reconnecting {
                 attempt,

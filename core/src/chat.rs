@@ -8,6 +8,8 @@
 //! | `message` | `id`, `seq`, `sent_at_ms`, `text` | a chat message |
 //! | `ack` | `id` | the receiver got message `id` (status `delivered`) |
 //! | `peer_id` | `peer_id` | the sender's signaling session was replaced: this is its new peer id |
+//! | `sync_request` | `ids` | history sync: the ids of the sender's newest saved messages of the conversation ([`crate::store::sync`]) |
+//! | `sync_message` | `id`, `sent_at_ms`, `text` | history sync: one of the sender's own messages the requester is missing |
 //! | `probe` | `padding` | after an ICE restart: makes SCTP retransmit what the old path lost ([`PATH_PROBES`]) |
 //!
 //! The data channel is reliable and ordered (SCTP, RFC 8831), so messages from one peer arrive
@@ -117,6 +119,26 @@ pub enum Frame {
         /// The sender's new peer id (from its `welcome`).
         peer_id: String,
     },
+    /// History sync ([`crate::store::sync`]): the ids of the sender's newest saved messages
+    /// of the conversation, newest first, at most
+    /// [`SYNC_REQUEST_IDS`](crate::store::sync::SYNC_REQUEST_IDS). Sent once per data channel
+    /// when it opens; it also announces that the sender understands `sync_message` (a peer
+    /// answers only a peer that asked, so older peers never get a `sync_message`).
+    SyncRequest {
+        /// Message ids, newest first.
+        ids: Vec<String>,
+    },
+    /// History sync: one of the sender's **own** earlier messages that the requester is
+    /// missing, with its original id and time. Acknowledged with `ack` like a `message`;
+    /// saved to history, not shown as a new message.
+    SyncMessage {
+        /// The message's id (as first sent).
+        id: String,
+        /// Sender's clock when it was first sent, ms since the Unix epoch.
+        sent_at_ms: u64,
+        /// The text, 1 to [`MAX_MESSAGE_BYTES`] UTF-8 bytes.
+        text: String,
+    },
     /// Sent [`PATH_PROBES`] times by each side once an ICE restart of the connection has
     /// connected, on the receipt channel if the peer reads it, else on the chat channel; the
     /// receiver ignores it. Why: DATA chunks written while the old path was dying are lost, and
@@ -203,6 +225,20 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, FrameError> {
             })
         }
         Ok(Frame::Message { text, .. }) if text.is_empty() => Err(FrameError::EmptyText),
+        Ok(Frame::SyncMessage { text, .. }) if text.len() > MAX_MESSAGE_BYTES => {
+            Err(FrameError::TextTooLarge {
+                size: text.len(),
+                max: MAX_MESSAGE_BYTES,
+            })
+        }
+        Ok(Frame::SyncMessage { text, .. }) if text.is_empty() => Err(FrameError::EmptyText),
+        Ok(Frame::SyncRequest { ids }) if ids.len() > crate::store::sync::SYNC_REQUEST_IDS => {
+            Err(FrameError::Malformed(format!(
+                "sync_request lists {} ids, the limit is {}",
+                ids.len(),
+                crate::store::sync::SYNC_REQUEST_IDS
+            )))
+        }
         Ok(frame) => Ok(Decoded::Frame(frame)),
         Err(err) => {
             #[derive(Deserialize)]
@@ -214,7 +250,13 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, FrameError> {
                 Ok(Tagged { kind })
                     if !matches!(
                         kind.as_str(),
-                        "hello" | "message" | "ack" | "peer_id" | "probe"
+                        "hello"
+                            | "message"
+                            | "ack"
+                            | "peer_id"
+                            | "sync_request"
+                            | "sync_message"
+                            | "probe"
                     ) =>
                 {
                     Ok(Decoded::Unknown(kind))
@@ -352,6 +394,43 @@ mod tests {
         assert!(encode_message("id", 1, 1, &text).is_err());
         let text = "é".repeat(MAX_MESSAGE_BYTES / 2);
         assert!(encode_message("id", 1, 1, &text).is_ok());
+    }
+
+    #[test]
+    fn sync_frames_round_trip_and_are_bounded() {
+        let req = encode(&Frame::SyncRequest {
+            ids: vec!["a".into(), "b".into()],
+        });
+        assert_eq!(req, r#"{"type":"sync_request","ids":["a","b"]}"#);
+        assert!(matches!(
+            decode(req.as_bytes()),
+            Ok(Decoded::Frame(Frame::SyncRequest { .. }))
+        ));
+        let m = encode(&Frame::SyncMessage {
+            id: "m".into(),
+            sent_at_ms: 5,
+            text: "t".into(),
+        });
+        assert_eq!(
+            m,
+            r#"{"type":"sync_message","id":"m","sent_at_ms":5,"text":"t"}"#
+        );
+        assert!(matches!(
+            decode(br#"{"type":"sync_message","id":"m","sent_at_ms":5,"text":""}"#),
+            Err(FrameError::EmptyText)
+        ));
+        let ids: Vec<String> = (0..=crate::store::sync::SYNC_REQUEST_IDS)
+            .map(|i| i.to_string())
+            .collect();
+        let too_many = encode(&Frame::SyncRequest { ids });
+        assert!(matches!(
+            decode(too_many.as_bytes()),
+            Err(FrameError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode(br#"{"type":"sync_request"}"#),
+            Err(FrameError::Malformed(_))
+        ));
     }
 
     #[test]

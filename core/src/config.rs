@@ -122,6 +122,16 @@ pub struct EngineConfig {
     /// "Authentication") sent as `Authorization: Bearer <token>` when connecting, for servers
     /// run with `--auth-secret`. `None` (default): no token.
     pub auth_token: Option<String>,
+    /// Directory of this device's saved chats (`crate::store`): the SQLite file
+    /// [`DATABASE_FILE`](crate::store::DATABASE_FILE) is created in it (and the directory
+    /// too) by the engine's `peerchat-store` thread, never on the caller's thread. Every
+    /// message sent and received is saved there with its status, per conversation; messages
+    /// not yet acknowledged are sent again when the engine re-enters the same room after a
+    /// restart. Pass Android `Context.getFilesDir()`, iOS the Application Support directory,
+    /// any directory on a desktop. `None` (default): history is kept in memory only, for the
+    /// engine's life. Nothing of it ever goes to the signaling server. An unusable directory
+    /// is not refused here: it is reported as [`EngineError::Store`] (see there).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl EngineConfig {
@@ -142,6 +152,7 @@ impl EngineConfig {
             message_ttl_ms: crate::outbox::DEFAULT_MESSAGE_TTL_MS,
             ca_cert_pem: None,
             auth_token: None,
+            data_dir: None,
         }
     }
 
@@ -183,8 +194,10 @@ impl EngineConfig {
     /// URL is not `ws://` or `wss://`, an ICE address does not parse as `ip:port`, an ICE server has no URL
     /// or a URL that is not `stun:`, `stuns:`, `turn:` or `turns:`, the ICE transport policy is
     /// [`IceTransportPolicy::Relay`] with no `turn:`/`turns:` URL (no candidate could ever be
-    /// gathered), `ca_cert_pem` holds no parsable PEM certificate, or a timeout is zero; and
-    /// with [`EngineError::InvalidName`] for a bad display name.
+    /// gathered), `ca_cert_pem` holds no parsable PEM certificate, a timeout is zero, or
+    /// `data_dir` is an empty path (the directory itself is checked by the store's thread, see
+    /// [`EngineConfig::data_dir`]); and with [`EngineError::InvalidName`] for a bad display
+    /// name.
     pub fn validate(&self) -> Result<(), EngineError> {
         let invalid = |reason: String| Err(EngineError::InvalidConfig { reason });
         for url in self.signaling_urls() {
@@ -238,6 +251,13 @@ impl EngineConfig {
         {
             return invalid("timeouts must be greater than zero".to_string());
         }
+        if self
+            .data_dir
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            return invalid("data_dir must not be an empty path".to_string());
+        }
         if self.max_outbox_messages == 0 {
             return invalid("max_outbox_messages must be greater than zero".to_string());
         }
@@ -259,6 +279,19 @@ mod tests {
             username: Some("u".to_string()),
             credential: Some("p".to_string()),
         }
+    }
+
+    #[test]
+    fn an_empty_data_dir_is_invalid_config_and_none_is_the_default() {
+        assert_eq!(config().data_dir, None);
+        let mut c = config();
+        c.data_dir = Some(std::path::PathBuf::new());
+        assert!(matches!(
+            c.validate(),
+            Err(EngineError::InvalidConfig { reason }) if reason.contains("data_dir")
+        ));
+        c.data_dir = Some("/tmp/peerchat".into());
+        assert_eq!(c.validate(), Ok(()));
     }
 
     #[test]

@@ -16,6 +16,8 @@ use crate::error::EngineError;
 use crate::lifecycle::{self, LifecycleTx};
 use crate::listener::{EngineListener, Peer, RoomInfo};
 use crate::protocol::normalize_room_code;
+use crate::store::handle::StoreHandle;
+use crate::store::{Conversation, HistoryPage};
 
 /// Worker threads of the engine's own tokio runtime.
 const RUNTIME_WORKER_THREADS: usize = 2;
@@ -102,13 +104,22 @@ impl Engine {
         let events = Dispatcher::start(listener).map_err(thread_error)?;
         let shared: Shared = Arc::new(Mutex::new(SharedState::default()));
         let (inputs, inputs_rx) = mpsc::unbounded_channel();
+        // The database is opened on the store's own thread: `Engine::new` never waits for
+        // the disk, and an unusable `data_dir` is reported as `EngineError::Store`.
+        let store = StoreHandle::start(
+            config.data_dir.clone(),
+            crate::actor::store_commit_errors(inputs.clone()),
+        )
+        .map_err(|e| EngineError::InvalidConfig {
+            reason: format!("cannot start the history store's thread: {e}"),
+        })?;
         let (commands, commands_rx) = mpsc::channel(COMMAND_QUEUE_LEN);
         let (lifecycle, lifecycle_rx) = lifecycle::channel();
         let (stop, stop_rx) = oneshot::channel();
         let (finished_tx, finished) = std::sync::mpsc::channel();
         let (stopped_tx, stopped) = watch::channel(false);
         let max_outbox_messages = config.max_outbox_messages;
-        let actor = Actor::new(config, shared.clone(), events, inputs, lifecycle_rx);
+        let actor = Actor::new(config, shared.clone(), events, inputs, lifecycle_rx, store);
         runtime.spawn(actor.run(commands_rx, inputs_rx, stop_rx, finished_tx));
         Ok(Self {
             commands,
@@ -362,6 +373,82 @@ impl Engine {
     /// dropped. Does not end a pause.
     pub fn network_changed(&self) {
         self.lifecycle.send_modify(|l| l.wakes += 1);
+    }
+
+    /// The conversation of the room the engine is in (`Conversation::Room` with its code), to
+    /// pass to [`Engine::history`]; `None` outside a room.
+    pub fn conversation(&self) -> Option<Conversation> {
+        self.room_code().map(|code| Conversation::Room { code })
+    }
+
+    /// One page of a conversation's saved history (`crate::store`): the `limit` newest
+    /// messages older than the message with id `before` (the newest of all when `None`),
+    /// **oldest first**, ordered by the sender's `sent_at_ms` (ms since the Unix epoch), then
+    /// by id. `limit` is clamped to 1..=[`MAX_HISTORY_PAGE`](crate::store::MAX_HISTORY_PAGE)
+    /// (500). [`HistoryPage::has_more`] tells whether an older page exists: ask again with
+    /// the first message's id as `before`.
+    ///
+    /// Includes every message this engine sent (with its overall status: the least advanced
+    /// among the peers it went to) and received (`Received`), and messages received through
+    /// history sync. The answer reflects every event the listener was given before the call
+    /// (it is queued behind the engine's own writes). With
+    /// [`EngineConfig::data_dir`](crate::EngineConfig::data_dir) unset, history lives in
+    /// memory for the engine's life; with it set, it survives restarts. Runs on the store's
+    /// thread, never the caller's. Works in or out of a room.
+    ///
+    /// Errors: [`EngineError::UnknownMessage`] (`before` is not a message of the
+    /// conversation), [`EngineError::Store`] (the database is unusable or a read failed),
+    /// [`EngineError::QueueFull`] (the command queue is full), [`EngineError::Shutdown`].
+    pub async fn history(
+        &self,
+        conversation: &Conversation,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<HistoryPage, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.command(Command::History {
+            conversation: conversation.clone(),
+            before: before.map(str::to_string),
+            limit,
+            reply,
+        })?;
+        rx.await.map_err(|_| EngineError::Shutdown)?
+    }
+
+    /// Deletes every saved message (and its receipts) of a conversation from this device;
+    /// returns how many messages were deleted. Messages of the current room that wait to be
+    /// re-sent after a restart are forgotten too. Errors: [`EngineError::Store`],
+    /// [`EngineError::QueueFull`], [`EngineError::Shutdown`].
+    pub async fn delete_conversation(
+        &self,
+        conversation: &Conversation,
+    ) -> Result<u64, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.command(Command::DeleteConversation {
+            conversation: conversation.clone(),
+            reply,
+        })?;
+        rx.await.map_err(|_| EngineError::Shutdown)?
+    }
+
+    /// The safety code of the peer connection with `peer_id` (`crate::safety`): four groups
+    /// of five digits, e.g. `33956 73017 21310 38754`, computed from the DTLS certificate
+    /// fingerprints (`a=fingerprint`, RFC 8122) of the current local and remote SDP of that
+    /// connection. Both users see the same code unless someone rewrote the SDP between them
+    /// (then each sees a different one): compare them out of band. An ICE restart keeps it;
+    /// a fresh peer connection (after a failure) may change it, as either side may use a
+    /// new certificate: compare again then.
+    ///
+    /// Errors: [`EngineError::UnknownPeer`] (not a peer of the room, or its SDP offer/answer
+    /// has not completed), [`EngineError::WebRtc`] (an SDP has no fingerprint),
+    /// [`EngineError::QueueFull`], [`EngineError::Shutdown`].
+    pub async fn safety_code(&self, peer_id: &str) -> Result<String, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.command(Command::SafetyCode {
+            peer_id: peer_id.to_string(),
+            reply,
+        })?;
+        rx.await.map_err(|_| EngineError::Shutdown)?
     }
 
     /// The other peers currently in the room, in no particular order.

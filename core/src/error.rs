@@ -112,4 +112,47 @@ pub enum EngineError {
     /// entered is left).
     #[error("the room request was cancelled")]
     Cancelled,
+    /// The saved-chat history (`crate::store`, SQLite under
+    /// [`EngineConfig::data_dir`](crate::EngineConfig::data_dir)) failed: the directory or
+    /// database could not be opened or migrated (then every history call fails the same way
+    /// and chat goes on without saving), or a read or write failed (disk full, I/O error,
+    /// database locked by another process for over 2 s). Returned by
+    /// [`Engine::history`](crate::Engine::history) and
+    /// [`Engine::delete_conversation`](crate::Engine::delete_conversation); reported to
+    /// `on_error` when a write the engine makes by itself fails (chat goes on: a received
+    /// message is still shown).
+    #[error("history store: {reason}")]
+    Store {
+        /// What failed (SQLite's or the OS's reason).
+        reason: String,
+    },
+    /// [`Engine::history`](crate::Engine::history)'s `before` names no message of that
+    /// conversation.
+    #[error("no message {id:?} in this conversation")]
+    UnknownMessage {
+        /// The id given.
+        id: String,
+    },
+    /// [`Engine::safety_code`](crate::Engine::safety_code) for a peer that is not in the
+    /// room, or whose peer connection has not completed its SDP offer/answer yet.
+    #[error("no negotiated peer connection with {peer_id}")]
+    UnknownPeer {
+        /// The peer id given.
+        peer_id: String,
+    },
+}
+
+impl From<crate::store::StoreError> for EngineError {
+    /// `UnknownMessage` keeps its id; `Closed` (the engine stopped) is `Shutdown`; the rest
+    /// are [`EngineError::Store`] with the store's message.
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match e {
+            StoreError::UnknownMessage { id } => EngineError::UnknownMessage { id },
+            StoreError::Closed => EngineError::Shutdown,
+            other => EngineError::Store {
+                reason: other.to_string(),
+            },
+        }
+    }
 }

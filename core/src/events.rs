@@ -51,6 +51,8 @@ pub enum EngineEvent {
         /// Its new status.
         status: MessageStatus,
     },
+    /// [`EngineListener::on_history_message`].
+    HistoryMessage(ChatMessage),
     /// [`EngineListener::on_error`].
     Error(EngineError),
 }
@@ -107,6 +109,9 @@ impl EngineListener for ChannelListener {
             peer_id,
             status,
         });
+    }
+    fn on_history_message(&self, message: ChatMessage) {
+        self.forward(EngineEvent::HistoryMessage(message));
     }
     fn on_error(&self, error: EngineError) {
         self.forward(EngineEvent::Error(error));

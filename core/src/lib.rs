@@ -66,3 +66,5 @@ pub use listener::{
     ChatMessage, EngineListener, LeaveReason, MessageStatus, Peer, PeerState, RoomInfo,
     SignalingState,
 };
+#[cfg(feature = "engine")]
+pub use store::{Conversation, HistoryPage, StoredMessage, StoredStatus};

@@ -124,6 +124,12 @@ pub trait EngineListener: Send + Sync {
     /// A message this engine sent changed status for one peer (`Sent`, then `Delivered`; or
     /// `Failed`), once per transition (see [`MessageStatus`]).
     fn on_message_status(&self, _message_id: String, _peer_id: String, _status: MessageStatus) {}
+    /// A message this device missed (it was away when it was sent) arrived through history
+    /// sync from its sender, and was saved (docs/protocol.md, "History sync"). It is not a new
+    /// message: insert it into the conversation at its `sent_at_ms` (or reload
+    /// [`Engine::history`](crate::Engine::history)). `seq` is 0. Each such message is reported
+    /// once, and never also through [`EngineListener::on_message`].
+    fn on_history_message(&self, _message: ChatMessage) {}
     /// Something failed outside a call that could return it.
     fn on_error(&self, _error: EngineError) {}
 }

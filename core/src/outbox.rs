@@ -200,6 +200,11 @@ impl Outbox {
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
+
+    /// Whether message `id` waits here (history sync leaves it to the live re-send).
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.by_id.contains_key(id)
+    }
 }
 
 #[cfg(test)]

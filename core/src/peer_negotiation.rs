@@ -147,6 +147,15 @@ impl PeerConnectionLink {
         matches!((&self.negotiation.remote_session, session_id(sdp)), (Some(ours), Some(theirs)) if ours == theirs)
     }
 
+    /// The SDP of the current local and remote descriptions (W3C `currentLocalDescription`
+    /// and `currentRemoteDescription`: the last completed offer/answer), or `None` before
+    /// the first one completed. What the safety code is computed from (`crate::safety`).
+    pub(crate) async fn negotiated_sdp(&self) -> Option<(String, String)> {
+        let local = self.pc.current_local_description().await?;
+        let remote = self.pc.current_remote_description().await?;
+        Some((local.sdp, remote.sdp))
+    }
+
     /// Whether a remote description was ever applied (false for a fresh connection whose offer
     /// awaits its first answer).
     pub(crate) fn has_remote_description(&self) -> bool {

@@ -320,6 +320,13 @@ typedef void (*UniffiCallbackInterfaceEngineListenerMethod10)(uint64_t, RustBuff
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD11
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_ENGINE_LISTENER_METHOD11
+typedef void (*UniffiCallbackInterfaceEngineListenerMethod11)(uint64_t, RustBuffer, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
 #ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ENGINE_LISTENER
 #define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_ENGINE_LISTENER
 typedef struct UniffiVTableCallbackInterfaceEngineListener {
@@ -336,6 +343,7 @@ typedef struct UniffiVTableCallbackInterfaceEngineListener {
     UniffiCallbackInterfaceEngineListenerMethod8 _Nonnull onMessage;
     UniffiCallbackInterfaceEngineListenerMethod9 _Nonnull onMessageStatus;
     UniffiCallbackInterfaceEngineListenerMethod10 _Nonnull onError;
+    UniffiCallbackInterfaceEngineListenerMethod11 _Nonnull onHistoryMessage;
 } UniffiVTableCallbackInterfaceEngineListener;
 
 #endif
@@ -364,9 +372,24 @@ void uniffi_peerchat_ffi_fn_method_engine_cancel_room_request(uint64_t ptr, Rust
 uint32_t uniffi_peerchat_ffi_fn_method_engine_connected_peers(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CONVERSATION
+RustBuffer uniffi_peerchat_ffi_fn_method_engine_conversation(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CREATE_ROOM
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_CREATE_ROOM
 uint64_t uniffi_peerchat_ffi_fn_method_engine_create_room(uint64_t ptr
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_DELETE_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_DELETE_CONVERSATION
+uint64_t uniffi_peerchat_ffi_fn_method_engine_delete_conversation(uint64_t ptr, RustBuffer conversation
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_HISTORY
+uint64_t uniffi_peerchat_ffi_fn_method_engine_history(uint64_t ptr, RustBuffer conversation, RustBuffer before, uint32_t limit
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_JOIN_ROOM
@@ -407,6 +430,11 @@ void uniffi_peerchat_ffi_fn_method_engine_resume(uint64_t ptr, RustCallStatus *_
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_ROOM_CODE
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_ROOM_CODE
 RustBuffer uniffi_peerchat_ffi_fn_method_engine_room_code(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_SAFETY_CODE
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_SAFETY_CODE
+uint64_t uniffi_peerchat_ffi_fn_method_engine_safety_code(uint64_t ptr, RustBuffer peer_id
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINE_SEND_MESSAGE
@@ -492,6 +520,11 @@ void uniffi_peerchat_ffi_fn_method_enginelistener_on_message_status(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_ERROR
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_ERROR
 void uniffi_peerchat_ffi_fn_method_enginelistener_on_error(uint64_t ptr, RustBuffer error, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_HISTORY_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_METHOD_ENGINELISTENER_ON_HISTORY_MESSAGE
+void uniffi_peerchat_ffi_fn_method_enginelistener_on_history_message(uint64_t ptr, RustBuffer message, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_FN_FUNC_MAX_MESSAGE_BYTES
@@ -790,9 +823,27 @@ uint16_t uniffi_peerchat_ffi_checksum_method_engine_connected_peers(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CONVERSATION
+uint16_t uniffi_peerchat_ffi_checksum_method_engine_conversation(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CREATE_ROOM
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_CREATE_ROOM
 uint16_t uniffi_peerchat_ffi_checksum_method_engine_create_room(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_DELETE_CONVERSATION
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_DELETE_CONVERSATION
+uint16_t uniffi_peerchat_ffi_checksum_method_engine_delete_conversation(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_HISTORY
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_HISTORY
+uint16_t uniffi_peerchat_ffi_checksum_method_engine_history(void
     
 );
 #endif
@@ -841,6 +892,12 @@ uint16_t uniffi_peerchat_ffi_checksum_method_engine_resume(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_ROOM_CODE
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_ROOM_CODE
 uint16_t uniffi_peerchat_ffi_checksum_method_engine_room_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_SAFETY_CODE
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINE_SAFETY_CODE
+uint16_t uniffi_peerchat_ffi_checksum_method_engine_safety_code(void
     
 );
 #endif
@@ -925,6 +982,12 @@ uint16_t uniffi_peerchat_ffi_checksum_method_enginelistener_on_message_status(vo
 #ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINELISTENER_ON_ERROR
 #define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINELISTENER_ON_ERROR
 uint16_t uniffi_peerchat_ffi_checksum_method_enginelistener_on_error(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINELISTENER_ON_HISTORY_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_PEERCHAT_FFI_CHECKSUM_METHOD_ENGINELISTENER_ON_HISTORY_MESSAGE
+uint16_t uniffi_peerchat_ffi_checksum_method_enginelistener_on_history_message(void
     
 );
 #endif

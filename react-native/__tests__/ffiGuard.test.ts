@@ -30,7 +30,7 @@ test('the guard names each item the FFI has and a layer lacks', () => {
     fs.cpSync(path.resolve(rn, '..', 'bindings', 'src'), path.join(tmp, 'src'), { recursive: true });
     const types = path.join(tmp, 'src', 'types.rs');
     let t = fs.readFileSync(types, 'utf8');
-    t = t.replace('pub struct EngineConfig {', 'pub struct EngineConfig {\n    /// New.\n    pub data_dir: Option<String>,');
+    t = t.replace('pub struct EngineConfig {', 'pub struct EngineConfig {\n    /// New.\n    pub cache_dir: Option<String>,');
     t = t.replace('pub enum PeerState {', 'pub enum PeerState {\n    /// New.\n    Suspended,');
     fs.writeFileSync(types, t);
     const engine = path.join(tmp, 'src', 'engine.rs');
@@ -47,10 +47,10 @@ test('the guard names each item the FFI has and a layer lacks', () => {
     );
     const r = run(path.join(tmp));
     expect(r.status).toBe(1);
-    expect(r.out).toContain('EngineConfig.data_dir (dataDir) is missing from src/NativePeerChat.ts (type NativeEngineConfig)');
-    expect(r.out).toContain('EngineConfig.data_dir (dataDir) is missing from src/types.ts (interface PeerChatConfig)');
-    expect(r.out).toContain('EngineConfig.data_dir (dataDir) is missing from android/src/main/java/com/peerchat/EngineAdapter.kt');
-    expect(r.out).toContain('EngineConfig.data_dir (dataDir) is missing from ios/PeerChat.mm');
+    expect(r.out).toContain('EngineConfig.cache_dir (cacheDir) is missing from src/NativePeerChat.ts (type NativeEngineConfig)');
+    expect(r.out).toContain('EngineConfig.cache_dir (cacheDir) is missing from src/types.ts (interface PeerChatConfig)');
+    expect(r.out).toContain('EngineConfig.cache_dir (cacheDir) is missing from android/src/main/java/com/peerchat/EngineAdapter.kt');
+    expect(r.out).toContain('EngineConfig.cache_dir (cacheDir) is missing from ios/PeerChat.mm');
     expect(r.out).toContain("PeerState.Suspended ('suspended') is missing from src/types.ts (type PeerState)");
     expect(r.out).toContain('PeerState.Suspended (.suspended) is missing from ios/EngineAdapter.swift');
     expect(r.out).toContain('Engine.hibernate (hibernate) is missing from src/NativePeerChat.ts (Spec method)');

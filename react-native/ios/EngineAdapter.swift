@@ -156,6 +156,9 @@ private final class ListenerBridge: EngineListener, @unchecked Sendable {
     if let serverCode = f.serverCode { body["serverCode"] = serverCode }
     sink("onError", body)
   }
+  // Saved chats are not carried to React Native yet (no `dataDir` there: history lives in
+  // memory only), so there is no JS event for a message received through history sync.
+  func onHistoryMessage(message: ChatMessage) {}
 }
 
 /// The spec's `iceTransportPolicy` string to the generated enum.
@@ -236,6 +239,9 @@ private extension PeerChatError {
     case let .Shutdown(reason): return EngineFailure(code: "shutdown", message: reason)
     case let .QueueFull(reason, _, _): return EngineFailure(code: "queue_full", message: reason)
     case let .Cancelled(reason): return EngineFailure(code: "cancelled", message: reason)
+    case let .Store(reason): return EngineFailure(code: "store", message: reason)
+    case let .UnknownMessage(reason, _): return EngineFailure(code: "unknown_message", message: reason)
+    case let .UnknownPeer(reason, _): return EngineFailure(code: "unknown_peer", message: reason)
     }
   }
 }

@@ -24,6 +24,9 @@ export const PEERCHAT_ERROR_CODES = [
   'shutdown',
   'queue_full',
   'cancelled',
+  'store',
+  'unknown_message',
+  'unknown_peer',
   'native',
 ] as const;
 

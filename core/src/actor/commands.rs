@@ -29,9 +29,22 @@ impl Actor {
             } => {
                 // The app uses the room: it saw it, there is nothing to undo any more.
                 self.entered_by = None;
-                self.queue_message(id, text, sent_at_ms)
+                self.queue_message(id, text, sent_at_ms).await
             }
             Command::Cancel(request) => self.cancel_request(request).await,
+            Command::History {
+                conversation,
+                before,
+                limit,
+                reply,
+            } => self.history(conversation, before, limit, reply).await,
+            Command::DeleteConversation {
+                conversation,
+                reply,
+            } => self.delete_conversation(conversation, reply).await,
+            Command::SafetyCode { peer_id, reply } => {
+                let _ = reply.send(self.safety_code(&peer_id).await);
+            }
         }
     }
 
@@ -151,14 +164,16 @@ impl Actor {
             let _ = tx.send(Err(EngineError::NotInRoom));
             return;
         }
-        self.room = None;
         self.entered_by = None;
         self.rejoining = false;
         self.deferred.clear();
         self.unidentified.clear();
-        for (_, entry) in self.peers.drain().collect::<Vec<_>>() {
-            close_peer(&self.events, entry).await;
+        self.restored.clear();
+        for (key, entry) in self.peers.drain().collect::<Vec<_>>() {
+            let failed = close_peer(&self.events, entry).await;
+            self.record_failed(&key, failed).await;
         }
+        self.room = None;
         if self.welcomed && self.pending.is_none() {
             self.set_pending(Reply::Leave(tx), 0);
             self.send_pending();
@@ -211,12 +226,17 @@ impl Actor {
             // Best effort, ahead of the close frame: the others see `peer_left` `left`.
             self.signal(ClientMessage::LeaveRoom);
         }
+        // Their unacknowledged messages are reported `Failed` to the app but stay
+        // unacknowledged in the history store: they are sent again after a restart
+        // (`history.rs`).
         for (_, entry) in self.peers.drain().collect::<Vec<_>>() {
             close_peer(&self.events, entry).await;
         }
         self.room = None;
         self.entered_by = None;
         self.publish();
+        self.drain_store(Duration::from_millis(crate::SHUTDOWN_GRACE_MS / 2))
+            .await;
         // Dropping the last sender makes the signaling task send a WebSocket close frame, so the
         // server tells the room at once instead of after its idle timeout.
         self.signaling = None;
@@ -227,6 +247,24 @@ impl Actor {
             self.events
                 .emit(|l| l.on_signaling_state(SignalingState::Disconnected));
         }
+    }
+
+    /// The safety code of the connection with `peer_id` (`crate::safety`), from the current
+    /// local and remote SDP of its peer connection.
+    async fn safety_code(&self, peer_id: &str) -> Result<String, EngineError> {
+        let unknown = || EngineError::UnknownPeer {
+            peer_id: peer_id.to_string(),
+        };
+        let link = self
+            .peers
+            .get(peer_id)
+            .and_then(|e| e.link.as_ref())
+            .ok_or_else(unknown)?;
+        let (local, remote) = link.negotiated_sdp().await.ok_or_else(unknown)?;
+        crate::safety::safety_code(&local, &remote).map_err(|e| EngineError::WebRtc {
+            peer_id: peer_id.to_string(),
+            reason: e.to_string(),
+        })
     }
 
     pub(super) fn signal(&self, message: ClientMessage) {

@@ -8,8 +8,10 @@
 //! frames).
 
 mod commands;
+mod history;
 mod peers;
 mod server;
+mod sync;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -26,6 +28,10 @@ use crate::listener::{Peer, PeerState, RoomInfo, SignalingState};
 use crate::outbox::Outbox;
 use crate::peer::{PeerConnectionLink, PeerEvent};
 use crate::peer_state::PeerMachine;
+use crate::store::handle::StoreHandle;
+use crate::store::{Conversation, StoredMessage};
+use history::StoreInput;
+pub(crate) use history::{DeleteReply, HistoryReply};
 use peers::{PeerInputs, Supervision, close_peer};
 
 use crate::signaling::{SignalingClient, SignalingEvent};
@@ -71,6 +77,23 @@ pub(crate) enum Command {
         text: String,
         sent_at_ms: u64,
     },
+    /// `Engine::history`.
+    History {
+        conversation: Conversation,
+        before: Option<String>,
+        limit: u32,
+        reply: HistoryReply,
+    },
+    /// `Engine::delete_conversation`.
+    DeleteConversation {
+        conversation: Conversation,
+        reply: DeleteReply,
+    },
+    /// `Engine::safety_code`.
+    SafetyCode {
+        peer_id: String,
+        reply: oneshot::Sender<Result<String, EngineError>>,
+    },
     /// Undo the create/join numbered so (its future was dropped), or, with `None`, the one in
     /// flight (`cancel_room_request`).
     Cancel(Option<u64>),
@@ -90,9 +113,21 @@ pub(crate) enum Input {
     /// [`REJOIN_IDENTIFY_MS`] after a `rejoin_room` answer: offer to the members no data
     /// channel has claimed by then.
     RejoinDeferred(u64),
+    /// A history store request finished (`history.rs`).
+    Store(StoreInput),
 }
 
 pub(crate) use crate::signaling::REJOIN_IDENTIFY_MS;
+
+/// Where the store thread reports a failed batch commit: the actor's input queue, as a failed
+/// write (reported to the app as `EngineError::Store`).
+pub(crate) fn store_commit_errors(
+    inputs: mpsc::UnboundedSender<Input>,
+) -> crate::store::handle::CommitErrorSink {
+    Box::new(move |e| {
+        let _ = inputs.send(Input::Store(StoreInput::Failed(e)));
+    })
+}
 
 /// Where the answer to a create/join goes.
 pub(crate) type RoomReply = oneshot::Sender<Result<RoomInfo, EngineError>>;
@@ -148,6 +183,8 @@ struct PeerEntry {
     machine: PeerMachine,
     inbox: Inbox,
     outbox: Outbox,
+    /// History sync on its current connection (`sync.rs`).
+    sync: sync::SyncState,
 }
 
 impl PeerEntry {
@@ -192,6 +229,13 @@ pub(crate) struct Actor {
     abandoned: Option<&'static str>,
     /// The caller's number of the create/join that entered the current room.
     entered_by: Option<u64>,
+    /// The history store's thread (`history.rs`).
+    store: StoreHandle,
+    /// The persisted outbox of the current room, restored after a restart: queued for every
+    /// peer of the room until one acknowledges each message (`history.rs`).
+    restored: Vec<StoredMessage>,
+    /// The last store failure reported to the app, and when (`history.rs`).
+    store_error_reported: Mutex<Option<(String, std::time::Instant)>>,
 }
 
 impl Actor {
@@ -201,6 +245,7 @@ impl Actor {
         events: Dispatcher,
         inputs: mpsc::UnboundedSender<Input>,
         lifecycle: LifecycleRx,
+        store: StoreHandle,
     ) -> Self {
         Self {
             config,
@@ -225,6 +270,9 @@ impl Actor {
             supervision: Supervision::default(),
             abandoned: None,
             entered_by: None,
+            store,
+            restored: Vec::new(),
+            store_error_reported: Mutex::new(None),
         }
     }
 
@@ -273,6 +321,14 @@ impl Actor {
             self.publish();
             self.events.flush().await;
         }
+        // Messages `send_message` accepted before the shutdown are queued (and saved) before
+        // everything closes: with a `data_dir` they are sent after a restart. Other commands
+        // still waiting are dropped (their callers see `Shutdown`).
+        while let Ok(command) = commands.try_recv() {
+            if matches!(command, Command::Send { .. }) {
+                self.on_command(command).await;
+            }
+        }
         self.shutdown().await;
         self.events.flush().await;
         let _ = finished.send(());
@@ -289,6 +345,7 @@ impl Actor {
             Input::RequestTimeout(token) => self.on_request_timeout(token),
             Input::Peers(input) => self.on_peers_input(input).await,
             Input::RejoinDeferred(token) => self.on_rejoin_deferred(token).await,
+            Input::Store(input) => self.on_store_input(input).await,
         }
     }
 

@@ -58,22 +58,27 @@ impl Default for Supervision {
 }
 
 impl Supervision {
-    fn now_ms(&self) -> u64 {
+    pub(super) fn now_ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
     }
 }
 
 /// Closes a peer's connection for good (it left, or we did): reports `Closed` (once) and its
-/// unacknowledged messages `Failed`, in send order.
-pub(super) async fn close_peer(events: &Dispatcher, mut entry: PeerEntry) {
+/// unacknowledged messages `Failed`, in send order. Returns the ids reported `Failed`, for the
+/// history store.
+pub(super) async fn close_peer(events: &Dispatcher, mut entry: PeerEntry) -> Vec<String> {
     let peer_id = entry.info.peer_id.clone();
+    let mut failed = Vec::new();
     for effect in entry.machine.handle(PeerInput::Left) {
         match effect {
             Effect::Report(state) => {
                 let peer = peer_id.clone();
                 events.emit(move |l| l.on_peer_state(peer, state));
             }
-            Effect::FailOutbox => emit_failed(events, &peer_id, entry.outbox.drain()),
+            Effect::FailOutbox => {
+                failed = entry.outbox.drain();
+                emit_failed(events, &peer_id, failed.clone());
+            }
             Effect::Release => {}
             _ => {}
         }
@@ -81,6 +86,7 @@ pub(super) async fn close_peer(events: &Dispatcher, mut entry: PeerEntry) {
     if let Some(link) = entry.link.take() {
         link.close().await;
     }
+    failed
 }
 
 fn emit_failed(events: &Dispatcher, peer_id: &str, ids: Vec<String>) {
@@ -104,6 +110,7 @@ impl Actor {
         }
         let bounds = Bounds::new(self.config.peer_connect_timeout_ms);
         let outbox = Outbox::new(self.config.max_outbox_messages, self.config.message_ttl_ms);
+        let key = info.peer_id.clone();
         self.peers
             .entry(info.peer_id.clone())
             .or_insert_with(|| PeerEntry {
@@ -115,7 +122,10 @@ impl Actor {
                 machine: PeerMachine::new(false, bounds),
                 inbox: Inbox::default(),
                 outbox,
+                sync: Default::default(),
             });
+        // Messages saved unacknowledged before a restart (`history.rs`).
+        self.restore_into(&key);
     }
 
     /// Builds a fresh peer connection for `peer_id`, closing any previous one. Its events
@@ -322,7 +332,7 @@ impl Actor {
     }
 
     /// Keys of every peer, sorted (a stable order for effects and events).
-    fn peer_keys(&self) -> Vec<String> {
+    pub(super) fn peer_keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = self.peers.keys().cloned().collect();
         keys.sort();
         keys
@@ -335,7 +345,7 @@ impl Actor {
                 timer,
                 token,
             } => self.drive(&peer_id, PeerInput::Timer(timer, token)).await,
-            PeerInputs::OutboxExpiry(token) => self.on_outbox_expiry(token),
+            PeerInputs::OutboxExpiry(token) => self.on_outbox_expiry(token).await,
             PeerInputs::SignalingReady => {
                 for key in self.peer_keys() {
                     self.drive(&key, PeerInput::SignalingReady).await;
@@ -403,7 +413,8 @@ impl Actor {
             Effect::FailOutbox => {
                 let entry = self.peers.get_mut(peer_id)?;
                 let ids = entry.outbox.drain();
-                emit_failed(&self.events, peer_id, ids);
+                emit_failed(&self.events, peer_id, ids.clone());
+                self.record_failed(peer_id, ids).await;
             }
             Effect::Release => {
                 let entry = self.peers.get_mut(peer_id)?;
@@ -454,7 +465,7 @@ impl Actor {
     }
 
     /// Writes what the peer's current connection has not carried yet, if it is `Connected`.
-    fn flush_outbox(&mut self, peer_id: &str) {
+    pub(super) fn flush_outbox(&mut self, peer_id: &str) {
         let Some(entry) = self.peers.get_mut(peer_id) else {
             return;
         };
@@ -472,13 +483,22 @@ impl Actor {
     /// Queues a chat message for every peer of the room that is not gone, and writes it to
     /// those that are `Connected`; the others get it when they are (ICE restart or a fresh
     /// connection).
-    pub(super) fn queue_message(&mut self, id: String, text: String, sent_at_ms: u64) {
+    pub(super) async fn queue_message(&mut self, id: String, text: String, sent_at_ms: u64) {
         {
             let mut shared = self.shared.lock().expect("shared state lock");
             shared.sends_in_flight = shared.sends_in_flight.saturating_sub(1);
         }
         let now_ms = self.supervision.now_ms();
         let mut addressed = false;
+        let recipients: Vec<String> = self
+            .peer_keys()
+            .into_iter()
+            .filter(|k| self.peers[k].machine.live())
+            .collect();
+        if !recipients.is_empty() {
+            self.record_outgoing(&id, &text, sent_at_ms, recipients)
+                .await;
+        }
         for key in self.peer_keys() {
             let entry = self.peers.get_mut(&key).expect("listed");
             if !entry.machine.live() {
@@ -495,6 +515,7 @@ impl Actor {
                             max: chat::MAX_FRAME_BYTES as u64,
                         },
                     };
+                    self.record_failed(&key, vec![id.clone()]).await;
                     let id = id.clone();
                     self.events.emit(move |l| {
                         l.on_error(error);
@@ -512,7 +533,7 @@ impl Actor {
     }
 
     /// Arms the outbox expiry timer for the earliest deadline, if it is not armed for it yet.
-    fn arm_outbox_expiry(&mut self) {
+    pub(super) fn arm_outbox_expiry(&mut self) {
         let Some(deadline) = self
             .peers
             .values()
@@ -540,7 +561,7 @@ impl Actor {
     }
 
     /// Messages whose `message_ttl_ms` ran out are `Failed` (in send order, per peer).
-    fn on_outbox_expiry(&mut self, token: u64) {
+    async fn on_outbox_expiry(&mut self, token: u64) {
         if self.supervision.expiry.map(|(_, t)| t) != Some(token) {
             return;
         }
@@ -549,7 +570,8 @@ impl Actor {
         for key in self.peer_keys() {
             let entry = self.peers.get_mut(&key).expect("listed");
             let expired = entry.outbox.expire(now_ms);
-            emit_failed(&self.events, &key, expired);
+            emit_failed(&self.events, &key, expired.clone());
+            self.record_failed(&key, expired).await;
         }
         self.arm_outbox_expiry();
     }
@@ -592,6 +614,8 @@ impl Actor {
                 });
                 entry.link.as_ref().expect("checked").send(hello, None);
                 self.drive(&peer_id, PeerInput::ChannelOpen).await;
+                // History sync (`sync.rs`): ask for what we miss.
+                self.request_sync(&peer_id).await;
             }
             PeerEvent::Frame(bytes) => self.on_frame(peer_id, &bytes).await,
             PeerEvent::BinaryFrame(size) => {
@@ -609,6 +633,7 @@ impl Actor {
             }
             PeerEvent::FrameSent(id) => {
                 if entry.outbox.sent(&id) {
+                    self.record_status(&id, &peer_id, MessageStatus::Sent).await;
                     self.events
                         .emit(move |l| l.on_message_status(id, peer_id, MessageStatus::Sent));
                 }
@@ -646,11 +671,21 @@ impl Actor {
                         sent_at_ms,
                         seq,
                     };
-                    self.events.emit(move |l| l.on_message(message));
+                    // Shown once saved, unless history had it already (`history.rs`).
+                    self.record_incoming(message).await;
                 }
             }
             Ok(Decoded::Frame(Frame::Ack { id })) => {
                 let changes = entry.outbox.acked(&id);
+                for status in &changes {
+                    self.record_status(&id, &peer_id, *status).await;
+                }
+                if changes.is_empty() {
+                    // Not in the outbox: an ack of a `sync_message` (history sync), or a late
+                    // repeat. The history records the peer has it (a status never goes back).
+                    self.record_status(&id, &peer_id, MessageStatus::Delivered)
+                        .await;
+                }
                 if !changes.is_empty() {
                     self.events.emit(move |l| {
                         for status in changes {
@@ -667,6 +702,14 @@ impl Actor {
             Ok(Decoded::Frame(Frame::PeerId { peer_id: new_id })) => {
                 self.on_peer_id_announced(&peer_id, new_id).await;
             }
+            Ok(Decoded::Frame(Frame::SyncRequest { ids })) => {
+                self.on_sync_request(&peer_id, ids).await;
+            }
+            Ok(Decoded::Frame(Frame::SyncMessage {
+                id,
+                sent_at_ms,
+                text,
+            })) => self.on_sync_message(peer_id, id, sent_at_ms, text).await,
             Ok(Decoded::Unknown(kind)) => {
                 tracing::debug!(%kind, "ignoring chat frame of unknown type");
             }

@@ -193,7 +193,8 @@ impl Actor {
             .collect();
         for key in gone {
             if let Some(entry) = self.peers.remove(&key) {
-                close_peer(&self.events, entry).await;
+                let failed = close_peer(&self.events, entry).await;
+                self.record_failed(&key, failed).await;
                 self.events
                     .emit(move |l| l.on_peer_left(key, LeaveReason::Disconnected));
             }
@@ -260,6 +261,8 @@ impl Actor {
         let event = room.clone();
         self.events.emit(move |l| l.on_room_joined(event));
         let _ = tx.send(Ok(room));
+        // Messages saved unacknowledged in this room before a restart go out again.
+        self.restore_outbox().await;
         for member in members {
             self.start_offer(&member.peer_id).await;
         }
@@ -320,7 +323,8 @@ impl Actor {
         if let Some(dup) = self.key_of(&new_id).filter(|k| k != key)
             && let Some(entry) = self.peers.remove(&dup)
         {
-            close_peer(&self.events, entry).await;
+            let failed = close_peer(&self.events, entry).await;
+            self.record_failed(&dup, failed).await;
         }
         self.unidentified.remove(&new_id);
         self.deferred.retain(|m| m.peer_id != new_id);
@@ -394,7 +398,8 @@ impl Actor {
                     return;
                 };
                 if let Some(entry) = self.peers.remove(&key) {
-                    close_peer(&self.events, entry).await;
+                    let failed = close_peer(&self.events, entry).await;
+                    self.record_failed(&key, failed).await;
                     self.events.emit(move |l| l.on_peer_left(key, reason));
                 }
             }

@@ -30,6 +30,12 @@ pub const DATABASE_FILE: &str = "peerchat-history.sqlite3";
 /// Largest page [`HistoryStore::history`] returns; a larger `limit` is clamped to it.
 pub const MAX_HISTORY_PAGE: u32 = 500;
 
+/// A store failure the engine meets by itself (a write) is reported to the app
+/// (`EngineListener::on_error` with `EngineError::Store`) at most once per this many ms for
+/// the same reason: a full disk fails every write, and the app hears it once, not once per
+/// message. Every failure is logged (`tracing`, `warn`).
+pub const STORE_ERROR_REPORT_INTERVAL_MS: u64 = 10_000;
+
 /// Bound of the queue in front of the store's thread (requests). A full queue makes the
 /// engine's writer wait (backpressure on the actor), never drops a write.
 pub const STORE_QUEUE_LEN: usize = 1_024;
@@ -298,11 +304,14 @@ impl HistoryStore {
         conversation: &Conversation,
         m: &StoredMessage,
     ) -> Result<bool, StoreError> {
-        let n = self.conn.execute(
-            "INSERT OR IGNORE INTO messages (conversation, id, outgoing, sender_peer_id,
+        let n = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO messages (conversation, id, outgoing, sender_peer_id,
                 sender_name, text, sent_at_ms, stored_at_ms, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
+            )?
+            .execute(params![
                 conversation.key(),
                 m.id,
                 m.outgoing,
@@ -312,15 +321,15 @@ impl HistoryStore {
                 m.sent_at_ms as i64,
                 m.stored_at_ms as i64,
                 m.status.as_str(),
-            ],
-        )?;
+            ])?;
         Ok(n == 1)
     }
 
     /// Records the status of outgoing message `id` at peer `peer_id`, unless that peer's
     /// status is already at least as advanced ([`StoredStatus::rank`]), and recomputes the
     /// message's overall status: the least advanced among its peers. Returns the overall
-    /// status after the change, `None` if the message is not saved. Errors:
+    /// status after the change, `None` if no outgoing message has that id (a receipt for a
+    /// received message, which a peer could send, changes nothing). Errors:
     /// [`StoreError::Database`].
     pub fn set_receipt(
         &mut self,
@@ -330,40 +339,40 @@ impl HistoryStore {
         status: StoredStatus,
     ) -> Result<Option<StoredStatus>, StoreError> {
         let key = conversation.key();
-        let tx = self.conn.transaction()?;
-        let exists: Option<i64> = tx
-            .query_row(
-                "SELECT 1 FROM messages WHERE conversation = ?1 AND id = ?2",
-                params![key, id],
-                |r| r.get(0),
-            )
+        // A savepoint, not a transaction: it nests inside the store thread's batch
+        // transaction (`handle.rs`) and is a transaction of its own outside one.
+        let tx = self.conn.savepoint()?;
+        // The message's overall status and this peer's receipt, in one query.
+        let found: Option<(String, Option<String>)> = tx
+            .prepare_cached(
+                "SELECT m.status, r.status FROM messages m
+                 LEFT JOIN receipts r ON r.conversation = m.conversation
+                     AND r.message_id = m.id AND r.peer_id = ?3
+                 WHERE m.conversation = ?1 AND m.id = ?2 AND m.outgoing = 1",
+            )?
+            .query_row(params![key, id, peer_id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        if exists.is_none() {
+        let Some((stored, current)) = found else {
             return Ok(None);
-        }
-        let current: Option<String> = tx
-            .query_row(
-                "SELECT status FROM receipts
-                 WHERE conversation = ?1 AND message_id = ?2 AND peer_id = ?3",
-                params![key, id, peer_id],
-                |r| r.get(0),
-            )
-            .optional()?;
+        };
+        let stored = StoredStatus::parse(&stored)?;
         let advance = match current {
             Some(s) => StoredStatus::parse(&s)?.rank() < status.rank(),
             None => true,
         };
-        if advance {
-            tx.execute(
-                "INSERT OR REPLACE INTO receipts
-                     (conversation, message_id, peer_id, status, updated_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![key, id, peer_id, status.as_str(), now_ms() as i64],
-            )?;
+        if !advance {
+            // Nothing changes (a repeated or late report).
+            return Ok(Some(stored));
         }
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO receipts
+                 (conversation, message_id, peer_id, status, updated_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![key, id, peer_id, status.as_str(), now_ms() as i64])?;
         let mut overall: Option<StoredStatus> = None;
         {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "SELECT status FROM receipts WHERE conversation = ?1 AND message_id = ?2",
             )?;
             let rows = stmt.query_map(params![key, id], |r| r.get::<_, String>(0))?;
@@ -376,10 +385,12 @@ impl HistoryStore {
             }
         }
         let overall = overall.unwrap_or(status);
-        tx.execute(
-            "UPDATE messages SET status = ?3 WHERE conversation = ?1 AND id = ?2",
-            params![key, id, overall.as_str()],
-        )?;
+        if overall != stored {
+            tx.prepare_cached(
+                "UPDATE messages SET status = ?3 WHERE conversation = ?1 AND id = ?2",
+            )?
+            .execute(params![key, id, overall.as_str()])?;
+        }
         tx.commit()?;
         Ok(Some(overall))
     }
@@ -483,7 +494,7 @@ impl HistoryStore {
     }
 
     /// Ids of the `limit` newest messages of the conversation, newest first (what history
-    /// sync tells a peer it has: [`sync::SyncRequest`]).
+    /// sync tells a peer it has: [`sync::request_ids`]).
     pub fn latest_ids(
         &self,
         conversation: &Conversation,
@@ -554,6 +565,73 @@ impl HistoryStore {
         }
         out.reverse();
         Ok(out)
+    }
+
+    /// This device's messages of the conversation that no peer has acknowledged and that
+    /// were not given up (status `Pending` or `Sent`), oldest first, at most the `limit`
+    /// oldest: the persisted outbox the engine sends again when it re-enters the room.
+    /// Errors: [`StoreError::Database`], [`StoreError::Corrupt`].
+    pub fn unacknowledged(
+        &self,
+        conversation: &Conversation,
+        limit: usize,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, sender_peer_id, sender_name, text, sent_at_ms, stored_at_ms, status
+             FROM messages
+             WHERE conversation = ?1 AND outgoing = 1 AND status IN ('pending', 'sent')
+             ORDER BY sent_at_ms ASC, id ASC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![conversation.key(), limit as i64], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, sender_peer_id, sender_name, text, sent, stored, status) = row?;
+            out.push(StoredMessage {
+                id,
+                outgoing: true,
+                sender_peer_id,
+                sender_name,
+                text,
+                sent_at_ms: sent.max(0) as u64,
+                stored_at_ms: stored.max(0) as u64,
+                status: StoredStatus::parse(&status)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Forgets the per-peer receipts of outgoing message `id` and sets its status back to
+    /// `Pending`: it is about to be sent again to the peers of a new session (whose peer ids
+    /// differ from the old ones), so only their receipts count from now on. Errors:
+    /// [`StoreError::Database`].
+    pub fn restart_receipts(
+        &mut self,
+        conversation: &Conversation,
+        id: &str,
+    ) -> Result<(), StoreError> {
+        let key = conversation.key();
+        let tx = self.conn.savepoint()?;
+        tx.execute(
+            "DELETE FROM receipts WHERE conversation = ?1 AND message_id = ?2",
+            params![key, id],
+        )?;
+        tx.execute(
+            "UPDATE messages SET status = 'pending'
+             WHERE conversation = ?1 AND id = ?2 AND outgoing = 1",
+            params![key, id],
+        )?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Every conversation with at least one saved message, by key, most recent first, with

@@ -176,6 +176,61 @@ fn an_incoming_message_is_marked_read_once() {
 }
 
 #[test]
+fn a_receipt_for_a_received_message_changes_nothing() {
+    let mut store = HistoryStore::in_memory().unwrap();
+    store.insert(&room(), &msg("in", false, 1)).unwrap();
+    assert_eq!(
+        store
+            .set_receipt(&room(), "in", "them", StoredStatus::Delivered)
+            .unwrap(),
+        None
+    );
+    let page = store.history(&room(), None, 10).unwrap();
+    assert_eq!(page.messages[0].status, StoredStatus::Received);
+}
+
+#[test]
+fn the_persisted_outbox_is_the_unacknowledged_outgoing_messages_oldest_first() {
+    let mut store = HistoryStore::in_memory().unwrap();
+    for (id, t) in [("b", 2), ("a", 1), ("c", 3), ("d", 4)] {
+        store.insert(&room(), &msg(id, true, t)).unwrap();
+    }
+    store.insert(&room(), &msg("in", false, 5)).unwrap();
+    store
+        .set_receipt(&room(), "b", "p1", StoredStatus::Sent)
+        .unwrap();
+    store
+        .set_receipt(&room(), "c", "p1", StoredStatus::Delivered)
+        .unwrap();
+    store
+        .set_receipt(&room(), "d", "p1", StoredStatus::Failed)
+        .unwrap();
+    let ids: Vec<String> = store
+        .unacknowledged(&room(), 10)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(store.unacknowledged(&room(), 1).unwrap()[0].id, "a");
+    // Sent again to a new session's peers: the old peer's receipt no longer counts.
+    store.restart_receipts(&room(), "b").unwrap();
+    assert_eq!(
+        store
+            .set_receipt(&room(), "b", "p2", StoredStatus::Delivered)
+            .unwrap(),
+        Some(StoredStatus::Delivered)
+    );
+    let ids: Vec<String> = store
+        .unacknowledged(&room(), 10)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids, ["a"]);
+}
+
+#[test]
 fn deleting_a_conversation_removes_its_messages_and_receipts_only() {
     let mut store = HistoryStore::in_memory().unwrap();
     let other = Conversation::Login {
@@ -353,4 +408,43 @@ async fn the_store_thread_runs_requests_in_order_and_waits_when_full() {
         format!("q{:05}", total - 1)
     );
     drop(handle);
+}
+
+/// Figures, not a check: how many outgoing messages per second the store thread records
+/// through their whole life (saved `Pending` with one peer's receipt, then `Sent`, then
+/// `Delivered`), in memory and on disk, as the engine queues them in a burst. Run with
+/// `cargo test --profile profiling -p peerchat-core --lib store_throughput -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "prints figures; run by hand"]
+async fn store_throughput() {
+    const N: usize = 20_000;
+    let dir = TempDir::new("throughput");
+    for (label, handle) in [
+        ("memory", handle::StoreHandle::open(None).unwrap()),
+        ("disk", handle::StoreHandle::open(Some(&dir.0)).unwrap()),
+    ] {
+        let start = std::time::Instant::now();
+        let mut last = None;
+        for i in 0..N {
+            let id = format!("m{i:06}");
+            let m = msg(&id, true, i as u64);
+            let fut = handle.call(move |s| {
+                s.insert(&room(), &m)?;
+                s.set_receipt(&room(), &m.id, "peer", StoredStatus::Pending)
+                    .map(drop)
+            });
+            drop(tokio::spawn(fut));
+            for status in [StoredStatus::Sent, StoredStatus::Delivered] {
+                let id = id.clone();
+                let fut = handle.call(move |s| s.set_receipt(&room(), &id, "peer", status));
+                last = Some(tokio::spawn(fut));
+            }
+        }
+        last.unwrap().await.unwrap().unwrap();
+        let secs = start.elapsed().as_secs_f64();
+        println!(
+            "store {label}: {N} messages through Pending/Sent/Delivered in {secs:.2} s = {:.0} messages/s",
+            N as f64 / secs
+        );
+    }
 }

@@ -606,11 +606,32 @@ public protocol EngineProtocol: AnyObject, Sendable {
     func connectedPeers()  -> UInt32
     
     /**
+     * The conversation of the room the engine is in (`Conversation.Room` with its code), to
+     * pass to `history`; `null`/`nil` outside a room.
+     */
+    func conversation()  -> Conversation?
+    
+    /**
      * Creates a room on the server and enters it (waiting for the signaling connection if it
      * is still opening). Returns the room with its code and no members; `on_room_created`
      * follows. Throws `AlreadyInRoom`, `Signaling`, `Timeout`, `Server`, `Shutdown`.
      */
     func createRoom() async throws  -> RoomInfo
+    
+    /**
+     * Deletes a conversation's saved messages from this device; returns how many were
+     * deleted. Throws `Store`, `QueueFull`, `Shutdown`.
+     */
+    func deleteConversation(conversation: Conversation) async throws  -> UInt64
+    
+    /**
+     * One page of a conversation's saved history, **oldest first**: the `limit` newest
+     * messages older than the message with id `before` (the newest of all when
+     * `null`/`nil`), by the sender's `sent_at_ms`. `limit` is clamped to 1..=500. Runs on
+     * the engine's store thread (Kotlin `suspend`, Swift `async`). Throws `UnknownMessage`
+     * (`before` not in the conversation), `Store`, `QueueFull`, `Shutdown`.
+     */
+    func history(conversation: Conversation, before: String?, limit: UInt32) async throws  -> HistoryPage
     
     /**
      * Joins the room with this code (any case, `-` and spaces optional) and starts connecting
@@ -665,6 +686,14 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * room.
      */
     func roomCode()  -> String?
+    
+    /**
+     * The safety code of the connection with `peer_id`: four groups of five digits, from
+     * both sides' DTLS fingerprints in the negotiated SDP; both users see the same code
+     * unless someone rewrote the SDP between them. Throws `UnknownPeer` (not in the room, or
+     * not negotiated yet), `WebRtc`, `QueueFull`, `Shutdown`.
+     */
+    func safetyCode(peerId: String) async throws  -> String
     
     /**
      * Sends `text` to every connected peer of the room and returns the message id at once;
@@ -804,6 +833,19 @@ open func connectedPeers() -> UInt32  {
 }
     
     /**
+     * The conversation of the room the engine is in (`Conversation.Room` with its code), to
+     * pass to `history`; `null`/`nil` outside a room.
+     */
+open func conversation() -> Conversation?  {
+    return try!  FfiConverterOptionTypeConversation.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_engine_conversation(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Creates a room on the server and enters it (waiting for the signaling connection if it
      * is still opening). Returns the room with its code and no members; `on_room_created`
      * follows. Throws `AlreadyInRoom`, `Signaling`, `Timeout`, `Server`, `Shutdown`.
@@ -820,6 +862,49 @@ open func createRoom()async throws  -> RoomInfo  {
             completeFunc: ffi_peerchat_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_peerchat_ffi_rust_future_free_rust_buffer,
             liftFunc: FfiConverterTypeRoomInfo_lift,
+            errorHandler: FfiConverterTypePeerChatError_lift
+        )
+}
+    
+    /**
+     * Deletes a conversation's saved messages from this device; returns how many were
+     * deleted. Throws `Store`, `QueueFull`, `Shutdown`.
+     */
+open func deleteConversation(conversation: Conversation)async throws  -> UInt64  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_peerchat_ffi_fn_method_engine_delete_conversation(
+                        self.uniffiCloneHandle(),FfiConverterTypeConversation_lower(conversation)
+                )
+            },
+            pollFunc: ffi_peerchat_ffi_rust_future_poll_u64,
+            completeFunc: ffi_peerchat_ffi_rust_future_complete_u64,
+            freeFunc: ffi_peerchat_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterUInt64.lift,
+            errorHandler: FfiConverterTypePeerChatError_lift
+        )
+}
+    
+    /**
+     * One page of a conversation's saved history, **oldest first**: the `limit` newest
+     * messages older than the message with id `before` (the newest of all when
+     * `null`/`nil`), by the sender's `sent_at_ms`. `limit` is clamped to 1..=500. Runs on
+     * the engine's store thread (Kotlin `suspend`, Swift `async`). Throws `UnknownMessage`
+     * (`before` not in the conversation), `Store`, `QueueFull`, `Shutdown`.
+     */
+open func history(conversation: Conversation, before: String?, limit: UInt32)async throws  -> HistoryPage  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_peerchat_ffi_fn_method_engine_history(
+                        self.uniffiCloneHandle(),FfiConverterTypeConversation_lower(conversation),FfiConverterOptionString.lower(before),FfiConverterUInt32.lower(limit)
+                )
+            },
+            pollFunc: ffi_peerchat_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_peerchat_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_peerchat_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeHistoryPage_lift,
             errorHandler: FfiConverterTypePeerChatError_lift
         )
 }
@@ -943,6 +1028,28 @@ open func roomCode() -> String?  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * The safety code of the connection with `peer_id`: four groups of five digits, from
+     * both sides' DTLS fingerprints in the negotiated SDP; both users see the same code
+     * unless someone rewrote the SDP between them. Throws `UnknownPeer` (not in the room, or
+     * not negotiated yet), `WebRtc`, `QueueFull`, `Shutdown`.
+     */
+open func safetyCode(peerId: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_peerchat_ffi_fn_method_engine_safety_code(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(peerId)
+                )
+            },
+            pollFunc: ffi_peerchat_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_peerchat_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_peerchat_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypePeerChatError_lift
+        )
 }
     
     /**
@@ -1121,6 +1228,13 @@ public protocol EngineListener: AnyObject, Sendable {
      * Something failed outside a call that could return it (e.g. a peer's WebRTC failure).
      */
     func onError(error: PeerChatError) 
+    
+    /**
+     * A message this device missed (it was away) arrived through P2P history sync from its
+     * sender and was saved; insert it in the conversation at its `sent_at_ms` (`seq` is 0).
+     * Never also reported through `on_message`.
+     */
+    func onHistoryMessage(message: ChatMessage) 
     
 }
 /**
@@ -1325,6 +1439,20 @@ open func onError(error: PeerChatError)  {try! rustCall() {
     uniffi_peerchat_ffi_fn_method_enginelistener_on_error(
             self.uniffiCloneHandle(),
         FfiConverterTypePeerChatError_lower(error),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * A message this device missed (it was away) arrived through P2P history sync from its
+     * sender and was saved; insert it in the conversation at its `sent_at_ms` (`seq` is 0).
+     * Never also reported through `on_message`.
+     */
+open func onHistoryMessage(message: ChatMessage)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_peerchat_ffi_fn_method_enginelistener_on_history_message(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeChatMessage_lower(message),uniffiCallStatus
     )
 }
 }
@@ -1628,6 +1756,30 @@ fileprivate struct UniffiCallbackInterfaceEngineListener {
                 makeCall: makeCall,
                 writeReturn: writeReturn
             )
+        },
+        onHistoryMessage: { (
+            uniffiHandle: UInt64,
+            message: RustBuffer,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeEngineListener.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.onHistoryMessage(
+                     message: try FfiConverterTypeChatMessage_lift(message)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
         }
     )
 
@@ -1891,6 +2043,15 @@ public struct EngineConfig: Equatable, Hashable {
      * one (`--auth-secret`); sent as `Authorization: Bearer <token>`. Default: `null`/`nil`.
      */
     public let authToken: String?
+    /**
+     * Directory (a path) where the engine saves this device's chats in SQLite: every message
+     * sent and received with its status; unacknowledged messages are sent again after a
+     * restart when the app re-enters the same room. Android: `context.filesDir.path` (or a
+     * directory under it); iOS: the Application Support directory. Opened on the engine's
+     * own thread; an unusable directory is reported as `Store` errors, never thrown here.
+     * Default: `null`/`nil`, history in memory for the engine's life only.
+     */
+    public let dataDir: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1949,7 +2110,15 @@ public struct EngineConfig: Equatable, Hashable {
         /**
          * Bearer token (a JSON Web Token minted by the app's backend) for servers that require
          * one (`--auth-secret`); sent as `Authorization: Bearer <token>`. Default: `null`/`nil`.
-         */authToken: String? = nil) {
+         */authToken: String? = nil, 
+        /**
+         * Directory (a path) where the engine saves this device's chats in SQLite: every message
+         * sent and received with its status; unacknowledged messages are sent again after a
+         * restart when the app re-enters the same room. Android: `context.filesDir.path` (or a
+         * directory under it); iOS: the Application Support directory. Opened on the engine's
+         * own thread; an unusable directory is reported as `Store` errors, never thrown here.
+         * Default: `null`/`nil`, history in memory for the engine's life only.
+         */dataDir: String? = nil) {
         self.signalingUrl = signalingUrl
         self.signalingFallbackUrls = signalingFallbackUrls
         self.displayName = displayName
@@ -1963,6 +2132,7 @@ public struct EngineConfig: Equatable, Hashable {
         self.messageTtlMs = messageTtlMs
         self.caCertPem = caCertPem
         self.authToken = authToken
+        self.dataDir = dataDir
     }
 
     
@@ -1993,7 +2163,8 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
                 maxOutboxMessages: FfiConverterUInt64.read(from: &buf), 
                 messageTtlMs: FfiConverterUInt64.read(from: &buf), 
                 caCertPem: FfiConverterOptionString.read(from: &buf), 
-                authToken: FfiConverterOptionString.read(from: &buf)
+                authToken: FfiConverterOptionString.read(from: &buf), 
+                dataDir: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2011,6 +2182,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.messageTtlMs, into: &buf)
         FfiConverterOptionString.write(value.caCertPem, into: &buf)
         FfiConverterOptionString.write(value.authToken, into: &buf)
+        FfiConverterOptionString.write(value.dataDir, into: &buf)
     }
 }
 
@@ -2027,6 +2199,75 @@ public func FfiConverterTypeEngineConfig_lift(_ buf: RustBuffer) throws -> Engin
 #endif
 public func FfiConverterTypeEngineConfig_lower(_ value: EngineConfig) -> RustBuffer {
     return FfiConverterTypeEngineConfig.lower(value)
+}
+
+
+/**
+ * One page of saved history, oldest first.
+ */
+public struct HistoryPage: Equatable, Hashable {
+    /**
+     * At most the requested number of messages, oldest first.
+     */
+    public let messages: [StoredMessage]
+    /**
+     * Whether older messages exist: ask again with the first message's id as `before`.
+     */
+    public let hasMore: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * At most the requested number of messages, oldest first.
+         */messages: [StoredMessage], 
+        /**
+         * Whether older messages exist: ask again with the first message's id as `before`.
+         */hasMore: Bool) {
+        self.messages = messages
+        self.hasMore = hasMore
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension HistoryPage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHistoryPage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistoryPage {
+        return
+            try HistoryPage(
+                messages: FfiConverterSequenceTypeStoredMessage.read(from: &buf), 
+                hasMore: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: HistoryPage, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeStoredMessage.write(value.messages, into: &buf)
+        FfiConverterBool.write(value.hasMore, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryPage_lift(_ buf: RustBuffer) throws -> HistoryPage {
+    return try FfiConverterTypeHistoryPage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryPage_lower(_ value: HistoryPage) -> RustBuffer {
+    return FfiConverterTypeHistoryPage.lower(value)
 }
 
 
@@ -2255,6 +2496,226 @@ public func FfiConverterTypeRoomInfo_lift(_ buf: RustBuffer) throws -> RoomInfo 
 public func FfiConverterTypeRoomInfo_lower(_ value: RoomInfo) -> RustBuffer {
     return FfiConverterTypeRoomInfo.lower(value)
 }
+
+
+/**
+ * One saved message.
+ */
+public struct StoredMessage: Equatable, Hashable {
+    /**
+     * The sender's id for it (UUID v7 text).
+     */
+    public let id: String
+    /**
+     * Whether this device sent it.
+     */
+    public let outgoing: Bool
+    /**
+     * The sender's peer id as the engine knew it then.
+     */
+    public let senderPeerId: String
+    /**
+     * The sender's display name as the signaling server showed it.
+     */
+    public let senderName: String
+    /**
+     * The text.
+     */
+    public let text: String
+    /**
+     * The sender's clock when sent, ms since the Unix epoch.
+     */
+    public let sentAtMs: UInt64
+    /**
+     * This device's clock when saved, ms since the Unix epoch.
+     */
+    public let storedAtMs: UInt64
+    /**
+     * Its status.
+     */
+    public let status: StoredStatus
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The sender's id for it (UUID v7 text).
+         */id: String, 
+        /**
+         * Whether this device sent it.
+         */outgoing: Bool, 
+        /**
+         * The sender's peer id as the engine knew it then.
+         */senderPeerId: String, 
+        /**
+         * The sender's display name as the signaling server showed it.
+         */senderName: String, 
+        /**
+         * The text.
+         */text: String, 
+        /**
+         * The sender's clock when sent, ms since the Unix epoch.
+         */sentAtMs: UInt64, 
+        /**
+         * This device's clock when saved, ms since the Unix epoch.
+         */storedAtMs: UInt64, 
+        /**
+         * Its status.
+         */status: StoredStatus) {
+        self.id = id
+        self.outgoing = outgoing
+        self.senderPeerId = senderPeerId
+        self.senderName = senderName
+        self.text = text
+        self.sentAtMs = sentAtMs
+        self.storedAtMs = storedAtMs
+        self.status = status
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StoredMessage: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoredMessage: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoredMessage {
+        return
+            try StoredMessage(
+                id: FfiConverterString.read(from: &buf), 
+                outgoing: FfiConverterBool.read(from: &buf), 
+                senderPeerId: FfiConverterString.read(from: &buf), 
+                senderName: FfiConverterString.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf), 
+                sentAtMs: FfiConverterUInt64.read(from: &buf), 
+                storedAtMs: FfiConverterUInt64.read(from: &buf), 
+                status: FfiConverterTypeStoredStatus.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StoredMessage, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterBool.write(value.outgoing, into: &buf)
+        FfiConverterString.write(value.senderPeerId, into: &buf)
+        FfiConverterString.write(value.senderName, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+        FfiConverterUInt64.write(value.sentAtMs, into: &buf)
+        FfiConverterUInt64.write(value.storedAtMs, into: &buf)
+        FfiConverterTypeStoredStatus.write(value.status, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredMessage_lift(_ buf: RustBuffer) throws -> StoredMessage {
+    return try FfiConverterTypeStoredMessage.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredMessage_lower(_ value: StoredMessage) -> RustBuffer {
+    return FfiConverterTypeStoredMessage.lower(value)
+}
+
+
+/**
+ * A conversation whose messages are saved together (the core's `store::Conversation`).
+ */
+
+public enum Conversation: Equatable, Hashable {
+    
+    /**
+     * A room, by its canonical code (`ABC-DEF-GHJ`).
+     */
+    case room(
+        /**
+         * The room code.
+         */code: String
+    )
+    /**
+     * A chat by login between this user's login and another's.
+     */
+    case login(
+        /**
+         * This user's login.
+         */own: String, 
+        /**
+         * The other user's login.
+         */peer: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Conversation: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeConversation: FfiConverterRustBuffer {
+    typealias SwiftType = Conversation
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Conversation {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .room(code: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .login(own: try FfiConverterString.read(from: &buf), peer: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Conversation, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .room(code):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(code, into: &buf)
+            
+        
+        case let .login(own,peer):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(own, into: &buf)
+            FfiConverterString.write(peer, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversation_lift(_ buf: RustBuffer) throws -> Conversation {
+    return try FfiConverterTypeConversation.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeConversation_lower(_ value: Conversation) -> RustBuffer {
+    return FfiConverterTypeConversation.lower(value)
+}
+
 
 
 /**
@@ -2703,6 +3164,37 @@ enum PeerChatError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
          * Human-readable text (the core error's message).
          */reason: String
     )
+    /**
+     * The saved-chat history store failed (the data directory or database is unusable, or
+     * a read or write failed); chat goes on without saving.
+     */
+    case Store(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String
+    )
+    /**
+     * A history cursor (`before`) names no message of the conversation.
+     */
+    case UnknownMessage(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String, 
+        /**
+         * The id given.
+         */id: String
+    )
+    /**
+     * A peer id that is not a peer of the room, or whose connection is not negotiated yet.
+     */
+    case UnknownPeer(
+        /**
+         * Human-readable text (the core error's message).
+         */reason: String, 
+        /**
+         * The peer id given.
+         */peerId: String
+    )
 
     
 
@@ -2792,6 +3284,17 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
             )
         case 17: return .Cancelled(
             reason: try FfiConverterString.read(from: &buf)
+            )
+        case 18: return .Store(
+            reason: try FfiConverterString.read(from: &buf)
+            )
+        case 19: return .UnknownMessage(
+            reason: try FfiConverterString.read(from: &buf), 
+            id: try FfiConverterString.read(from: &buf)
+            )
+        case 20: return .UnknownPeer(
+            reason: try FfiConverterString.read(from: &buf), 
+            peerId: try FfiConverterString.read(from: &buf)
             )
 
          default: throw UniffiInternalError.unexpectedEnumCase
@@ -2898,6 +3401,23 @@ public struct FfiConverterTypePeerChatError: FfiConverterRustBuffer {
         case let .Cancelled(reason):
             writeInt(&buf, Int32(17))
             FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .Store(reason):
+            writeInt(&buf, Int32(18))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case let .UnknownMessage(reason,id):
+            writeInt(&buf, Int32(19))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(id, into: &buf)
+            
+        
+        case let .UnknownPeer(reason,peerId):
+            writeInt(&buf, Int32(20))
+            FfiConverterString.write(reason, into: &buf)
+            FfiConverterString.write(peerId, into: &buf)
             
         }
     }
@@ -3135,6 +3655,123 @@ public func FfiConverterTypeSignalingState_lower(_ value: SignalingState) -> Rus
 }
 
 
+
+/**
+ * Status of a saved message: outgoing `Pending` → `Sent` → `Delivered` → `Read`, or
+ * `Failed`; incoming `Received` (then `Read`). For an outgoing message sent to several
+ * peers, the least advanced among them.
+ */
+
+public enum StoredStatus: Equatable, Hashable {
+    
+    /**
+     * Outgoing, waiting in the outbox.
+     */
+    case pending
+    /**
+     * Outgoing, handed to the data channel.
+     */
+    case sent
+    /**
+     * Outgoing, acknowledged.
+     */
+    case delivered
+    /**
+     * Read.
+     */
+    case read
+    /**
+     * Outgoing, given up.
+     */
+    case failed
+    /**
+     * Incoming.
+     */
+    case received
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StoredStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoredStatus: FfiConverterRustBuffer {
+    typealias SwiftType = StoredStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoredStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .sent
+        
+        case 3: return .delivered
+        
+        case 4: return .read
+        
+        case 5: return .failed
+        
+        case 6: return .received
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StoredStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .sent:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .delivered:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .read:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .received:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredStatus_lift(_ buf: RustBuffer) throws -> StoredStatus {
+    return try FfiConverterTypeStoredStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredStatus_lower(_ value: StoredStatus) -> RustBuffer {
+    return FfiConverterTypeStoredStatus.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -3154,6 +3791,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeConversation: FfiConverterRustBuffer {
+    typealias SwiftType = Conversation?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeConversation.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeConversation.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3257,6 +3918,31 @@ fileprivate struct FfiConverterSequenceTypePeer: FfiConverterRustBuffer {
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStoredMessage: FfiConverterRustBuffer {
+    typealias SwiftType = [StoredMessage]
+
+    public static func write(_ value: [StoredMessage], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStoredMessage.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StoredMessage] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StoredMessage]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStoredMessage.read(from: &buf))
+        }
+        return seq
+    }
+}
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -3355,7 +4041,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_peerchat_ffi_checksum_method_engine_connected_peers() != 32855) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_peerchat_ffi_checksum_method_engine_conversation() != 58861) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_peerchat_ffi_checksum_method_engine_create_room() != 25757) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_delete_conversation() != 60530) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_history() != 52983) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_engine_join_room() != 31817) {
@@ -3380,6 +4075,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_engine_room_code() != 34759) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_engine_safety_code() != 16314) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_engine_send_message() != 35517) {
@@ -3422,6 +4120,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_error() != 23576) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_peerchat_ffi_checksum_method_enginelistener_on_history_message() != 32860) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_peerchat_ffi_checksum_constructor_engine_new() != 12623) {

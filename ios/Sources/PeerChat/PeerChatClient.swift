@@ -44,6 +44,10 @@ public enum PeerChatEvent: Sendable, Equatable {
     case messageStatusChanged(messageId: String, peerId: String, status: MessageStatus)
     /// Something failed outside a call that could throw it.
     case error(PeerChatError)
+    /// A message this device missed (it was away) arrived through P2P history sync from its
+    /// sender and was saved: insert it at its `sentAtMs` (not a new message; `seq` is 0).
+    /// Never also delivered as `.messageReceived`.
+    case historyMessageReceived(ChatMessage)
 }
 
 /// A peerchat participant for Swift code: the generated `Engine` plus its events as an
@@ -171,6 +175,35 @@ public final class PeerChatClient: Sendable, LifecycleAware {
     @discardableResult
     public func sendMessage(_ text: String) throws -> String {
         try engine.sendMessage(text: text)
+    }
+
+    /// The conversation of the room this client is in (`.room(code:)`), to pass to
+    /// `history`; `nil` outside a room.
+    public var conversation: Conversation? { engine.conversation() }
+
+    /// One page of saved history, oldest first: the `limit` (1...500) newest messages older
+    /// than the message with id `before` (the newest when `nil`). With
+    /// `EngineConfig.dataDir` (the Application Support directory) history survives restarts;
+    /// without, it lives in memory for the engine's life. Runs on the engine's store thread.
+    /// Throws `.UnknownMessage`, `.Store`, `.QueueFull`, `.Shutdown`.
+    public func history(
+        _ conversation: Conversation, before: String? = nil, limit: UInt32 = 50
+    ) async throws -> HistoryPage {
+        try await engine.history(conversation: conversation, before: before, limit: max(limit, 1))
+    }
+
+    /// Deletes a conversation's saved messages from this device; returns how many.
+    /// Throws `.Store`, `.QueueFull`, `.Shutdown`.
+    @discardableResult
+    public func deleteConversation(_ conversation: Conversation) async throws -> UInt64 {
+        try await engine.deleteConversation(conversation: conversation)
+    }
+
+    /// The safety code of the connection with `peerId` (four groups of five digits from both
+    /// DTLS fingerprints): compare it with the other user's out of band.
+    /// Throws `.UnknownPeer`, `.WebRtc`, `.QueueFull`, `.Shutdown`.
+    public func safetyCode(peerId: String) async throws -> String {
+        try await engine.safetyCode(peerId: peerId)
     }
 
     /// Leaves the room; the other peers get `peer_left`.
@@ -343,6 +376,10 @@ private final class StreamListener: EngineListener {
 
     func onError(error: PeerChatError) {
         continuation.send(.error(error))
+    }
+
+    func onHistoryMessage(message: ChatMessage) {
+        continuation.send(.historyMessageReceived(message))
     }
 }
 

@@ -142,3 +142,67 @@ fn ice_transport_policy_flag_is_parsed_and_relay_needs_a_turn_server() {
         "stderr: {stderr}"
     );
 }
+
+#[test]
+fn chats_saved_with_data_dir_are_printed_by_peerchat_history() {
+    let dir = std::env::temp_dir().join(format!(
+        "peerchat-cli-history-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    let dir_arg = dir.to_str().unwrap().to_string();
+    let mut server = Proc::spawn(&["serve", "--bind", "127.0.0.1", "--port", "0"]);
+    let listening = server.expect("listening line", |l| l.starts_with("listening on "));
+    let url = listening.trim_start_matches("listening on ").to_string();
+    let common = [
+        "--server",
+        url.as_str(),
+        "--ice-addr",
+        "127.0.0.1:0",
+        "--no-mdns",
+    ];
+    let mut alice = Proc::spawn(
+        &[
+            &["create", "--name", "Alice", "--data-dir", &dir_arg][..],
+            &common[..],
+        ]
+        .concat(),
+    );
+    let code_line = alice.expect("room code", |l| l.starts_with("* room code: "));
+    let code = code_line.trim_start_matches("* room code: ").to_string();
+    let mut bob = Proc::spawn(&[&["join", &code, "--name", "Bob"][..], &common[..]].concat());
+    alice.expect("chat ready", |l| l == "* chat ready with Bob");
+    bob.expect("chat ready", |l| l == "* chat ready with Alice");
+    alice.say("saved hello");
+    let sent = alice.expect("sent line", |l| l.starts_with("> ["));
+    let id = sent[3..sent.find(']').unwrap()].to_string();
+    alice.expect("delivered", |l| l == format!("✓ delivered [{id}] to Bob"));
+    bob.say("saved reply");
+    alice.expect("reply", |l| l == "< Bob: saved reply");
+    bob.close_stdin();
+    alice.expect("peer left", |l| l == "* peer left: Bob (left)");
+    assert!(bob.wait_exit().success());
+    alice.say("/leave");
+    assert!(alice.wait_exit().success());
+
+    let out = Command::new(peerchat_bin())
+        .args(["history", "--data-dir", &dir_arg, &code])
+        .output()
+        .expect("run peerchat history");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[0].ends_with(" > Alice: saved hello [delivered]"),
+        "{text}"
+    );
+    assert!(
+        lines[1].ends_with(" < Bob: saved reply [received]"),
+        "{text}"
+    );
+}

@@ -690,7 +690,10 @@ internal interface UniffiCallbackInterfaceEngineListenerMethod9 : com.sun.jna.Ca
 internal interface UniffiCallbackInterfaceEngineListenerMethod10 : com.sun.jna.Callback {
     fun callback(`uniffiHandle`: Long,`error`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
-@Structure.FieldOrder("uniffiFree", "uniffiClone", "onSignalingState", "onRoomCreated", "onRoomJoined", "onPeerJoined", "onPeerState", "onPeerLeft", "onPeerInterrupted", "onPeerResumed", "onMessage", "onMessageStatus", "onError")
+internal interface UniffiCallbackInterfaceEngineListenerMethod11 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "onSignalingState", "onRoomCreated", "onRoomJoined", "onPeerJoined", "onPeerState", "onPeerLeft", "onPeerInterrupted", "onPeerResumed", "onMessage", "onMessageStatus", "onError", "onHistoryMessage")
 internal open class UniffiVTableCallbackInterfaceEngineListener(
     @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
     @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
@@ -705,6 +708,7 @@ internal open class UniffiVTableCallbackInterfaceEngineListener(
     @JvmField internal var `onMessage`: UniffiCallbackInterfaceEngineListenerMethod8? = null,
     @JvmField internal var `onMessageStatus`: UniffiCallbackInterfaceEngineListenerMethod9? = null,
     @JvmField internal var `onError`: UniffiCallbackInterfaceEngineListenerMethod10? = null,
+    @JvmField internal var `onHistoryMessage`: UniffiCallbackInterfaceEngineListenerMethod11? = null,
 ) : Structure() {
     class UniffiByValue(
         `uniffiFree`: UniffiCallbackInterfaceFree? = null,
@@ -720,7 +724,8 @@ internal open class UniffiVTableCallbackInterfaceEngineListener(
         `onMessage`: UniffiCallbackInterfaceEngineListenerMethod8? = null,
         `onMessageStatus`: UniffiCallbackInterfaceEngineListenerMethod9? = null,
         `onError`: UniffiCallbackInterfaceEngineListenerMethod10? = null,
-    ): UniffiVTableCallbackInterfaceEngineListener(`uniffiFree`,`uniffiClone`,`onSignalingState`,`onRoomCreated`,`onRoomJoined`,`onPeerJoined`,`onPeerState`,`onPeerLeft`,`onPeerInterrupted`,`onPeerResumed`,`onMessage`,`onMessageStatus`,`onError`,), Structure.ByValue
+        `onHistoryMessage`: UniffiCallbackInterfaceEngineListenerMethod11? = null,
+    ): UniffiVTableCallbackInterfaceEngineListener(`uniffiFree`,`uniffiClone`,`onSignalingState`,`onRoomCreated`,`onRoomJoined`,`onPeerJoined`,`onPeerState`,`onPeerLeft`,`onPeerInterrupted`,`onPeerResumed`,`onMessage`,`onMessageStatus`,`onError`,`onHistoryMessage`,), Structure.ByValue
 
    internal fun uniffiSetValue(other: UniffiVTableCallbackInterfaceEngineListener) {
         `uniffiFree` = other.`uniffiFree`
@@ -736,6 +741,7 @@ internal open class UniffiVTableCallbackInterfaceEngineListener(
         `onMessage` = other.`onMessage`
         `onMessageStatus` = other.`onMessageStatus`
         `onError` = other.`onError`
+        `onHistoryMessage` = other.`onHistoryMessage`
     }
 
 }
@@ -772,7 +778,13 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_connected_peers(
     ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_conversation(
+    ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_create_room(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_delete_conversation(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_history(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_join_room(
     ): Int
@@ -789,6 +801,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_peerchat_ffi_checksum_method_engine_resume(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_room_code(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_engine_safety_code(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_engine_send_message(
     ): Int
@@ -817,6 +831,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_peerchat_ffi_checksum_method_enginelistener_on_message_status(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_method_enginelistener_on_error(
+    ): Int
+    external fun uniffi_peerchat_ffi_checksum_method_enginelistener_on_history_message(
     ): Int
     external fun uniffi_peerchat_ffi_checksum_constructor_engine_new(
     ): Int
@@ -851,7 +867,13 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_peerchat_ffi_fn_method_engine_connected_peers(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
+    external fun uniffi_peerchat_ffi_fn_method_engine_conversation(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_peerchat_ffi_fn_method_engine_create_room(`ptr`: Long,
+    ): Long
+    external fun uniffi_peerchat_ffi_fn_method_engine_delete_conversation(`ptr`: Long,`conversation`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_peerchat_ffi_fn_method_engine_history(`ptr`: Long,`conversation`: RustBuffer.ByValue,`before`: RustBuffer.ByValue,`limit`: Int,
     ): Long
     external fun uniffi_peerchat_ffi_fn_method_engine_join_room(`ptr`: Long,`code`: RustBuffer.ByValue,
     ): Long
@@ -869,6 +891,8 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_peerchat_ffi_fn_method_engine_room_code(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_peerchat_ffi_fn_method_engine_safety_code(`ptr`: Long,`peerId`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_peerchat_ffi_fn_method_engine_send_message(`ptr`: Long,`text`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_peerchat_ffi_fn_method_engine_shutdown(`ptr`: Long,
@@ -902,6 +926,8 @@ internal object UniffiLib {
     external fun uniffi_peerchat_ffi_fn_method_enginelistener_on_message_status(`ptr`: Long,`messageId`: RustBuffer.ByValue,`peerId`: RustBuffer.ByValue,`status`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_peerchat_ffi_fn_method_enginelistener_on_error(`ptr`: Long,`error`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_peerchat_ffi_fn_method_enginelistener_on_history_message(`ptr`: Long,`message`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_peerchat_ffi_fn_func_max_message_bytes(uniffi_out_err: UniffiRustCallStatus, 
     ): Int
@@ -1038,7 +1064,16 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_connected_peers() and 0xFFFF) != 32855) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_conversation() and 0xFFFF) != 58861) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_create_room() and 0xFFFF) != 25757) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_delete_conversation() and 0xFFFF) != 60530) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_history() and 0xFFFF) != 52983) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_join_room() and 0xFFFF) != 31817) {
@@ -1063,6 +1098,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_room_code() and 0xFFFF) != 34759) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_engine_safety_code() and 0xFFFF) != 16314) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_engine_send_message() and 0xFFFF) != 35517) {
@@ -1105,6 +1143,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_error() and 0xFFFF) != 23576) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_peerchat_ffi_checksum_method_enginelistener_on_history_message() and 0xFFFF) != 32860) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_peerchat_ffi_checksum_constructor_engine_new() and 0xFFFF) != 12623) {
@@ -1593,11 +1634,32 @@ public interface EngineInterface {
     fun `connectedPeers`(): kotlin.UInt
     
     /**
+     * The conversation of the room the engine is in (`Conversation.Room` with its code), to
+     * pass to `history`; `null`/`nil` outside a room.
+     */
+    fun `conversation`(): Conversation?
+    
+    /**
      * Creates a room on the server and enters it (waiting for the signaling connection if it
      * is still opening). Returns the room with its code and no members; `on_room_created`
      * follows. Throws `AlreadyInRoom`, `Signaling`, `Timeout`, `Server`, `Shutdown`.
      */
     suspend fun `createRoom`(): RoomInfo
+    
+    /**
+     * Deletes a conversation's saved messages from this device; returns how many were
+     * deleted. Throws `Store`, `QueueFull`, `Shutdown`.
+     */
+    suspend fun `deleteConversation`(`conversation`: Conversation): kotlin.ULong
+    
+    /**
+     * One page of a conversation's saved history, **oldest first**: the `limit` newest
+     * messages older than the message with id `before` (the newest of all when
+     * `null`/`nil`), by the sender's `sent_at_ms`. `limit` is clamped to 1..=500. Runs on
+     * the engine's store thread (Kotlin `suspend`, Swift `async`). Throws `UnknownMessage`
+     * (`before` not in the conversation), `Store`, `QueueFull`, `Shutdown`.
+     */
+    suspend fun `history`(`conversation`: Conversation, `before`: kotlin.String?, `limit`: kotlin.UInt): HistoryPage
     
     /**
      * Joins the room with this code (any case, `-` and spaces optional) and starts connecting
@@ -1652,6 +1714,14 @@ public interface EngineInterface {
      * room.
      */
     fun `roomCode`(): kotlin.String?
+    
+    /**
+     * The safety code of the connection with `peer_id`: four groups of five digits, from
+     * both sides' DTLS fingerprints in the negotiated SDP; both users see the same code
+     * unless someone rewrote the SDP between them. Throws `UnknownPeer` (not in the room, or
+     * not negotiated yet), `WebRtc`, `QueueFull`, `Shutdown`.
+     */
+    suspend fun `safetyCode`(`peerId`: kotlin.String): kotlin.String
     
     /**
      * Sends `text` to every connected peer of the room and returns the message id at once;
@@ -1851,6 +1921,23 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
 
     
     /**
+     * The conversation of the room the engine is in (`Conversation.Room` with its code), to
+     * pass to `history`; `null`/`nil` outside a room.
+     */override fun `conversation`(): Conversation? {
+            return FfiConverterOptionalTypeConversation.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_engine_conversation(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Creates a room on the server and enters it (waiting for the signaling connection if it
      * is still opening). Returns the room with its code and no members; `on_room_created`
      * follows. Throws `AlreadyInRoom`, `Signaling`, `Timeout`, `Server`, `Shutdown`.
@@ -1870,6 +1957,63 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         { future -> UniffiLib.ffi_peerchat_ffi_rust_future_free_rust_buffer(future) },
         // lift function
         { FfiConverterTypeRoomInfo.lift(it) },
+        // Error FFI converter
+        PeerChatException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * Deletes a conversation's saved messages from this device; returns how many were
+     * deleted. Throws `Store`, `QueueFull`, `Shutdown`.
+     */
+    @Throws(PeerChatException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `deleteConversation`(`conversation`: Conversation) : kotlin.ULong {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_peerchat_ffi_fn_method_engine_delete_conversation(
+                uniffiHandle,
+                
+        FfiConverterTypeConversation.lower(`conversation`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_peerchat_ffi_rust_future_poll_u64(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_peerchat_ffi_rust_future_complete_u64(future, continuation) },
+        { future -> UniffiLib.ffi_peerchat_ffi_rust_future_free_u64(future) },
+        // lift function
+        { FfiConverterULong.lift(it) },
+        // Error FFI converter
+        PeerChatException.ErrorHandler,
+    )
+    }
+
+    
+    /**
+     * One page of a conversation's saved history, **oldest first**: the `limit` newest
+     * messages older than the message with id `before` (the newest of all when
+     * `null`/`nil`), by the sender's `sent_at_ms`. `limit` is clamped to 1..=500. Runs on
+     * the engine's store thread (Kotlin `suspend`, Swift `async`). Throws `UnknownMessage`
+     * (`before` not in the conversation), `Store`, `QueueFull`, `Shutdown`.
+     */
+    @Throws(PeerChatException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `history`(`conversation`: Conversation, `before`: kotlin.String?, `limit`: kotlin.UInt) : HistoryPage {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_peerchat_ffi_fn_method_engine_history(
+                uniffiHandle,
+                
+        FfiConverterTypeConversation.lower(`conversation`),
+        FfiConverterOptionalString.lower(`before`),
+        FfiConverterUInt.lower(`limit`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_peerchat_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_peerchat_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_peerchat_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeHistoryPage.lift(it) },
         // Error FFI converter
         PeerChatException.ErrorHandler,
     )
@@ -2031,6 +2175,34 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
     )
     }
     
+
+    
+    /**
+     * The safety code of the connection with `peer_id`: four groups of five digits, from
+     * both sides' DTLS fingerprints in the negotiated SDP; both users see the same code
+     * unless someone rewrote the SDP between them. Throws `UnknownPeer` (not in the room, or
+     * not negotiated yet), `WebRtc`, `QueueFull`, `Shutdown`.
+     */
+    @Throws(PeerChatException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `safetyCode`(`peerId`: kotlin.String) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_peerchat_ffi_fn_method_engine_safety_code(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`peerId`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_peerchat_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_peerchat_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_peerchat_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        PeerChatException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -2305,6 +2477,13 @@ public interface EngineListener {
      * Something failed outside a call that could return it (e.g. a peer's WebRTC failure).
      */
     fun `onError`(`error`: PeerChatException)
+    
+    /**
+     * A message this device missed (it was away) arrived through P2P history sync from its
+     * sender and was saved; insert it in the conversation at its `sent_at_ms` (`seq` is 0).
+     * Never also reported through `on_message`.
+     */
+    fun `onHistoryMessage`(`message`: ChatMessage)
     
     companion object
 }
@@ -2608,6 +2787,24 @@ open class EngineListenerImpl: Disposable, AutoCloseable, EngineListener
     
 
     
+    /**
+     * A message this device missed (it was away) arrived through P2P history sync from its
+     * sender and was saved; insert it in the conversation at its `sent_at_ms` (`seq` is 0).
+     * Never also reported through `on_message`.
+     */override fun `onHistoryMessage`(`message`: ChatMessage)
+        = 
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_peerchat_ffi_fn_method_enginelistener_on_history_message(
+        it,
+        
+        FfiConverterTypeChatMessage.lower(`message`),_status)
+}
+    }
+    
+    
+
+    
 
     
 
@@ -2761,6 +2958,18 @@ internal object uniffiCallbackInterfaceEngineListener {
             uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
         }
     }
+    internal object `onHistoryMessage`: UniffiCallbackInterfaceEngineListenerMethod11 {
+        override fun callback(`uniffiHandle`: Long,`message`: RustBuffer.ByValue,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypeEngineListener.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`onHistoryMessage`(
+                    FfiConverterTypeChatMessage.lift(`message`),
+                )
+            }
+            val writeReturn = { _: Unit -> Unit }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
 
     internal object uniffiFree: UniffiCallbackInterfaceFree {
         override fun callback(handle: Long) {
@@ -2788,6 +2997,7 @@ internal object uniffiCallbackInterfaceEngineListener {
         `onMessage`,
         `onMessageStatus`,
         `onError`,
+        `onHistoryMessage`,
     )
 
     // Registers the foreign callback with the Rust side.
@@ -3004,6 +3214,16 @@ data class EngineConfig (
      * one (`--auth-secret`); sent as `Authorization: Bearer <token>`. Default: `null`/`nil`.
      */
     val `authToken`: kotlin.String? = null 
+    , 
+    /**
+     * Directory (a path) where the engine saves this device's chats in SQLite: every message
+     * sent and received with its status; unacknowledged messages are sent again after a
+     * restart when the app re-enters the same room. Android: `context.filesDir.path` (or a
+     * directory under it); iOS: the Application Support directory. Opened on the engine's
+     * own thread; an unusable directory is reported as `Store` errors, never thrown here.
+     * Default: `null`/`nil`, history in memory for the engine's life only.
+     */
+    val `dataDir`: kotlin.String? = null 
     
 ){
     
@@ -3033,6 +3253,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterULong.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -3049,7 +3270,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterULong.allocationSize(value.`maxOutboxMessages`) +
             FfiConverterULong.allocationSize(value.`messageTtlMs`) +
             FfiConverterOptionalString.allocationSize(value.`caCertPem`) +
-            FfiConverterOptionalString.allocationSize(value.`authToken`)
+            FfiConverterOptionalString.allocationSize(value.`authToken`) +
+            FfiConverterOptionalString.allocationSize(value.`dataDir`)
     )
 
     override fun write(value: EngineConfig, buf: ByteBuffer) {
@@ -3066,6 +3288,54 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterULong.write(value.`messageTtlMs`, buf)
             FfiConverterOptionalString.write(value.`caCertPem`, buf)
             FfiConverterOptionalString.write(value.`authToken`, buf)
+            FfiConverterOptionalString.write(value.`dataDir`, buf)
+    }
+}
+
+
+
+/**
+ * One page of saved history, oldest first.
+ */
+data class HistoryPage (
+    /**
+     * At most the requested number of messages, oldest first.
+     */
+    val `messages`: List<StoredMessage>
+    , 
+    /**
+     * Whether older messages exist: ask again with the first message's id as `before`.
+     */
+    val `hasMore`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHistoryPage: FfiConverterRustBuffer<HistoryPage> {
+    override fun read(buf: ByteBuffer): HistoryPage {
+        return HistoryPage(
+            FfiConverterSequenceTypeStoredMessage.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: HistoryPage) = (
+            FfiConverterSequenceTypeStoredMessage.allocationSize(value.`messages`) +
+            FfiConverterBoolean.allocationSize(value.`hasMore`)
+    )
+
+    override fun write(value: HistoryPage, buf: ByteBuffer) {
+            FfiConverterSequenceTypeStoredMessage.write(value.`messages`, buf)
+            FfiConverterBoolean.write(value.`hasMore`, buf)
     }
 }
 
@@ -3225,6 +3495,206 @@ public object FfiConverterTypeRoomInfo: FfiConverterRustBuffer<RoomInfo> {
             FfiConverterSequenceTypePeer.write(value.`members`, buf)
     }
 }
+
+
+
+/**
+ * One saved message.
+ */
+data class StoredMessage (
+    /**
+     * The sender's id for it (UUID v7 text).
+     */
+    val `id`: kotlin.String
+    , 
+    /**
+     * Whether this device sent it.
+     */
+    val `outgoing`: kotlin.Boolean
+    , 
+    /**
+     * The sender's peer id as the engine knew it then.
+     */
+    val `senderPeerId`: kotlin.String
+    , 
+    /**
+     * The sender's display name as the signaling server showed it.
+     */
+    val `senderName`: kotlin.String
+    , 
+    /**
+     * The text.
+     */
+    val `text`: kotlin.String
+    , 
+    /**
+     * The sender's clock when sent, ms since the Unix epoch.
+     */
+    val `sentAtMs`: kotlin.ULong
+    , 
+    /**
+     * This device's clock when saved, ms since the Unix epoch.
+     */
+    val `storedAtMs`: kotlin.ULong
+    , 
+    /**
+     * Its status.
+     */
+    val `status`: StoredStatus
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStoredMessage: FfiConverterRustBuffer<StoredMessage> {
+    override fun read(buf: ByteBuffer): StoredMessage {
+        return StoredMessage(
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterTypeStoredStatus.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StoredMessage) = (
+            FfiConverterString.allocationSize(value.`id`) +
+            FfiConverterBoolean.allocationSize(value.`outgoing`) +
+            FfiConverterString.allocationSize(value.`senderPeerId`) +
+            FfiConverterString.allocationSize(value.`senderName`) +
+            FfiConverterString.allocationSize(value.`text`) +
+            FfiConverterULong.allocationSize(value.`sentAtMs`) +
+            FfiConverterULong.allocationSize(value.`storedAtMs`) +
+            FfiConverterTypeStoredStatus.allocationSize(value.`status`)
+    )
+
+    override fun write(value: StoredMessage, buf: ByteBuffer) {
+            FfiConverterString.write(value.`id`, buf)
+            FfiConverterBoolean.write(value.`outgoing`, buf)
+            FfiConverterString.write(value.`senderPeerId`, buf)
+            FfiConverterString.write(value.`senderName`, buf)
+            FfiConverterString.write(value.`text`, buf)
+            FfiConverterULong.write(value.`sentAtMs`, buf)
+            FfiConverterULong.write(value.`storedAtMs`, buf)
+            FfiConverterTypeStoredStatus.write(value.`status`, buf)
+    }
+}
+
+
+
+/**
+ * A conversation whose messages are saved together (the core's `store::Conversation`).
+ */
+sealed class Conversation {
+    
+    /**
+     * A room, by its canonical code (`ABC-DEF-GHJ`).
+     */
+    data class Room(
+        /**
+         * The room code.
+         */
+        val `code`: kotlin.String) : Conversation()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * A chat by login between this user's login and another's.
+     */
+    data class Login(
+        /**
+         * This user's login.
+         */
+        val `own`: kotlin.String, 
+        /**
+         * The other user's login.
+         */
+        val `peer`: kotlin.String) : Conversation()
+        
+    {
+        
+
+        companion object
+    }
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeConversation : FfiConverterRustBuffer<Conversation>{
+    override fun read(buf: ByteBuffer): Conversation {
+        return when(buf.getInt()) {
+            1 -> Conversation.Room(
+                FfiConverterString.read(buf),
+                )
+            2 -> Conversation.Login(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: Conversation): ULong = when(value) {
+        is Conversation.Room -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`code`)
+            )
+        }
+        is Conversation.Login -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterString.allocationSize(value.`own`)
+                + FfiConverterString.allocationSize(value.`peer`)
+            )
+        }
+    }
+
+    override fun write(value: Conversation, buf: ByteBuffer) {
+        when(value) {
+            is Conversation.Room -> {
+                buf.putInt(1)
+                FfiConverterString.write(value.`code`, buf)
+                Unit
+            }
+            is Conversation.Login -> {
+                buf.putInt(2)
+                FfiConverterString.write(value.`own`, buf)
+                FfiConverterString.write(value.`peer`, buf)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
 
 
 
@@ -3681,6 +4151,59 @@ sealed class PeerChatException: kotlin.Exception() {
             get() = "reason=${ `reason` }"
     }
     
+    /**
+     * The saved-chat history store failed (the data directory or database is unusable, or
+     * a read or write failed); chat goes on without saving.
+     */
+    class Store(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }"
+    }
+    
+    /**
+     * A history cursor (`before`) names no message of the conversation.
+     */
+    class UnknownMessage(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String, 
+        
+        /**
+         * The id given.
+         */
+        val `id`: kotlin.String
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }, id=${ `id` }"
+    }
+    
+    /**
+     * A peer id that is not a peer of the room, or whose connection is not negotiated yet.
+     */
+    class UnknownPeer(
+        
+        /**
+         * Human-readable text (the core error's message).
+         */
+        val `reason`: kotlin.String, 
+        
+        /**
+         * The peer id given.
+         */
+        val `peerId`: kotlin.String
+        ) : PeerChatException() {
+        override val message
+            get() = "reason=${ `reason` }, peerId=${ `peerId` }"
+    }
+    
 
     
 
@@ -3759,6 +4282,17 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
                 FfiConverterULong.read(buf),
                 )
             17 -> PeerChatException.Cancelled(
+                FfiConverterString.read(buf),
+                )
+            18 -> PeerChatException.Store(
+                FfiConverterString.read(buf),
+                )
+            19 -> PeerChatException.UnknownMessage(
+                FfiConverterString.read(buf),
+                FfiConverterString.read(buf),
+                )
+            20 -> PeerChatException.UnknownPeer(
+                FfiConverterString.read(buf),
                 FfiConverterString.read(buf),
                 )
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
@@ -3862,6 +4396,23 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
                 4UL
                 + FfiConverterString.allocationSize(value.`reason`)
             )
+            is PeerChatException.Store -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+            )
+            is PeerChatException.UnknownMessage -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterString.allocationSize(value.`id`)
+            )
+            is PeerChatException.UnknownPeer -> (
+                // Add the size for the Int that specifies the variant plus the size needed for all fields
+                4UL
+                + FfiConverterString.allocationSize(value.`reason`)
+                + FfiConverterString.allocationSize(value.`peerId`)
+            )
         }
     }
 
@@ -3960,6 +4511,23 @@ public object FfiConverterTypePeerChatException : FfiConverterRustBuffer<PeerCha
             is PeerChatException.Cancelled -> {
                 buf.putInt(17)
                 FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is PeerChatException.Store -> {
+                buf.putInt(18)
+                FfiConverterString.write(value.`reason`, buf)
+                Unit
+            }
+            is PeerChatException.UnknownMessage -> {
+                buf.putInt(19)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterString.write(value.`id`, buf)
+                Unit
+            }
+            is PeerChatException.UnknownPeer -> {
+                buf.putInt(20)
+                FfiConverterString.write(value.`reason`, buf)
+                FfiConverterString.write(value.`peerId`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -4157,6 +4725,67 @@ public object FfiConverterTypeSignalingState : FfiConverterRustBuffer<SignalingS
 
 
 
+/**
+ * Status of a saved message: outgoing `Pending` → `Sent` → `Delivered` → `Read`, or
+ * `Failed`; incoming `Received` (then `Read`). For an outgoing message sent to several
+ * peers, the least advanced among them.
+ */
+
+enum class StoredStatus {
+    
+    /**
+     * Outgoing, waiting in the outbox.
+     */
+    PENDING,
+    /**
+     * Outgoing, handed to the data channel.
+     */
+    SENT,
+    /**
+     * Outgoing, acknowledged.
+     */
+    DELIVERED,
+    /**
+     * Read.
+     */
+    READ,
+    /**
+     * Outgoing, given up.
+     */
+    FAILED,
+    /**
+     * Incoming.
+     */
+    RECEIVED;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStoredStatus: FfiConverterRustBuffer<StoredStatus> {
+    override fun read(buf: ByteBuffer) = try {
+        StoredStatus.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: StoredStatus) = 4UL
+
+    override fun write(value: StoredStatus, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -4183,6 +4812,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeConversation: FfiConverterRustBuffer<Conversation?> {
+    override fun read(buf: ByteBuffer): Conversation? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeConversation.read(buf)
+    }
+
+    override fun allocationSize(value: Conversation?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeConversation.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Conversation?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeConversation.write(value, buf)
         }
     }
 }
@@ -4299,6 +4960,34 @@ public object FfiConverterSequenceTypePeer: FfiConverterRustBuffer<List<Peer>> {
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypePeer.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStoredMessage: FfiConverterRustBuffer<List<StoredMessage>> {
+    override fun read(buf: ByteBuffer): List<StoredMessage> {
+        val len = buf.getInt()
+        return List<StoredMessage>(len) {
+            FfiConverterTypeStoredMessage.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StoredMessage>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStoredMessage.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StoredMessage>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStoredMessage.write(it, buf)
         }
     }
 }

@@ -1,9 +1,11 @@
 package dev.peerchat
 
 import dev.peerchat.ffi.ChatMessage
+import dev.peerchat.ffi.Conversation
 import dev.peerchat.ffi.Engine
 import dev.peerchat.ffi.EngineConfig
 import dev.peerchat.ffi.EngineListener
+import dev.peerchat.ffi.HistoryPage
 import dev.peerchat.ffi.LeaveReason
 import dev.peerchat.ffi.MessageStatus
 import dev.peerchat.ffi.Peer
@@ -146,6 +148,38 @@ class PeerChatClient(config: EngineConfig) : AutoCloseable, LifecycleAware {
     fun sendMessage(text: String): String = engine.sendMessage(text)
 
     /**
+     * The conversation of the room this client is in (`Conversation.Room` with its code), to
+     * pass to [history]; `null` outside a room.
+     */
+    val conversation: Conversation? get() = engine.conversation()
+
+    /**
+     * One page of saved history, oldest first: the [limit] (1..500) newest messages older than
+     * the message with id [before] (the newest when `null`). With `EngineConfig.dataDir`
+     * (e.g. `context.filesDir.path`) history survives restarts; without, it lives in memory
+     * for the engine's life. Runs on the engine's store thread; never blocks the caller.
+     * @throws PeerChatException.UnknownMessage, [PeerChatException.Store],
+     *   [PeerChatException.QueueFull], [PeerChatException.Shutdown].
+     */
+    suspend fun history(conversation: Conversation, before: String? = null, limit: Int = 50): HistoryPage =
+        engine.history(conversation, before, limit.coerceAtLeast(1).toUInt())
+
+    /**
+     * Deletes a conversation's saved messages from this device; returns how many.
+     * @throws PeerChatException.Store, [PeerChatException.QueueFull], [PeerChatException.Shutdown].
+     */
+    suspend fun deleteConversation(conversation: Conversation): Long = engine.deleteConversation(conversation).toLong()
+
+    /**
+     * The safety code of the connection with [peerId] (four groups of five digits from both
+     * DTLS fingerprints): compare it with the other user's out of band; a difference means
+     * someone rewrote the SDP in between.
+     * @throws PeerChatException.UnknownPeer, [PeerChatException.WebRtc],
+     *   [PeerChatException.QueueFull], [PeerChatException.Shutdown].
+     */
+    suspend fun safetyCode(peerId: String): String = engine.safetyCode(peerId)
+
+    /**
      * Leaves the room; the other peers get `peer_left`.
      * @throws PeerChatException.NotInRoom, [PeerChatException.Signaling],
      *   [PeerChatException.Timeout], [PeerChatException.Shutdown].
@@ -253,4 +287,6 @@ private class ChannelListener(
         emit(PeerChatEvent.MessageStatusChanged(messageId, peerId, status))
 
     override fun onError(error: PeerChatException) = emit(PeerChatEvent.Error(error))
+
+    override fun onHistoryMessage(message: ChatMessage) = emit(PeerChatEvent.HistoryMessageReceived(message))
 }

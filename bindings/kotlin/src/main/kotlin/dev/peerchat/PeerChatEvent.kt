@@ -72,6 +72,13 @@ sealed class PeerChatEvent {
         val status: MessageStatus,
     ) : PeerChatEvent()
 
+    /**
+     * A message this device missed (it was away) arrived through P2P history sync from its
+     * sender and was saved: insert it in the conversation at its `sentAtMs` (not a new
+     * message; `seq` is 0). Never also delivered as [MessageReceived].
+     */
+    data class HistoryMessageReceived(val message: ChatMessage) : PeerChatEvent()
+
     /** Something failed outside a call that could throw it. */
     data class Error(val error: PeerChatException) : PeerChatEvent()
 }

@@ -51,6 +51,8 @@ class ThreadingTest : WithSignalingServer() {
             override fun onMessage(message: ChatMessage) {}
             override fun onMessageStatus(messageId: String, peerId: String, status: MessageStatus) {}
             override fun onError(error: PeerChatException) {}
+
+            override fun onHistoryMessage(message: ChatMessage) {}
         }
         Engine(loopbackConfig(server.url, "Lee"), listener).use { engine ->
             val thread = connectedOn.get(EVENT_TIMEOUT_MS, TimeUnit.MILLISECONDS)
@@ -101,6 +103,8 @@ class ThreadingTest : WithSignalingServer() {
             override fun onMessage(message: ChatMessage) {}
             override fun onMessageStatus(messageId: String, peerId: String, status: MessageStatus) {}
             override fun onError(error: PeerChatException) {}
+
+            override fun onHistoryMessage(message: ChatMessage) {}
         }
         Engine(loopbackConfig(server.url, "Ned"), listener).use { engine ->
             val room = runBlocking { engine.createRoom() }

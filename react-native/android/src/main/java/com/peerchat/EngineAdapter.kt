@@ -223,6 +223,10 @@ private class ListenerBridge(private val events: EngineEvents) : FfiEngineListen
     events.messageStatus(messageId, peerId, status.wire())
 
   override fun onError(error: PeerChatException) = events.error(error.toFailure())
+
+  // Saved chats are not carried to React Native yet (no `dataDir` there: history lives in
+  // memory only), so there is no JS event for a message received through history sync.
+  override fun onHistoryMessage(message: FfiChatMessage) = Unit
 }
 
 /** Kotlin enum constant (`CONNECTED`) to the wire's snake_case (`connected`). */
@@ -286,6 +290,9 @@ internal fun PeerChatException.toFailure(): EngineFailure =
     is PeerChatException.Shutdown -> EngineFailure("shutdown", reason)
     is PeerChatException.QueueFull -> EngineFailure("queue_full", reason)
     is PeerChatException.Cancelled -> EngineFailure("cancelled", reason)
+    is PeerChatException.Store -> EngineFailure("store", reason)
+    is PeerChatException.UnknownMessage -> EngineFailure("unknown_message", reason)
+    is PeerChatException.UnknownPeer -> EngineFailure("unknown_peer", reason)
   }
 
 private inline fun <T> translateBlocking(block: () -> T): T =

@@ -213,6 +213,9 @@ class EngineAdapterTest {
         PeerChatException.Shutdown("r"),
         PeerChatException.QueueFull("r", "commands", 1_024uL),
         PeerChatException.Cancelled("r"),
+        PeerChatException.Store("r"),
+        PeerChatException.UnknownMessage("r", "m1"),
+        PeerChatException.UnknownPeer("r", "p1"),
       ).map { it.toFailure() }
 
     val server = failures.single { it.code == "server" }
